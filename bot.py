@@ -1,0 +1,177 @@
+"""partnerbot's front door: the command line, the configuration, and the wiring.
+
+    python bot.py [run]                              serve Rocket.Chat (the console when no
+                                                     server is configured)
+    python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal
+    python bot.py check-config                       check the configuration and the login
+    python bot.py export                             all data as JSON on stdout
+    python bot.py import FILE                        load such a file into an empty data dir
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import config
+from chat.base import Transport, User
+from chat.clock import system_clock
+from chat.console import Console
+from chat.health import serve_health
+from chat.rest import Credentials, Rest, RestError, Unauthorized
+from chat.rocketchat import RocketChat
+from commands.dispatch import Dispatcher
+from commands.registry import Registry
+from commands.runner import Runner
+from storage import SCHEMA, StorageError, Store
+
+EXIT_CONFIG = 2
+log = logging.getLogger("partnerbot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments().parse_args(argv)
+    try:
+        settings = config.load(config.read_environment(args.env_file))
+    except config.ConfigError as err:
+        print(f"partnerbot: configuration error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        match args.command:
+            case "check-config":
+                return check_config(settings)
+            case "export":
+                return asyncio.run(export(settings))
+            case "import":
+                return asyncio.run(import_(settings, args.file))
+            case "console":
+                return asyncio.run(serve_console(settings, args.user, args.room))
+            case _:
+                if not settings.has_server:
+                    log.info("ROCKETCHAT_URL is not set: starting the local console")
+                    return asyncio.run(serve_console(settings, args.user, args.room))
+                return asyncio.run(serve_rocketchat(settings))
+    except StorageError as err:
+        print(f"partnerbot: storage error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="partnerbot, a partner-program bot")
+    parser.add_argument("--env-file", type=Path, default=Path(".env"),
+                        help="the .env file to read (default: ./.env)")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="serve Rocket.Chat (the console without a server)")
+    console = commands.add_parser("console", help="a local chat in the terminal")
+    for sub in (run, console):
+        sub.add_argument("--as", dest="user", default="you", help="the user you speak as")
+        sub.add_argument("--room", default=None, help="the room you speak in (default: a DM)")
+    commands.add_parser("check-config", help="check the configuration and the login")
+    commands.add_parser("export", help="write all data as JSON to stdout")
+    load = commands.add_parser("import", help="load an export into an empty data directory")
+    load.add_argument("file", type=Path)
+    parser.set_defaults(command="run", user="you", room=None)
+    return parser
+
+
+def check_config(settings: config.Settings) -> int:
+    for line in config.describe(settings):
+        print(line)
+    print("configuration: good")
+    if settings.url is None:
+        print("no ROCKETCHAT_URL: `python bot.py` starts the local console")
+        return 0
+    rest = Rest(settings.url, _credentials(settings), system_clock)
+    try:
+        me = asyncio.run(rest.login())
+    except (RestError, Unauthorized) as err:
+        print(f"login to {settings.url}: failed: {err}")
+        return 1
+    print(f"login to {settings.url}: good, as @{me.username} ({me.id})")
+    return 0
+
+
+async def export(settings: config.Settings) -> int:
+    store = await Store.open(settings.data, SCHEMA)
+    try:
+        await store.export(sys.stdout)
+    finally:
+        await store.close()
+    return 0
+
+
+async def import_(settings: config.Settings, file: Path) -> int:
+    with file.open(encoding="utf-8") as stream:
+        await Store.import_(settings.data, SCHEMA, stream)
+    print(f"imported {file} into {settings.data}")
+    return 0
+
+
+async def serve_console(settings: config.Settings, user: str, room: str | None) -> int:
+    console = Console(user, room, system_clock)
+    runner = await _runner(settings, console)
+    console.settle = runner.drain
+    try:
+        await runner.run()
+    finally:
+        await runner.store.close()
+    return 0
+
+
+async def serve_rocketchat(settings: config.Settings) -> int:
+    assert settings.url is not None
+    transport = RocketChat(settings.url, _credentials(settings), system_clock,
+                           catchup=timedelta(hours=settings.catchup_hours))
+    runner = await _runner(settings, transport)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(transport.disconnect()))
+    health = None
+    if settings.health_port is not None:
+        health = await serve_health(
+            settings.health_port,
+            ready=lambda: transport.health.ready,
+            metrics=lambda: runner.metrics.render(
+                gauges={"outbox_depth": runner.store.count("outbox")},
+                counters={"reconnects_total": transport.health.reconnects,
+                          "rate_limited_total": transport.rest.rate_limited},
+            ),
+            host="",
+        )
+    try:
+        await runner.run()
+    finally:
+        if health is not None:
+            await health.cleanup()
+        await runner.store.close()
+    return 0
+
+
+def _credentials(settings: config.Settings) -> Credentials:
+    return Credentials(user=settings.user, password=settings.password,
+                       user_id=settings.user_id, token=settings.token)
+
+
+async def _runner(settings: config.Settings, transport: Transport) -> Runner:
+    store = await Store.open(settings.data, SCHEMA)
+    registry = Registry.discover()
+
+    def make_dispatcher(me: User) -> Dispatcher:
+        return Dispatcher(registry, store, settings, system_clock, me)
+
+    return Runner(transport, store, make_dispatcher, system_clock)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

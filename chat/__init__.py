@@ -1,0 +1,1 @@
+"""Transports: the Rocket.Chat client and the local console, behind `chat.base.Transport`."""

@@ -1,0 +1,134 @@
+"""The local console: a chat in the terminal, for trying the bot without a server.
+
+Each line typed is a message from the current user in the current room; lines starting
+with `:` steer the console (`:as maria`, `:room acme`, `:dm`, `:help`, `:quit`). The bot's
+replies are printed. With input piped in, each line is answered before the next is read,
+and the console ends at the end of the input, so a session can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import TextIO
+
+from chat.base import Incoming, Outgoing, Room, RoomKind, User
+
+BOT = User(id="partnerbot", username="partnerbot", name="Partner Bot")
+CONSOLE_HELP = """console commands:
+  :as USER     speak as another user
+  :room NAME   go to the room NAME (created when first used)
+  :dm          go back to your direct chat with the bot
+  :quit        leave (so does the end of the input)"""
+
+
+class Console:
+    """A `Transport` over a text stream in and a text stream out."""
+
+    def __init__(
+        self,
+        user: str,
+        room: str | None,
+        clock: Callable[[], datetime],
+        stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout,
+    ) -> None:
+        self._clock = clock
+        self._in = stdin
+        self._out = stdout
+        self._user = _user(user)
+        self._rooms: dict[str, Room] = {}
+        self._room = self._group(room) if room else self._dm(self._user)
+        self.settle: Callable[[], Awaitable[None]] | None = None  # set by the wiring
+
+    @property
+    def me(self) -> User:
+        return BOT
+
+    async def connect(self) -> None:
+        self._print(f"partnerbot console: you are @{self._user.username} in "
+                    f"{self._label(self._room)}; type :help for console commands")
+
+    async def listen(
+        self, since: Callable[[str], datetime | None] | None = None
+    ) -> AsyncIterator[Incoming]:
+        interactive = self._in.isatty()
+        while True:
+            if interactive:
+                self._out.write(f"{self._user.username}@{self._label(self._room)}> ")
+                self._out.flush()
+            line = await asyncio.to_thread(self._in.readline)
+            if not line:
+                return
+            text = line.rstrip("\n")
+            if text.startswith(":"):
+                if not self._steer(text):
+                    return
+                continue
+            if not text.strip():
+                continue
+            yield Incoming(uuid.uuid4().hex, self._room, self._user, text, self._clock())
+            if self.settle is not None:
+                await self.settle()
+
+    async def send(self, message: Outgoing) -> None:
+        room = self._rooms.get(message.room_id)
+        where = "" if room == self._room else f"[{self._label(room) if room else message.room_id}] "
+        text = message.text
+        for attachment in message.attachments:
+            buttons = [f"[{a['text']}: {a['msg']}]" for a in attachment.get("actions", ())]
+            text += "\n" + " ".join(buttons)
+        lines = text.splitlines() or [""]
+        self._print(f"{where}{BOT.username}> {lines[0]}")
+        for line in lines[1:]:
+            self._print(f"    {line}")
+
+    async def disconnect(self) -> None:
+        self._out.flush()
+
+    def _steer(self, text: str) -> bool:
+        verb, _, arg = text[1:].strip().partition(" ")
+        arg = arg.strip()
+        if verb in ("quit", "q", "exit"):
+            return False
+        if verb == "as" and arg:
+            self._user = _user(arg)
+            if self._room.kind is RoomKind.DIRECT:
+                self._room = self._dm(self._user)
+        elif verb == "room" and arg:
+            self._room = self._group(arg)
+        elif verb == "dm":
+            self._room = self._dm(self._user)
+        elif verb == "help":
+            self._print(CONSOLE_HELP)
+            return True
+        else:
+            self._print(f"unknown console command {text!r}; type :help")
+            return True
+        self._print(f"(you are @{self._user.username} in {self._label(self._room)})")
+        return True
+
+    def _dm(self, user: User) -> Room:
+        return self._remember(Room(f"dm-{user.username}", RoomKind.DIRECT, user.username))
+
+    def _group(self, name: str) -> Room:
+        return self._remember(Room(f"room-{name.lstrip('#')}", RoomKind.PRIVATE, name.lstrip("#")))
+
+    def _remember(self, room: Room) -> Room:
+        return self._rooms.setdefault(room.id, room)
+
+    @staticmethod
+    def _label(room: Room) -> str:
+        return f"DM of @{room.name}" if room.kind is RoomKind.DIRECT else f"#{room.name}"
+
+    def _print(self, line: str) -> None:
+        self._out.write(line + "\n")
+        self._out.flush()
+
+
+def _user(name: str) -> User:
+    username = name.strip().lstrip("@").lower()
+    return User(id=f"user-{username}", username=username)

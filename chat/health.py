@@ -1,0 +1,33 @@
+"""`/healthz` and `/metrics` on `PARTNERBOT_HEALTH_PORT`, served by aiohttp."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+
+async def serve_health(
+    port: int,
+    ready: Callable[[], bool],
+    metrics: Callable[[], str],
+    host: str = "127.0.0.1",
+) -> web.AppRunner:
+    """Start the endpoints; the caller cleans up the returned runner."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        if ready():
+            return web.Response(text="ok\n")
+        return web.Response(status=503, text="not connected to Rocket.Chat\n")
+
+    async def show_metrics(_request: web.Request) -> web.Response:
+        return web.Response(text=metrics(), content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", show_metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

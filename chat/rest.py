@@ -1,0 +1,189 @@
+"""Rocket.Chat's REST API for acting: `rocketchat-API` calls run off the event loop.
+
+Every call goes through `Rest.call`, which runs the blocking `rocketchat_API` method in a
+worker thread, waits out a 429 until `X-RateLimit-Reset` and tries again, and after a 401
+logs in again once (with a password; a personal access token cannot be renewed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from rocketchat_API.APIExceptions.RocketExceptions import (
+    RocketApiException,
+    RocketAuthenticationException,
+    RocketBadStatusCodeException,
+)
+from rocketchat_API.rocketchat import RocketChat as RocketChatApi
+
+from chat.base import Room, RoomKind, User
+
+log = logging.getLogger(__name__)
+
+HISTORY_PAGE = 100
+MAX_RATE_LIMIT_WAIT = 120.0
+HISTORY_ROUTES = {RoomKind.PUBLIC: "channels_history", RoomKind.PRIVATE: "groups_history",
+                  RoomKind.DIRECT: "im_history"}
+
+
+class RateLimited(Exception):
+    def __init__(self, reset_ms: float | None) -> None:
+        super().__init__("too many requests")
+        self.reset_ms = reset_ms
+
+
+class Unauthorized(Exception):
+    """The server refused the credentials or the token (401)."""
+
+
+class RestError(Exception):
+    """Any other failure of a REST call; `permanent` when retrying cannot help."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body or {}
+
+    @property
+    def permanent(self) -> bool:
+        return self.status is not None and 400 <= self.status < 500
+
+
+class _Session(requests.Session):
+    """Turns 429 and 401 into exceptions before rocketchat_API reads the body, so that
+    the reset time in the headers is not lost."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().request(*args, **kwargs)
+        if response.status_code == 429:
+            reset = response.headers.get("X-RateLimit-Reset")
+            raise RateLimited(float(reset) if reset and reset.isdigit() else None)
+        if response.status_code == 401:
+            raise Unauthorized(response.text[:200])
+        return response
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str | None = None
+    password: str | None = None
+    user_id: str | None = None
+    token: str | None = None
+
+
+def parse_ts(value: Any) -> datetime:
+    """A message time as sent over DDP (`{"$date": ms}`) or REST (ISO 8601)."""
+    if isinstance(value, dict):
+        return datetime.fromtimestamp(value["$date"] / 1000, UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def iso_ms(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and `Z`: no `+`, which rocketchat_API would not escape."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{moment.microsecond // 1000:03d}Z"
+
+
+class Rest:
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = url
+        self.credentials = credentials
+        self.clock = clock
+        self.sleep = sleep
+        self._api: RocketChatApi | None = None
+        self.me: User | None = None
+        self.rate_limited = 0
+
+    @property
+    def token(self) -> tuple[str, str]:
+        """(user id, auth token) for the realtime login and the aiohttp fast path."""
+        assert self._api is not None
+        return self._api.headers["X-User-Id"], self._api.headers["X-Auth-Token"]
+
+    async def login(self) -> User:
+        self._api = await asyncio.to_thread(self._new_api)
+        me = await self.call("me")
+        self.me = User(me["_id"], me["username"], me.get("name", ""))
+        return self.me
+
+    def _new_api(self) -> RocketChatApi:
+        creds = self.credentials
+        try:
+            return RocketChatApi(user=creds.user, password=creds.password,
+                                 user_id=creds.user_id, auth_token=creds.token,
+                                 server_url=self.url, session=_Session(), timeout=30)
+        except RocketAuthenticationException:
+            raise Unauthorized("the server refused the bot's login") from None
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a `rocketchat_API` method by name, waiting out rate limits."""
+        relogged = False
+        while True:
+            try:
+                return await asyncio.to_thread(self._call, method, args, kwargs)
+            except RateLimited as limited:
+                self.rate_limited += 1
+                await self.sleep(self.wait_for(limited.reset_ms))
+            except Unauthorized:
+                if relogged or self.credentials.password is None:
+                    raise
+                log.info("REST token refused; logging in again")
+                self._api = await asyncio.to_thread(self._new_api)
+                relogged = True
+
+    def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        assert self._api is not None
+        try:
+            return getattr(self._api, method)(*args, **kwargs)
+        except RocketApiException as err:
+            raise RestError(str(err), status=err.status_code, body=err.json) from None
+        except RocketBadStatusCodeException as err:
+            raise RestError(str(err), status=err.status_code) from None
+        except requests.RequestException as err:
+            raise RestError(f"{method}: {err}") from None
+
+    def wait_for(self, reset_ms: float | None) -> float:
+        """Seconds until a rate limit resets (at least a little, at most a bound)."""
+        if reset_ms is None:
+            return 1.0
+        delay = reset_ms / 1000 - self.clock().timestamp()
+        return min(max(delay, 0.05), MAX_RATE_LIMIT_WAIT)
+
+    async def rooms(self) -> list[Room]:
+        """The rooms the bot is in (its subscriptions)."""
+        answer = await self.call("subscriptions_get")
+        rooms = []
+        for sub in answer.get("update", []):
+            kind = sub.get("t")
+            if kind in HISTORY_ROUTES:
+                rooms.append(Room(sub["rid"], RoomKind(kind), sub.get("name", "")))
+        return rooms
+
+    async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
+        """Every message of `room` from `oldest` (inclusive) until now, oldest first."""
+        method = HISTORY_ROUTES[room.kind]
+        window = {"oldest": iso_ms(oldest), "latest": iso_ms(self.clock() + timedelta(seconds=1)),
+                  "inclusive": "true", "count": HISTORY_PAGE}
+        messages: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            answer = await self.call(method, room.id, offset=offset, **window)
+            page = answer.get("messages", [])
+            messages.update((message["_id"], message) for message in page)
+            offset += len(page)
+            if len(page) < HISTORY_PAGE:
+                break
+        return sorted(messages.values(), key=lambda message: parse_ts(message["ts"]))

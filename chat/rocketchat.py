@@ -1,0 +1,255 @@
+"""The Rocket.Chat transport: listen over DDP, act over REST, catch up after every gap.
+
+Listening (../shared/PROTOCOL.md): one WebSocket, logged in with the REST token, subscribed
+to `stream-room-messages` with `__my_messages__` exactly once per socket. When the socket
+ends (a drop, a restart, an expired token) a supervisor reconnects with capped exponential
+backoff and jitter, logs in again, subscribes again and then fetches each room's history
+since the room's cursor, holding back live messages until that catch-up is done so that
+each room's messages come out in order.
+
+What counts as a new message is decided here, once: system messages (`t`) are not, a
+message `_id` already passed on is not (edits, reactions and thread counters re-send it),
+and an update of a message this process never saw live is not either (it is older than
+the connection, so the history fetch owns it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from chat.base import DeliveryError, Incoming, Outgoing, Room, RoomKind, User
+from chat.ddp import DdpClosed, DdpConnection, DdpError
+from chat.rest import Credentials, Rest, RestError, Unauthorized, parse_ts
+
+log = logging.getLogger(__name__)
+
+STREAM = "stream-room-messages"
+SEEN_IDS_KEPT = 100_000
+UPDATE_FIELDS = ("editedAt", "reactions", "tcount", "tlm", "replies", "pinned")
+Since = Callable[[str], datetime | None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff with jitter: first retry within `first` seconds."""
+
+    first: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return min(self.cap, self.first * 2**attempt) * rng.uniform(0.5, 1.0)
+
+
+@dataclass
+class Health:
+    """What `/healthz` and `/metrics` report about the connection."""
+
+    logged_in: bool = False
+    subscribed: bool = False
+    reconnects: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.logged_in and self.subscribed
+
+
+class RocketChat:
+    """A `Transport` for a Rocket.Chat server."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        clock: Callable[[], datetime],
+        *,
+        catchup: timedelta,
+        backoff: Backoff = Backoff(),
+        ping_interval: float = 25.0,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.clock = clock
+        self.catchup = catchup
+        self.backoff = backoff
+        self.ping_interval = ping_interval
+        self.rng = rng or random.Random()
+        self.sleep = sleep
+        self.rest = Rest(self.url, credentials, clock, sleep)
+        self.health = Health()
+        self._me: User | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._conn: DdpConnection | None = None
+        self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
+        self._passed: OrderedDict[str, None] = OrderedDict()
+        self._held: list[dict[str, Any]] | None = None  # live messages held during catch-up
+        self._supervisor: asyncio.Task[None] | None = None
+
+    @property
+    def me(self) -> User:
+        if self._me is None:
+            raise RuntimeError("not connected")
+        return self._me
+
+    async def connect(self) -> None:
+        """Log in over REST (retrying while the server is unreachable)."""
+        self._session = aiohttp.ClientSession()
+        attempt = 0
+        while True:
+            try:
+                self._me = await self.rest.login()
+                self.health.logged_in = True
+                return
+            except RestError as err:
+                delay = self.backoff.delay(attempt, self.rng)
+                log.warning("cannot log in (%s); retrying in %.1fs", err, delay)
+                attempt += 1
+                await self.sleep(delay)
+
+    async def listen(self, since: Since) -> AsyncIterator[Incoming]:
+        self._supervisor = asyncio.create_task(self._supervise(since))
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                return
+            yield message
+
+    async def send(self, message: Outgoing) -> None:
+        body: dict[str, Any] = {"_id": message.id, "rid": message.room_id, "msg": message.text}
+        if message.thread is not None:
+            body["tmid"] = message.thread
+        if message.attachments:
+            body["attachments"] = [dict(a) for a in message.attachments]
+        try:
+            await self.rest.call("chat_send_message", body)
+        except RestError as err:
+            if _already_sent(err):
+                return
+            raise DeliveryError(str(err), permanent=err.permanent) from err
+        except Unauthorized as err:
+            raise DeliveryError(f"the server refused the bot's token: {err}") from err
+
+    async def disconnect(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        if self._conn is not None:
+            await self._conn.close()
+        if self._session is not None:
+            await self._session.close()
+        self._queue.put_nowait(None)
+
+    # The connection and its supervisor
+
+    async def _supervise(self, since: Since) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._serve_one_connection(since)
+                attempt = 0  # it was up; the next drop starts the backoff afresh
+            except DdpError as err:
+                log.warning("realtime API refused: %s", err)
+                if err.retry_after is not None:
+                    await self.sleep(err.retry_after)
+            except Unauthorized:
+                log.warning("the server refused the bot's login; trying again")
+            except (DdpClosed, RestError, aiohttp.ClientError, OSError) as err:
+                log.warning("connection lost: %s", err)
+            self.health.subscribed = False
+            self.health.reconnects += 1
+            delay = self.backoff.delay(attempt, self.rng)
+            attempt += 1
+            log.info("reconnecting in %.2fs", delay)
+            await self.sleep(delay)
+
+    async def _serve_one_connection(self, since: Since) -> None:
+        assert self._session is not None
+        ws_url = self.url.replace("http", "ws", 1) + "/websocket"
+        self._conn = conn = DdpConnection(self._session, ws_url, self._on_event,
+                                          ping_interval=self.ping_interval)
+        try:
+            await conn.open()
+            await self._login(conn)
+            self._held = []
+            await conn.subscribe(STREAM, "__my_messages__", False)
+            self.health.subscribed = True
+            await self._catch_up(since)
+            held, self._held = self._held, None
+            for raw in held:
+                self._accept(raw, live=True)
+            await conn.closed
+        finally:
+            self._held = None
+            await conn.close()
+
+    async def _login(self, conn: DdpConnection) -> None:
+        try:
+            await conn.call("login", {"resume": self.rest.token[1]})
+        except DdpError as err:
+            if err.retry_after is not None or self.rest.credentials.password is None:
+                raise
+            log.info("realtime login refused (%s); logging in over REST again", err)
+            self.health.logged_in = False
+            self._me = await self.rest.login()
+            self.health.logged_in = True
+            await conn.call("login", {"resume": self.rest.token[1]})
+
+    async def _catch_up(self, since: Since) -> None:
+        floor = self.clock() - self.catchup
+        for room in await self.rest.rooms():
+            cursor = since(room.id)
+            oldest = floor if cursor is None else max(cursor, floor)
+            for raw in await self.rest.history(room, oldest):
+                self._accept(raw, live=False, room=room)
+
+    def _on_event(self, frame: dict[str, Any]) -> None:
+        fields = frame.get("fields") or {}
+        if frame.get("collection") != STREAM or fields.get("eventName") != "__my_messages__":
+            return
+        args = fields.get("args") or []
+        if not args:
+            return
+        raw = dict(args[0])
+        if len(args) > 1 and isinstance(args[1], dict):
+            raw["_room"] = args[1]
+        if self._held is not None:
+            self._held.append(raw)
+        else:
+            self._accept(raw, live=True)
+
+    def _accept(self, raw: dict[str, Any], *, live: bool, room: Room | None = None) -> None:
+        """Pass `raw` on if it is a new message a person wrote."""
+        message_id = raw.get("_id")
+        if not message_id or raw.get("t") or message_id in self._passed:
+            return
+        if live and any(raw.get(name) for name in UPDATE_FIELDS):
+            return  # an update of a message this process never saw: history owns it
+        ts = parse_ts(raw["ts"])
+        if ts < self.clock() - self.catchup:
+            return
+        self._passed[message_id] = None
+        if len(self._passed) > SEEN_IDS_KEPT:
+            self._passed.popitem(last=False)
+        self._queue.put_nowait(_incoming(raw, ts, room))
+
+
+def _incoming(raw: dict[str, Any], ts: datetime, room: Room | None) -> Incoming:
+    if room is None:
+        meta = raw.get("_room") or {}
+        room = Room(raw["rid"], RoomKind(meta.get("roomType", "c")), meta.get("roomName", ""))
+    sender = raw.get("u") or {}
+    user = User(sender.get("_id", ""), sender.get("username", ""), sender.get("name", ""))
+    return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"))
+
+
+def _already_sent(err: RestError) -> bool:
+    text = f"{err} {err.body}".lower()
+    return "already" in text or "duplicate" in text or "e11000" in text

@@ -1,0 +1,154 @@
+"""From an incoming message to stored changes and queued replies, exactly once.
+
+The cross-cutting checks happen here, once, before any handler runs: the bot's own
+messages are ignored, a message id already handled is not handled again, the caller's
+roles are worked out, the command is looked up, its role and options are checked.
+The handler's changes, the record that the message was handled, and its replies (the
+outbox) are committed in one storage transaction, so a crash either loses the whole
+command (it is handled again after restart) or none of it (its replies still go out).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chat.base import Incoming, Outgoing, RoomKind, User
+from commands.framework import Caller, Command, Context, Refused, Reply, Role, UsageError
+from commands.help import describe
+from commands.parsing import ArgumentError, Invocation, parse_invocation, split_arguments
+from commands.registry import Registry
+from config import Settings
+from storage import Conflict, Store, Transaction
+
+log = logging.getLogger(__name__)
+
+MAX_CONFLICT_RETRIES = 5
+DM_HINT = "I only understand commands. Type /help to see what you can do."
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What handling one message did."""
+
+    status: str  # "done", "refused", "failed", "ignored" or "duplicate"
+    replies: tuple[Outgoing, ...] = ()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        me: User,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.me = me
+        self._order = 1 + max((doc["order"] for doc in store.scan("outbox")), default=0)
+
+    def caller(self, user: User) -> Caller:
+        roles = {Role.ANYONE}
+        if user.username.lower() in self.settings.managers:
+            roles.add(Role.MANAGER)
+        member = self.store.get("members", user.username.lower())
+        partner = member["partner"] if member else None
+        if partner is not None:
+            roles.add(Role.PARTNER)
+        return Caller(user, frozenset(roles), partner)
+
+    async def handle(self, message: Incoming) -> Outcome:
+        """Handle `message` once; its replies are in the outbox when this returns."""
+        if message.user.id == self.me.id or self.store.get("seen", message.id) is not None:
+            return Outcome("duplicate" if message.user.id != self.me.id else "ignored")
+        invocation = parse_invocation(message.text, self.me.username)
+        if invocation is None:
+            if message.room.kind is not RoomKind.DIRECT:
+                return Outcome("ignored")
+            return await self._answer(message, "done", [DM_HINT])
+        command = self.registry.get(invocation.name)
+        if command is None:
+            return await self._answer(
+                message, "refused",
+                [f"I don't know /{invocation.name}. Type /help to see the commands."],
+            )
+        for _attempt in range(MAX_CONFLICT_RETRIES):
+            try:
+                return await self._run(message, command, invocation)
+            except Conflict:
+                log.info("conflict handling %s, retrying", message.id)
+        log.error("gave up on %s after %d conflicts", message.id, MAX_CONFLICT_RETRIES)
+        return await self._answer(message, "failed", ["I was too busy to do that; please try again."])
+
+    async def _run(self, message: Incoming, command: Command, invocation: Invocation) -> Outcome:
+        caller = self.caller(message.user)
+        now = self.clock()
+        tx = self.store.begin(actor=message.user.username, now=now)
+        try:
+            if not command.allows(caller.roles):
+                raise Refused(f"/{command.name} is for {command.who()} only.")
+            args = split_arguments(invocation.text)
+            if args.words[:1] == ("help",) and len(args.tokens) == 1:
+                return await self._answer(message, "done", [describe(command)])
+            unknown = sorted(set(args.options) - command.options)
+            if unknown:
+                raise UsageError(f"unknown option {unknown[0]}=")
+            ctx = Context(message, caller, command, args, tx, now, self.settings, self.registry)
+            await command.handler(ctx)
+        except (ArgumentError, UsageError) as err:
+            return await self._answer(message, "refused", [_usage_reply(command, str(err))])
+        except Refused as err:
+            return await self._answer(message, "refused", [str(err)])
+        except Conflict:
+            raise
+        except Exception:
+            log.exception("/%s failed on message %s", command.name, message.id)
+            return await self._answer(
+                message, "failed", ["Sorry, that failed on my side; it has been logged."]
+            )
+        return await self._commit(tx, message, "done", ctx.replies)
+
+    async def _answer(self, message: Incoming, status: str, texts: list[str]) -> Outcome:
+        tx = self.store.begin(actor=message.user.username, now=self.clock())
+        replies = [Reply(message.room.id, text, message.thread) for text in texts]
+        return await self._commit(tx, message, status, replies)
+
+    async def _commit(
+        self, tx: Transaction, message: Incoming, status: str, replies: list[Reply]
+    ) -> Outcome:
+        tx.put("seen", {"id": message.id, "room": message.room.id, "status": status,
+                        "at": tx.now.isoformat()})
+        outgoing = []
+        for n, reply in enumerate(replies, start=1):
+            out = Outgoing(f"{message.id}r{n}", reply.room_id, reply.text, reply.thread,
+                           reply.attachments)
+            tx.put("outbox", outbox_doc(out, self._order, tx.now))
+            self._order += 1
+            outgoing.append(out)
+        await tx.commit()
+        return Outcome(status, tuple(outgoing))
+
+
+def outbox_doc(out: Outgoing, order: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": out.id, "order": order, "room": out.room_id, "text": out.text,
+        "thread": out.thread, "attachments": [dict(a) for a in out.attachments],
+        "at": now.isoformat(),
+    }
+
+
+def outgoing_from(doc: dict[str, Any]) -> Outgoing:
+    return Outgoing(doc["id"], doc["room"], doc["text"], doc["thread"],
+                    tuple(doc["attachments"]))
+
+
+def _usage_reply(command: Command, problem: str) -> str:
+    return f"{problem[:1].upper()}{problem[1:]}.\nUsage: `{command.usage_line()}`\n" \
+           f"Example: `{command.example}`"

@@ -1,0 +1,120 @@
+"""What a command is: a declarative spec, an async handler, and the context it is given.
+
+A command module defines `SPEC = Command(...)` and its handler. The handler receives a
+`Context` with everything it may touch (who, where, the arguments, a storage transaction,
+the time, the settings, a way to reply) and imports no client and reads no global.
+A refusal the user can fix is raised as `UsageError` (shown with the usage line) or
+`Refused` (shown as it is); either way the transaction is dropped and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from chat.base import Incoming, Room, User
+from commands.parsing import Args
+
+if TYPE_CHECKING:
+    from commands.registry import Registry
+    from config import Settings
+    from storage import Transaction
+
+
+class Role(StrEnum):
+    ANYONE = "anyone"
+    PARTNER = "partner"
+    MANAGER = "manager"
+
+
+ROLE_NAMES = {
+    Role.ANYONE: "anyone",
+    Role.PARTNER: "partners",
+    Role.MANAGER: "account managers",
+}
+
+
+class UsageError(Exception):
+    """The arguments are wrong; the reply adds the command's usage and example."""
+
+
+class Refused(Exception):
+    """The command cannot be done as asked (not allowed, unknown partner, ...)."""
+
+
+Handler = Callable[["Context"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command: its name, its help, who may use it, and its handler."""
+
+    name: str
+    summary: str
+    usage: str
+    example: str
+    roles: frozenset[Role]
+    handler: Handler
+    options: frozenset[str] = frozenset()  # the key=value names it accepts
+
+    def usage_line(self) -> str:
+        return f"/{self.name} {self.usage}".rstrip()
+
+    def allows(self, roles: frozenset[Role]) -> bool:
+        return Role.ANYONE in self.roles or bool(self.roles & roles)
+
+    def who(self) -> str:
+        return " and ".join(ROLE_NAMES[role] for role in sorted(self.roles))
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user behind a message and what they are to the program."""
+
+    user: User
+    roles: frozenset[Role]
+    partner: str | None = None  # the partner id this user is a contact of
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message to send once the command's changes are stored."""
+
+    room_id: str
+    text: str
+    thread: str | None = None
+    attachments: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass
+class Context:
+    """Everything a handler may use; replies are collected and sent after the commit."""
+
+    message: Incoming
+    caller: Caller
+    command: Command
+    args: Args
+    tx: Transaction
+    now: datetime
+    settings: Settings
+    registry: Registry
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def room(self) -> Room:
+        return self.message.room
+
+    def reply(self, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Answer in the room (and thread) the command came from."""
+        self.replies.append(
+            Reply(self.room.id, text, self.message.thread, tuple(attachments))
+        )
+
+    def word(self, index: int, what: str) -> str:
+        """The positional argument at `index`, or a `UsageError` naming what is missing."""
+        if index >= len(self.args.words):
+            raise UsageError(f"{what} is missing")
+        return self.args.words[index]

@@ -1,0 +1,47 @@
+"""/help: the commands this user may use, generated from the command specs."""
+
+from __future__ import annotations
+
+from commands.framework import Command, Context, Refused, Role, UsageError
+
+
+async def show_help(ctx: Context) -> None:
+    """Lists the commands the caller may use, or explains one of them."""
+    if len(ctx.args.tokens) > 1:
+        raise UsageError("give at most one command name")
+    if ctx.args.words:
+        name = ctx.args.words[0].lower().removeprefix("/")
+        ctx.reply(describe(_lookup(ctx, name)))
+        return
+    usable = ctx.registry.usable_by(ctx.caller.roles)
+    lines = ["Commands you can use:"]
+    lines += [f"• `{command.usage_line()}`: {command.summary}" for command in usable]
+    lines.append("Type `/help <command>` or `/<command> help` for an example.")
+    ctx.reply("\n".join(lines))
+
+
+def describe(command: Command) -> str:
+    """The help text of one command: usage, summary, example."""
+    return (
+        f"`{command.usage_line()}`\n{command.summary}\n"
+        f"Example: `{command.example}`"
+    )
+
+
+def _lookup(ctx: Context, name: str) -> Command:
+    command = ctx.registry.get(name)
+    if command is None:
+        raise Refused(f"There is no /{name} command. Type /help to see the commands.")
+    if not command.allows(ctx.caller.roles):
+        raise Refused(f"/{command.name} is for {command.who()} only.")
+    return command
+
+
+SPEC = Command(
+    name="help",
+    summary="lists the commands you can use here, or explains one",
+    usage="[command]",
+    example="/help report",
+    roles=frozenset({Role.ANYONE}),
+    handler=show_help,
+)

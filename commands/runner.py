@@ -1,0 +1,179 @@
+"""The loop that joins a transport to the dispatcher: listen, handle, deliver.
+
+- Listening never waits for a command: each message goes to a lane keyed by (room, user),
+  so one user's commands in one room run in order while other lanes run at the same time.
+- Replies leave from the stored outbox through one delivery queue per room, in the order
+  they were committed; an entry is deleted only after the transport has delivered it, so
+  a crash resends it (with the same id, which the transport recognises) and never drops it.
+- Each room's cursor (the time of the newest message up to which all are handled) is kept
+  in storage, so that after downtime the transport can fetch what was missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime
+
+from chat.base import DeliveryError, Incoming, Outgoing, Transport, User
+from commands.dispatch import Dispatcher, outgoing_from
+from commands.metrics import Metrics
+from storage import Conflict, Store
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class Lanes:
+    """Runs jobs one at a time per key, different keys concurrently."""
+
+    def __init__(self) -> None:
+        self._queues: dict[Hashable, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def submit(self, key: Hashable, job: Callable[[], Awaitable[None]]) -> None:
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = asyncio.Queue()
+            task = asyncio.create_task(self._work(key, queue))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._idle.clear()
+        queue.put_nowait(job)
+
+    async def _work(self, key: Hashable, queue: asyncio.Queue[Callable[[], Awaitable[None]]]) -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            try:
+                await job()
+            except Exception:
+                log.exception("job in lane %r failed", key)
+        del self._queues[key]
+        if not self._queues:
+            self._idle.set()
+
+    async def drain(self) -> None:
+        await self._idle.wait()
+
+    def __len__(self) -> int:
+        return sum(queue.qsize() for queue in self._queues.values())
+
+
+class Runner:
+    def __init__(
+        self,
+        transport: Transport,
+        store: Store,
+        make_dispatcher: Callable[[User], Dispatcher],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.transport = transport
+        self.store = store
+        self.make_dispatcher = make_dispatcher
+        self.clock = clock
+        self.handling = Lanes()
+        self.delivering = Lanes()
+        self._in_flight: dict[str, dict[str, datetime]] = defaultdict(dict)
+        self._cursors: dict[str, datetime] = {}
+        self.dispatcher: Dispatcher | None = None
+        self.metrics = Metrics()
+
+    def since(self, room_id: str) -> datetime | None:
+        """Every message of the room older than this has been handled (None: no record)."""
+        unsaved = self._cursors.get(room_id)
+        if unsaved is not None:
+            return unsaved
+        doc = self.store.get("cursors", room_id)
+        return None if doc is None else datetime.fromisoformat(doc["ts"])
+
+    async def run(self) -> None:
+        """Serve until the transport's stream ends, then finish every job and reply."""
+        await self.transport.connect()
+        self.dispatcher = self.make_dispatcher(self.transport.me)
+        pending = sorted(self.store.scan("outbox"), key=lambda doc: doc["order"])
+        for doc in pending:
+            self.deliver(outgoing_from(doc))
+        async for message in self.transport.listen(self.since):
+            self.receive(message)
+        await self.drain()
+        await self.transport.disconnect()
+
+    def receive(self, message: Incoming) -> None:
+        self._in_flight[message.room.id][message.id] = message.ts
+        self.handling.submit((message.room.id, message.user.id), lambda: self._handle(message))
+
+    async def drain(self) -> None:
+        """Wait until every received message is handled and every reply delivered."""
+        await self.handling.drain()  # handling ends by queueing its replies
+        await self.delivering.drain()
+        await self._save_cursors()
+
+    async def _handle(self, message: Incoming) -> None:
+        assert self.dispatcher is not None
+        received = time.perf_counter()
+        try:
+            outcome = await self.dispatcher.handle(message)
+        except Exception:
+            self.metrics.errors += 1
+            raise  # the cursor stays before the message: it is fetched again after a restart
+        self._advance_cursor(message)
+        self.metrics.handled[outcome.status] += 1
+        if outcome.status == "failed":
+            self.metrics.errors += 1
+        for out in outcome.replies:
+            self.deliver(out, received)
+
+    def deliver(self, out: Outgoing, received: float | None = None) -> None:
+        self.delivering.submit(out.room_id, lambda: self._send(out, received))
+
+    async def _send(self, out: Outgoing, received: float | None) -> None:
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                await self.transport.send(out)
+                if received is not None:
+                    self.metrics.observe_latency(time.perf_counter() - received)
+                break
+            except DeliveryError as err:
+                if err.permanent or delay is None:
+                    self.metrics.errors += 1
+                    log.error("dropping reply %s to %s: %s", out.id, out.room_id, err)
+                    break
+                log.warning("reply %s not delivered (%s); retrying in %.1fs", out.id, err, delay)
+                await asyncio.sleep(delay)
+        await self._forget(out)
+
+    async def _forget(self, out: Outgoing) -> None:
+        while True:
+            tx = self.store.begin(actor="partnerbot", now=self.clock())
+            tx.delete("outbox", out.id)
+            try:
+                await tx.commit()
+                return
+            except Conflict:
+                continue
+
+    def _advance_cursor(self, message: Incoming) -> None:
+        in_flight = self._in_flight[message.room.id]
+        in_flight.pop(message.id, None)
+        safe = min(in_flight.values(), default=message.ts)
+        current = self._cursors.get(message.room.id)
+        if current is None or safe > current:
+            self._cursors[message.room.id] = safe
+
+    async def _save_cursors(self) -> None:
+        if not self._cursors:
+            return
+        tx = self.store.begin(actor="partnerbot", now=self.clock())
+        saved = dict(self._cursors)
+        for room, ts in saved.items():
+            tx.put("cursors", {"room": room, "ts": ts.isoformat()})
+        await tx.commit()
+        for room, ts in saved.items():
+            if self._cursors.get(room) == ts:
+                del self._cursors[room]

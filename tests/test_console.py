@@ -1,0 +1,66 @@
+"""The local console end to end: `python bot.py console` with input piped in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def console(script: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data),
+           "PARTNERBOT_MANAGERS": "maria"}
+    return subprocess.run([sys.executable, str(ROOT / "bot.py"), "console", *args],
+                          input=script, env=env, cwd=data.parent, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_help_piped_in(tmp_path: Path) -> None:
+    result = console("/help\n", tmp_path / "data", "--as", "alice")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("partnerbot console: you are @alice")
+    assert lines[1] == "partnerbot> Commands you can use:"
+    assert "/help [command]" in lines[2]
+
+
+def test_a_scripted_session(tmp_path: Path) -> None:
+    script = "\n".join([
+        "hello?",
+        "/nope",
+        ":room acme",
+        "chatting in the room",
+        "@partnerbot help help",
+        ":as maria",
+        ":dm",
+        "/HELP",
+        ":bogus",
+    ]) + "\n"
+    result = console(script, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "partnerbot> I only understand commands. Type /help" in out
+    assert "partnerbot> I don't know /nope." in out
+    assert "(you are @you in #acme)" in out
+    assert "chatting" not in out.split("(you are @you in #acme)")[1].split("(you are")[0]
+    assert "partnerbot> `/help [command]`" in out
+    assert "(you are @maria in DM of @maria)" in out
+    assert "unknown console command ':bogus'" in out
+    assert out.count("partnerbot> ") == 4
+
+
+def test_what_the_console_did_is_stored(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert console("/help\nhi\n", data).returncode == 0
+    exported = subprocess.run([sys.executable, str(ROOT / "bot.py"), "export"],
+                              env={"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)},
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+    dump = json.loads(exported.stdout)
+    assert dump["version"] == 1
+    assert {"partners", "reports", "reviews", "audit"} <= dump.keys()
+    assert len(dump["seen"]) == 2
+    assert dump["outbox"] == []  # every reply was delivered, then forgotten

@@ -1,0 +1,155 @@
+"""The dispatcher: one place for the checks before a handler, and exactly-once bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from chat.base import Incoming
+from commands.dispatch import DM_HINT, Dispatcher
+from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.help import SPEC as HELP
+from commands.registry import Registry
+from config import Settings
+from storage import SCHEMA, Store
+from tests.fakes import BOT, DM, GROUP, Clock, message
+
+SETTINGS = Settings(managers=frozenset({"maria"}))
+
+
+async def _approve(ctx: Context) -> None:
+    """Marks a partner approved (a test command)."""
+    partner = ctx.word(0, "the partner id")
+    if partner == "nobody":
+        raise Refused("There is no partner nobody.")
+    ctx.tx.put("members", {"username": partner, "partner": partner}, what="approve")
+    if ctx.args.options.get("fail") == "usage":
+        raise UsageError("fail=usage was given")
+    if ctx.args.options.get("fail") == "crash":
+        raise RuntimeError("boom")
+    ctx.reply(f"approved {partner}")
+
+
+APPROVE = Command(name="approve", summary="approves a partner", usage="<partner-id>",
+                  example="/approve acme", roles=frozenset({Role.MANAGER}), handler=_approve,
+                  options=frozenset({"fail"}))
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    store = await Store.open(None, SCHEMA)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def dispatcher(store: Store) -> Dispatcher:
+    return Dispatcher(Registry([HELP, APPROVE]), store, SETTINGS, Clock(), BOT)
+
+
+async def test_help_lists_only_what_the_caller_may_use(dispatcher: Dispatcher) -> None:
+    outcome = await dispatcher.handle(message("/help", sender="alice"))
+    assert outcome.status == "done"
+    [reply] = outcome.replies
+    assert "/help" in reply.text and "/approve" not in reply.text
+    manager = await dispatcher.handle(message("/help", sender="maria"))
+    assert "/approve <partner-id>" in manager.replies[0].text
+
+
+async def test_replies_are_in_the_outbox_with_ids_derived_from_the_command(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    outcome = await dispatcher.handle(message("@partnerbot help", id="abc"))
+    assert [reply.id for reply in outcome.replies] == ["abcr1"]
+    assert [doc["id"] for doc in store.scan("outbox")] == ["abcr1"]
+    assert store.get("seen", "abc")["status"] == "done"
+
+
+async def test_a_message_is_handled_once(dispatcher: Dispatcher) -> None:
+    first = await dispatcher.handle(message("/help", id="same"))
+    again = await dispatcher.handle(message("/help", id="same"))
+    assert first.status == "done" and len(first.replies) == 1
+    assert again.status == "duplicate" and again.replies == ()
+
+
+async def test_the_bots_own_messages_are_ignored(dispatcher: Dispatcher, store: Store) -> None:
+    own = message("/help")
+    outcome = await dispatcher.handle(Incoming("own", DM, BOT, own.text, own.ts))
+    assert outcome.status == "ignored"
+    assert store.count("outbox") == 0
+
+
+async def test_command_help_and_help_command(dispatcher: Dispatcher) -> None:
+    by_name = await dispatcher.handle(message("/approve help", sender="maria"))
+    by_help = await dispatcher.handle(message("/help approve", sender="maria"))
+    assert by_name.replies[0].text == by_help.replies[0].text
+    assert "Example: `/approve acme`" in by_name.replies[0].text
+
+
+async def test_a_stranger_is_refused_and_nothing_changes(dispatcher: Dispatcher,
+                                                         store: Store) -> None:
+    outcome = await dispatcher.handle(message("/approve acme", sender="eve"))
+    assert outcome.status == "refused"
+    assert outcome.replies[0].text == "/approve is for account managers only."
+    assert store.get("members", "acme") is None
+    assert list(store.audit()) == []
+    help_for_stranger = await dispatcher.handle(message("/help approve", sender="eve"))
+    assert "account managers only" in help_for_stranger.replies[0].text
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("/approve", "The partner id is missing."),
+    ("/approve acme colour=red", "Unknown option colour=."),
+    ('/approve "acme', "A double quote is not closed."),
+    ("/approve acme fail=usage", "Fail=usage was given."),
+])
+async def test_usage_errors_show_the_usage_and_store_nothing(
+    dispatcher: Dispatcher, store: Store, text: str, problem: str
+) -> None:
+    outcome = await dispatcher.handle(message(text, sender="maria"))
+    assert outcome.status == "refused"
+    assert outcome.replies[0].text.splitlines() == [
+        problem, "Usage: `/approve <partner-id>`", "Example: `/approve acme`"]
+    assert store.get("members", "acme") is None
+
+
+async def test_a_refusal_is_shown_as_it_is(dispatcher: Dispatcher) -> None:
+    outcome = await dispatcher.handle(message("/approve nobody", sender="maria"))
+    assert outcome.replies[0].text == "There is no partner nobody."
+
+
+async def test_a_crash_is_answered_and_logged(dispatcher: Dispatcher, store: Store,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    outcome = await dispatcher.handle(message("/approve acme fail=crash", sender="maria"))
+    assert outcome.status == "failed"
+    assert "failed on my side" in outcome.replies[0].text
+    assert "boom" in caplog.text
+    assert store.get("members", "acme") is None
+
+
+async def test_a_change_is_stored_with_its_audit_and_reply(dispatcher: Dispatcher,
+                                                           store: Store) -> None:
+    outcome = await dispatcher.handle(message("/approve acme", sender="maria"))
+    assert outcome.replies[0].text == "approved acme"
+    assert store.get("members", "acme") == {"username": "acme", "partner": "acme"}
+    [entry] = list(store.audit())
+    assert (entry["who"], entry["what"], entry["before"]) == ("maria", "approve", None)
+
+
+async def test_unknown_commands_get_a_hint(dispatcher: Dispatcher) -> None:
+    outcome = await dispatcher.handle(message("/frobnicate", room=GROUP))
+    assert "I don't know /frobnicate" in outcome.replies[0].text
+
+
+async def test_plain_messages_get_a_hint_in_a_dm_only(dispatcher: Dispatcher) -> None:
+    in_dm = await dispatcher.handle(message("hello?"))
+    assert [reply.text for reply in in_dm.replies] == [DM_HINT]
+    in_room = await dispatcher.handle(message("hello all", room=GROUP))
+    assert in_room.status == "ignored" and in_room.replies == ()
+
+
+async def test_replies_go_to_the_thread_of_the_command(dispatcher: Dispatcher) -> None:
+    outcome = await dispatcher.handle(message("/help", room=GROUP, thread="parent1"))
+    assert outcome.replies[0].thread == "parent1"
+    assert outcome.replies[0].room_id == GROUP.id
