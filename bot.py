@@ -1,11 +1,11 @@
 """partnerbot's front door: the command line, the configuration, and the wiring.
 
-    python bot.py [run]                              serve Rocket.Chat (the console when no
-                                                     server is configured)
-    python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal
-    python bot.py check-config                       check the configuration and the login
-    python bot.py export                             all data as JSON on stdout
-    python bot.py import FILE                        load such a file into an empty data dir
+python bot.py [run]                              serve Rocket.Chat (the console when no
+                                                 server is configured)
+python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal
+python bot.py check-config                       check the configuration and the login
+python bot.py export                             all data as JSON on stdout
+python bot.py import FILE                        load such a file into an empty data dir
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"partnerbot: configuration error: {err}", file=sys.stderr)
         return EXIT_CONFIG
     logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr,
+        level=settings.log_level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -69,8 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="partnerbot, a partner-program bot")
-    parser.add_argument("--env-file", type=Path, default=Path(".env"),
-                        help="the .env file to read (default: ./.env)")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path(".env"),
+        help="the .env file to read (default: ./.env)",
+    )
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="serve Rocket.Chat (the console without a server)")
     console = commands.add_parser("console", help="a local chat in the terminal")
@@ -131,8 +136,12 @@ async def serve_console(settings: config.Settings, user: str, room: str | None) 
 
 async def serve_rocketchat(settings: config.Settings) -> int:
     assert settings.url is not None
-    transport = RocketChat(settings.url, _credentials(settings), system_clock,
-                           catchup=timedelta(hours=settings.catchup_hours))
+    transport = RocketChat(
+        settings.url,
+        _credentials(settings),
+        system_clock,
+        catchup=timedelta(hours=settings.catchup_hours),
+    )
     runner = await _runner(settings, transport)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -142,11 +151,7 @@ async def serve_rocketchat(settings: config.Settings) -> int:
         health = await serve_health(
             settings.health_port,
             ready=lambda: transport.health.ready,
-            metrics=lambda: runner.metrics.render(
-                gauges={"outbox_depth": runner.store.count("outbox")},
-                counters={"reconnects_total": transport.health.reconnects,
-                          "rate_limited_total": transport.rest.rate_limited},
-            ),
+            metrics=lambda: _metrics(runner, transport),
             host="",
         )
     try:
@@ -158,19 +163,35 @@ async def serve_rocketchat(settings: config.Settings) -> int:
     return 0
 
 
+async def _metrics(runner: Runner, transport: RocketChat) -> str:
+    return runner.metrics.render(
+        gauges={"outbox_depth": await runner.store.count("outbox")},
+        counters={
+            "reconnects_total": transport.health.reconnects,
+            "rate_limited_total": transport.rest.rate_limited,
+        },
+    )
+
+
 def _credentials(settings: config.Settings) -> Credentials:
-    return Credentials(user=settings.user, password=settings.password,
-                       user_id=settings.user_id, token=settings.token)
+    return Credentials(
+        user=settings.user,
+        password=settings.password,
+        user_id=settings.user_id,
+        token=settings.token,
+    )
 
 
 async def _runner(settings: config.Settings, transport: Transport) -> Runner:
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
 
-    def make_dispatcher(me: User) -> Dispatcher:
-        return Dispatcher(registry, store, settings, system_clock, me)
+    def make_dispatcher(me: User, first_order: int) -> Dispatcher:
+        return Dispatcher(registry, store, settings, system_clock, me, first_order)
 
-    return Runner(transport, store, make_dispatcher, system_clock)
+    # Handled ids are kept a day longer than the catch-up window reaches back.
+    seen_kept = timedelta(hours=settings.catchup_hours, days=1)
+    return Runner(transport, store, make_dispatcher, system_clock, seen_kept)
 
 
 if __name__ == "__main__":

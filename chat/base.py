@@ -6,7 +6,7 @@ transport and the local console are two implementations of `Transport`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -77,7 +77,9 @@ class Transport(Protocol):
 
     async def connect(self) -> None: ...
 
-    def listen(self, since: Callable[[str], datetime | None]) -> AsyncIterator[Incoming]:
+    def listen(
+        self, since: Callable[[str], Awaitable[datetime | None]]
+    ) -> AsyncIterator[Incoming]:
         """Every new message once, in order within each room, until `disconnect`.
 
         `since(room_id)` tells up to when a room's messages have been handled, so that a

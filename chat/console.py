@@ -49,11 +49,13 @@ class Console:
         return BOT
 
     async def connect(self) -> None:
-        self._print(f"partnerbot console: you are @{self._user.username} in "
-                    f"{self._label(self._room)}; type :help for console commands")
+        self._print(
+            f"partnerbot console: you are @{self._user.username} in "
+            f"{self._label(self._room)}; type :help for console commands"
+        )
 
     async def listen(
-        self, since: Callable[[str], datetime | None] | None = None
+        self, since: Callable[[str], Awaitable[datetime | None]] | None = None
     ) -> AsyncIterator[Incoming]:
         interactive = self._in.isatty()
         while True:

@@ -69,8 +69,12 @@ class DdpConnection:
 
     async def open(self) -> None:
         """Open the socket and do the DDP handshake."""
-        self._ws = await self._session.ws_connect(self._url, timeout=aiohttp.ClientWSTimeout(
-            ws_receive=None, ws_close=5.0), autoping=True, heartbeat=None)
+        self._ws = await self._session.ws_connect(
+            self._url,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+            autoping=True,
+            heartbeat=None,
+        )
         connected = self._expect("connected")
         self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._keepalive())]
         await self._send({"msg": "connect", "version": "1", "support": ["1"]})
@@ -124,7 +128,12 @@ class DdpConnection:
             async for frame in self._ws:
                 if frame.type is not aiohttp.WSMsgType.TEXT:
                     break
-                self._receive(json.loads(frame.data))
+                message = json.loads(frame.data)
+                if message.get("msg") == "ping":  # answered at once, echoing its id
+                    pong = {"msg": "pong", **({"id": message["id"]} if "id" in message else {})}
+                    await self._send_quietly(pong)
+                else:
+                    self._receive(message)
         except (ConnectionError, aiohttp.ClientError, json.JSONDecodeError) as err:
             log.warning("realtime socket failed: %s", err)
         finally:
@@ -132,10 +141,7 @@ class DdpConnection:
 
     def _receive(self, frame: dict[str, Any]) -> None:
         kind = frame.get("msg")
-        if kind == "ping":
-            pong = {"msg": "pong", **({"id": frame["id"]} if "id" in frame else {})}
-            asyncio.create_task(self._send_quietly(pong))
-        elif kind == "pong":
+        if kind == "pong":
             self._resolve(frame.get("id", ""), None)
         elif kind == "connected":
             self._resolve("connected", frame.get("session"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -10,7 +10,7 @@ from aiohttp import web
 async def serve_health(
     port: int,
     ready: Callable[[], bool],
-    metrics: Callable[[], str],
+    metrics: Callable[[], Awaitable[str]],
     host: str = "127.0.0.1",
 ) -> web.AppRunner:
     """Start the endpoints; the caller cleans up the returned runner."""
@@ -21,8 +21,12 @@ async def serve_health(
         return web.Response(status=503, text="not connected to Rocket.Chat\n")
 
     async def show_metrics(_request: web.Request) -> web.Response:
-        return web.Response(text=metrics(), content_type="text/plain", charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff"})
+        return web.Response(
+            text=await metrics(),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 100
 MAX_RATE_LIMIT_WAIT = 120.0
-HISTORY_ROUTES = {RoomKind.PUBLIC: "channels_history", RoomKind.PRIVATE: "groups_history",
-                  RoomKind.DIRECT: "im_history"}
+HISTORY_ROUTES = {
+    RoomKind.PUBLIC: "channels_history",
+    RoomKind.PRIVATE: "groups_history",
+    RoomKind.DIRECT: "im_history",
+}
 
 
 class RateLimited(Exception):
@@ -45,8 +48,9 @@ class Unauthorized(Exception):
 class RestError(Exception):
     """Any other failure of a REST call; `permanent` when retrying cannot help."""
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 body: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body or {}
@@ -87,8 +91,9 @@ def parse_ts(value: Any) -> datetime:
 
 def iso_ms(moment: datetime) -> str:
     """ISO 8601 with milliseconds and `Z`: no `+`, which rocketchat_API would not escape."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class Rest:
@@ -122,9 +127,15 @@ class Rest:
     def _new_api(self) -> RocketChatApi:
         creds = self.credentials
         try:
-            return RocketChatApi(user=creds.user, password=creds.password,
-                                 user_id=creds.user_id, auth_token=creds.token,
-                                 server_url=self.url, session=_Session(), timeout=30)
+            return RocketChatApi(
+                user=creds.user,
+                password=creds.password,
+                user_id=creds.user_id,
+                auth_token=creds.token,
+                server_url=self.url,
+                session=_Session(),
+                timeout=30,
+            )
         except RocketAuthenticationException:
             raise Unauthorized("the server refused the bot's login") from None
 
@@ -147,7 +158,10 @@ class Rest:
     def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         assert self._api is not None
         try:
-            return getattr(self._api, method)(*args, **kwargs)
+            result = getattr(self._api, method)(*args, **kwargs)
+            # Paginated methods return generators that fetch pages as they are read:
+            # read them here, in the worker thread.
+            return list(result) if isinstance(result, Iterator) else result
         except RocketApiException as err:
             raise RestError(str(err), status=err.status_code, body=err.json) from None
         except RocketBadStatusCodeException as err:
@@ -174,16 +188,32 @@ class Rest:
 
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
         """Every message of `room` from `oldest` (inclusive) until now, oldest first."""
-        method = HISTORY_ROUTES[room.kind]
-        window = {"oldest": iso_ms(oldest), "latest": iso_ms(self.clock() + timedelta(seconds=1)),
-                  "inclusive": "true", "count": HISTORY_PAGE}
-        messages: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            answer = await self.call(method, room.id, offset=offset, **window)
-            page = answer.get("messages", [])
-            messages.update((message["_id"], message) for message in page)
-            offset += len(page)
-            if len(page) < HISTORY_PAGE:
-                break
-        return sorted(messages.values(), key=lambda message: parse_ts(message["ts"]))
+        window = {
+            "oldest": iso_ms(oldest),
+            "latest": iso_ms(self.clock() + timedelta(seconds=1)),
+            "inclusive": "true",  # only ever sent as true: old servers read "false" as true
+            "showThreadMessages": "true",  # channels and DMs hide thread replies without it
+        }
+        pages = await self.call(HISTORY_ROUTES[room.kind], room.id, count=HISTORY_PAGE, **window)
+        unique = {message["_id"]: message for message in pages}
+        return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """`chat.sendMessage` with the client's `_id`; a message already sent is not an error.
+
+        A server that already has the `_id` answers 400 (with a TypeError's text, see
+        tests/emulator/endpoints.py), so after any 4xx the message is looked up by its id.
+        """
+        try:
+            await self.call("chat_send_message", message)
+        except RestError as err:
+            if err.permanent and await self.exists(message["_id"]):
+                return
+            raise
+
+    async def exists(self, message_id: str) -> bool:
+        try:
+            found = await self.call("chat_get_message", message_id)
+        except RestError:
+            return False
+        return bool(found.get("message"))

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 STREAM = "stream-room-messages"
 SEEN_IDS_KEPT = 100_000
 UPDATE_FIELDS = ("editedAt", "reactions", "tcount", "tlm", "replies", "pinned")
-Since = Callable[[str], datetime | None]
+Since = Callable[[str], Awaitable[datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,8 @@ class RocketChat:
         if message.attachments:
             body["attachments"] = [dict(a) for a in message.attachments]
         try:
-            await self.rest.call("chat_send_message", body)
+            await self.rest.send(body)
         except RestError as err:
-            if _already_sent(err):
-                return
             raise DeliveryError(str(err), permanent=err.permanent) from err
         except Unauthorized as err:
             raise DeliveryError(f"the server refused the bot's token: {err}") from err
@@ -173,8 +171,9 @@ class RocketChat:
     async def _serve_one_connection(self, since: Since) -> None:
         assert self._session is not None
         ws_url = self.url.replace("http", "ws", 1) + "/websocket"
-        self._conn = conn = DdpConnection(self._session, ws_url, self._on_event,
-                                          ping_interval=self.ping_interval)
+        self._conn = conn = DdpConnection(
+            self._session, ws_url, self._on_event, ping_interval=self.ping_interval
+        )
         try:
             await conn.open()
             await self._login(conn)
@@ -205,7 +204,7 @@ class RocketChat:
     async def _catch_up(self, since: Since) -> None:
         floor = self.clock() - self.catchup
         for room in await self.rest.rooms():
-            cursor = since(room.id)
+            cursor = await since(room.id)
             oldest = floor if cursor is None else max(cursor, floor)
             for raw in await self.rest.history(room, oldest):
                 self._accept(raw, live=False, room=room)
@@ -248,8 +247,3 @@ def _incoming(raw: dict[str, Any], ts: datetime, room: Room | None) -> Incoming:
     sender = raw.get("u") or {}
     user = User(sender.get("_id", ""), sender.get("username", ""), sender.get("name", ""))
     return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"))
-
-
-def _already_sent(err: RestError) -> bool:
-    text = f"{err} {err.body}".lower()
-    return "already" in text or "duplicate" in text or "e11000" in text

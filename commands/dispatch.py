@@ -46,19 +46,21 @@ class Dispatcher:
         settings: Settings,
         clock: Callable[[], datetime],
         me: User,
+        first_order: int = 1,
     ) -> None:
+        """`first_order`: where the outbox order goes on (after what is pending there)."""
         self.registry = registry
         self.store = store
         self.settings = settings
         self.clock = clock
         self.me = me
-        self._order = 1 + max((doc["order"] for doc in store.scan("outbox")), default=0)
+        self._order = first_order
 
-    def caller(self, user: User) -> Caller:
+    async def caller(self, user: User) -> Caller:
         roles = {Role.ANYONE}
         if user.username.lower() in self.settings.managers:
             roles.add(Role.MANAGER)
-        member = self.store.get("members", user.username.lower())
+        member = await self.store.get("members", user.username.lower())
         partner = member["partner"] if member else None
         if partner is not None:
             roles.add(Role.PARTNER)
@@ -66,8 +68,10 @@ class Dispatcher:
 
     async def handle(self, message: Incoming) -> Outcome:
         """Handle `message` once; its replies are in the outbox when this returns."""
-        if message.user.id == self.me.id or self.store.get("seen", message.id) is not None:
-            return Outcome("duplicate" if message.user.id != self.me.id else "ignored")
+        if message.user.id == self.me.id:
+            return Outcome("ignored")
+        if await self.store.get("seen", message.id) is not None:
+            return Outcome("duplicate")
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
             if message.room.kind is not RoomKind.DIRECT:
@@ -76,7 +80,8 @@ class Dispatcher:
         command = self.registry.get(invocation.name)
         if command is None:
             return await self._answer(
-                message, "refused",
+                message,
+                "refused",
                 [f"I don't know /{invocation.name}. Type /help to see the commands."],
             )
         for _attempt in range(MAX_CONFLICT_RETRIES):
@@ -85,10 +90,12 @@ class Dispatcher:
             except Conflict:
                 log.info("conflict handling %s, retrying", message.id)
         log.error("gave up on %s after %d conflicts", message.id, MAX_CONFLICT_RETRIES)
-        return await self._answer(message, "failed", ["I was too busy to do that; please try again."])
+        return await self._answer(
+            message, "failed", ["I was too busy to do that; please try again."]
+        )
 
     async def _run(self, message: Incoming, command: Command, invocation: Invocation) -> Outcome:
-        caller = self.caller(message.user)
+        caller = await self.caller(message.user)
         now = self.clock()
         tx = self.store.begin(actor=message.user.username, now=now)
         try:
@@ -113,23 +120,28 @@ class Dispatcher:
             return await self._answer(
                 message, "failed", ["Sorry, that failed on my side; it has been logged."]
             )
-        return await self._commit(tx, message, "done", ctx.replies)
+        return await self._commit(tx, now, message, "done", ctx.replies)
 
     async def _answer(self, message: Incoming, status: str, texts: list[str]) -> Outcome:
-        tx = self.store.begin(actor=message.user.username, now=self.clock())
+        now = self.clock()
+        tx = self.store.begin(actor=message.user.username, now=now)
         replies = [Reply(message.room.id, text, message.thread) for text in texts]
-        return await self._commit(tx, message, status, replies)
+        return await self._commit(tx, now, message, status, replies)
 
     async def _commit(
-        self, tx: Transaction, message: Incoming, status: str, replies: list[Reply]
+        self, tx: Transaction, now: datetime, message: Incoming, status: str,
+        replies: list[Reply],
     ) -> Outcome:
-        tx.put("seen", {"id": message.id, "room": message.room.id, "status": status,
-                        "at": tx.now.isoformat()})
+        tx.put(
+            "seen",
+            {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()},
+        )
         outgoing = []
         for n, reply in enumerate(replies, start=1):
-            out = Outgoing(f"{message.id}r{n}", reply.room_id, reply.text, reply.thread,
-                           reply.attachments)
-            tx.put("outbox", outbox_doc(out, self._order, tx.now))
+            out = Outgoing(
+                f"{message.id}r{n}", reply.room_id, reply.text, reply.thread, reply.attachments
+            )
+            tx.put("outbox", outbox_doc(out, self._order, now))
             self._order += 1
             outgoing.append(out)
         await tx.commit()
@@ -138,17 +150,22 @@ class Dispatcher:
 
 def outbox_doc(out: Outgoing, order: int, now: datetime) -> dict[str, Any]:
     return {
-        "id": out.id, "order": order, "room": out.room_id, "text": out.text,
-        "thread": out.thread, "attachments": [dict(a) for a in out.attachments],
+        "id": out.id,
+        "order": order,
+        "room": out.room_id,
+        "text": out.text,
+        "thread": out.thread,
+        "attachments": [dict(a) for a in out.attachments],
         "at": now.isoformat(),
     }
 
 
 def outgoing_from(doc: dict[str, Any]) -> Outgoing:
-    return Outgoing(doc["id"], doc["room"], doc["text"], doc["thread"],
-                    tuple(doc["attachments"]))
+    return Outgoing(doc["id"], doc["room"], doc["text"], doc["thread"], tuple(doc["attachments"]))
 
 
 def _usage_reply(command: Command, problem: str) -> str:
-    return f"{problem[:1].upper()}{problem[1:]}.\nUsage: `{command.usage_line()}`\n" \
-           f"Example: `{command.example}`"
+    return (
+        f"{problem[:1].upper()}{problem[1:]}.\nUsage: `{command.usage_line()}`\n"
+        f"Example: `{command.example}`"
+    )

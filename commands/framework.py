@@ -109,9 +109,7 @@ class Context:
 
     def reply(self, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
         """Answer in the room (and thread) the command came from."""
-        self.replies.append(
-            Reply(self.room.id, text, self.message.thread, tuple(attachments))
-        )
+        self.replies.append(Reply(self.room.id, text, self.message.thread, tuple(attachments)))
 
     def word(self, index: int, what: str) -> str:
         """The positional argument at `index`, or a `UsageError` naming what is missing."""

@@ -22,10 +22,7 @@ async def show_help(ctx: Context) -> None:
 
 def describe(command: Command) -> str:
     """The help text of one command: usage, summary, example."""
-    return (
-        f"`{command.usage_line()}`\n{command.summary}\n"
-        f"Example: `{command.example}`"
-    )
+    return f"`{command.usage_line()}`\n{command.summary}\nExample: `{command.example}`"
 
 
 def _lookup(ctx: Context, name: str) -> Command:
@@ -41,7 +38,7 @@ SPEC = Command(
     name="help",
     summary="lists the commands you can use here, or explains one",
     usage="[command]",
-    example="/help report",
+    example="/help help",
     roles=frozenset({Role.ANYONE}),
     handler=show_help,
 )

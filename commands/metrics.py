@@ -25,9 +25,14 @@ class Metrics:
             "# HELP partnerbot_commands_handled_total Messages handled, by outcome.",
             "# TYPE partnerbot_commands_handled_total counter",
         ]
-        lines += [f'partnerbot_commands_handled_total{{outcome="{outcome}"}} {count}'
-                  for outcome, count in sorted(self.handled.items())]
-        lines += ["# TYPE partnerbot_errors_total counter", f"partnerbot_errors_total {self.errors}"]
+        lines += [
+            f'partnerbot_commands_handled_total{{outcome="{outcome}"}} {count}'
+            for outcome, count in sorted(self.handled.items())
+        ]
+        lines += [
+            "# TYPE partnerbot_errors_total counter",
+            f"partnerbot_errors_total {self.errors}",
+        ]
         for name, value in sorted(counters.items()):
             lines += [f"# TYPE partnerbot_{name} counter", f"partnerbot_{name} {value:g}"]
         for name, value in sorted(gauges.items()):
@@ -38,12 +43,12 @@ class Metrics:
             "# TYPE partnerbot_reply_latency_seconds histogram",
         ]
         cumulative = 0
-        for bound, count in zip((*LATENCY_BUCKETS, float("inf")), self._bucket_counts,
-                                strict=True):
+        for bound, count in zip((*LATENCY_BUCKETS, float("inf")), self._bucket_counts, strict=True):
             cumulative += count
             label = "+Inf" if bound == float("inf") else f"{bound:g}"
             lines.append(f'partnerbot_reply_latency_seconds_bucket{{le="{label}"}} {cumulative}')
-        lines += [f"partnerbot_reply_latency_seconds_sum {self._latency_sum:.6f}",
-                  f"partnerbot_reply_latency_seconds_count {cumulative}"]
+        lines += [
+            f"partnerbot_reply_latency_seconds_sum {self._latency_sum:.6f}",
+            f"partnerbot_reply_latency_seconds_count {cumulative}",
+        ]
         return "\n".join(lines) + "\n"
-

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 OPTION = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
 # Phone keyboards turn " into typographic quotes; treat them as the plain ones.
-SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"',
-                              "\u00bb": '"'})
+SMART_QUOTES = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'}
+)
 
 
 class ArgumentError(ValueError):
@@ -80,7 +81,7 @@ def parse_invocation(text: str, bot_username: str) -> Invocation | None:
     lowered = stripped.lower()
     mention = lowered == handle or lowered.startswith((handle + " ", handle + ":", handle + ","))
     if mention:
-        stripped = stripped[len(handle):].lstrip(" :,\t\n").removeprefix("/")
+        stripped = stripped[len(handle) :].lstrip(" :,\t\n").removeprefix("/")
         if not stripped:
             return Invocation("help", "", mention=True)
     elif stripped.startswith("/") and not stripped[1:2].isspace():

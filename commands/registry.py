@@ -35,8 +35,9 @@ class Registry:
             importlib.import_module(f"{package.__name__}.{info.name}")
             for info in pkgutil.iter_modules(package.__path__)
         )
-        return cls(module.SPEC for module in modules if isinstance(getattr(module, "SPEC", None),
-                                                                   Command))
+        return cls(
+            module.SPEC for module in modules if isinstance(getattr(module, "SPEC", None), Command)
+        )
 
     def get(self, name: str) -> Command | None:
         return self._commands.get(name.lower())

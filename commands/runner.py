@@ -16,7 +16,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chat.base import DeliveryError, Incoming, Outgoing, Transport, User
 from commands.dispatch import Dispatcher, outgoing_from
@@ -26,6 +26,8 @@ from storage import Conflict, Store
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+CURSOR_SAVE_INTERVAL = 1.0
+PRUNE_BATCH = 500
 
 
 class Lanes:
@@ -47,7 +49,9 @@ class Lanes:
         self._idle.clear()
         queue.put_nowait(job)
 
-    async def _work(self, key: Hashable, queue: asyncio.Queue[Callable[[], Awaitable[None]]]) -> None:
+    async def _work(
+        self, key: Hashable, queue: asyncio.Queue[Callable[[], Awaitable[None]]]
+    ) -> None:
         while not queue.empty():
             job = queue.get_nowait()
             try:
@@ -70,9 +74,11 @@ class Runner:
         self,
         transport: Transport,
         store: Store,
-        make_dispatcher: Callable[[User], Dispatcher],
+        make_dispatcher: Callable[[User, int], Dispatcher],
         clock: Callable[[], datetime],
+        seen_kept: timedelta = timedelta(days=2),
     ) -> None:
+        """`seen_kept`: how long handled message ids are kept; longer than the catch-up."""
         self.transport = transport
         self.store = store
         self.make_dispatcher = make_dispatcher
@@ -83,26 +89,53 @@ class Runner:
         self._cursors: dict[str, datetime] = {}
         self.dispatcher: Dispatcher | None = None
         self.metrics = Metrics()
+        self.seen_kept = seen_kept
+        self._pruned_at: datetime | None = None
 
-    def since(self, room_id: str) -> datetime | None:
+    async def since(self, room_id: str) -> datetime | None:
         """Every message of the room older than this has been handled (None: no record)."""
         unsaved = self._cursors.get(room_id)
         if unsaved is not None:
             return unsaved
-        doc = self.store.get("cursors", room_id)
+        doc = await self.store.get("cursors", room_id)
         return None if doc is None else datetime.fromisoformat(doc["ts"])
 
     async def run(self) -> None:
         """Serve until the transport's stream ends, then finish every job and reply."""
         await self.transport.connect()
-        self.dispatcher = self.make_dispatcher(self.transport.me)
-        pending = sorted(self.store.scan("outbox"), key=lambda doc: doc["order"])
+        pending = sorted([doc async for doc in self.store.scan("outbox")],
+                         key=lambda doc: doc["order"])
+        next_order = 1 + max((doc["order"] for doc in pending), default=0)
+        self.dispatcher = self.make_dispatcher(self.transport.me, next_order)
         for doc in pending:
             self.deliver(outgoing_from(doc))
-        async for message in self.transport.listen(self.since):
-            self.receive(message)
-        await self.drain()
+        housekeeping = asyncio.create_task(self._keep_house())
+        try:
+            async for message in self.transport.listen(self.since):
+                self.receive(message)
+            await self.drain()
+        finally:
+            housekeeping.cancel()
         await self.transport.disconnect()
+
+    async def _keep_house(self) -> None:
+        """Save the cursors now and then, and forget handled ids older than the catch-up."""
+        while True:
+            await asyncio.sleep(CURSOR_SAVE_INTERVAL)
+            await self._save_cursors()
+            horizon = self.clock() - self.seen_kept
+            if self._pruned_at is None or self.clock() - self._pruned_at > timedelta(hours=1):
+                await self._prune_seen(horizon)
+
+    async def _prune_seen(self, horizon: datetime) -> None:
+        old = [doc["id"] async for doc in self.store.scan("seen")
+               if datetime.fromisoformat(doc["at"]) < horizon]
+        for start in range(0, len(old), PRUNE_BATCH):
+            tx = self.store.begin(actor="partnerbot", now=self.clock())
+            for message_id in old[start:start + PRUNE_BATCH]:
+                tx.delete("seen", message_id)
+            await tx.commit()
+        self._pruned_at = self.clock()
 
     def receive(self, message: Incoming) -> None:
         self._in_flight[message.room.id][message.id] = message.ts

@@ -12,11 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def console(script: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data),
-           "PARTNERBOT_MANAGERS": "maria"}
-    return subprocess.run([sys.executable, str(ROOT / "bot.py"), "console", *args],
-                          input=script, env=env, cwd=data.parent, capture_output=True,
-                          text=True, timeout=60, check=False)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PARTNERBOT_DATA": str(data),
+        "PARTNERBOT_MANAGERS": "maria",
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "console", *args],
+        input=script,
+        env=env,
+        cwd=data.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_piped_in(tmp_path: Path) -> None:
@@ -29,17 +39,22 @@ def test_help_piped_in(tmp_path: Path) -> None:
 
 
 def test_a_scripted_session(tmp_path: Path) -> None:
-    script = "\n".join([
-        "hello?",
-        "/nope",
-        ":room acme",
-        "chatting in the room",
-        "@partnerbot help help",
-        ":as maria",
-        ":dm",
-        "/HELP",
-        ":bogus",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "hello?",
+                "/nope",
+                ":room acme",
+                "chatting in the room",
+                "@partnerbot help help",
+                ":as maria",
+                ":dm",
+                "/HELP",
+                ":bogus",
+            ]
+        )
+        + "\n"
+    )
     result = console(script, tmp_path / "data")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -56,9 +71,15 @@ def test_a_scripted_session(tmp_path: Path) -> None:
 def test_what_the_console_did_is_stored(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert console("/help\nhi\n", data).returncode == 0
-    exported = subprocess.run([sys.executable, str(ROOT / "bot.py"), "export"],
-                              env={"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)},
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+    exported = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "export"],
+        env={"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     dump = json.loads(exported.stdout)
     assert dump["version"] == 1
     assert {"partners", "reports", "reviews", "audit"} <= dump.keys()

@@ -31,9 +31,15 @@ async def _approve(ctx: Context) -> None:
     ctx.reply(f"approved {partner}")
 
 
-APPROVE = Command(name="approve", summary="approves a partner", usage="<partner-id>",
-                  example="/approve acme", roles=frozenset({Role.MANAGER}), handler=_approve,
-                  options=frozenset({"fail"}))
+APPROVE = Command(
+    name="approve",
+    summary="approves a partner",
+    usage="<partner-id>",
+    example="/approve acme",
+    roles=frozenset({Role.MANAGER}),
+    handler=_approve,
+    options=frozenset({"fail"}),
+)
 
 
 @pytest.fixture
@@ -62,8 +68,9 @@ async def test_replies_are_in_the_outbox_with_ids_derived_from_the_command(
 ) -> None:
     outcome = await dispatcher.handle(message("@partnerbot help", id="abc"))
     assert [reply.id for reply in outcome.replies] == ["abcr1"]
-    assert [doc["id"] for doc in store.scan("outbox")] == ["abcr1"]
-    assert store.get("seen", "abc")["status"] == "done"
+    assert [doc["id"] async for doc in store.scan("outbox")] == ["abcr1"]
+    assert (await store.get("seen", "abc")) == {"id": "abc", "room": DM.id, "status": "done",
+                                                "at": "2026-11-26T09:00:00+00:00"}
 
 
 async def test_a_message_is_handled_once(dispatcher: Dispatcher) -> None:
@@ -77,7 +84,7 @@ async def test_the_bots_own_messages_are_ignored(dispatcher: Dispatcher, store: 
     own = message("/help")
     outcome = await dispatcher.handle(Incoming("own", DM, BOT, own.text, own.ts))
     assert outcome.status == "ignored"
-    assert store.count("outbox") == 0
+    assert await store.count("outbox") == 0
 
 
 async def test_command_help_and_help_command(dispatcher: Dispatcher) -> None:
@@ -87,31 +94,38 @@ async def test_command_help_and_help_command(dispatcher: Dispatcher) -> None:
     assert "Example: `/approve acme`" in by_name.replies[0].text
 
 
-async def test_a_stranger_is_refused_and_nothing_changes(dispatcher: Dispatcher,
-                                                         store: Store) -> None:
+async def test_a_stranger_is_refused_and_nothing_changes(
+    dispatcher: Dispatcher, store: Store
+) -> None:
     outcome = await dispatcher.handle(message("/approve acme", sender="eve"))
     assert outcome.status == "refused"
     assert outcome.replies[0].text == "/approve is for account managers only."
-    assert store.get("members", "acme") is None
-    assert list(store.audit()) == []
+    assert await store.get("members", "acme") is None
+    assert [entry async for entry in store.audit()] == []
     help_for_stranger = await dispatcher.handle(message("/help approve", sender="eve"))
     assert "account managers only" in help_for_stranger.replies[0].text
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("/approve", "The partner id is missing."),
-    ("/approve acme colour=red", "Unknown option colour=."),
-    ('/approve "acme', "A double quote is not closed."),
-    ("/approve acme fail=usage", "Fail=usage was given."),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("/approve", "The partner id is missing."),
+        ("/approve acme colour=red", "Unknown option colour=."),
+        ('/approve "acme', "A double quote is not closed."),
+        ("/approve acme fail=usage", "Fail=usage was given."),
+    ],
+)
 async def test_usage_errors_show_the_usage_and_store_nothing(
     dispatcher: Dispatcher, store: Store, text: str, problem: str
 ) -> None:
     outcome = await dispatcher.handle(message(text, sender="maria"))
     assert outcome.status == "refused"
     assert outcome.replies[0].text.splitlines() == [
-        problem, "Usage: `/approve <partner-id>`", "Example: `/approve acme`"]
-    assert store.get("members", "acme") is None
+        problem,
+        "Usage: `/approve <partner-id>`",
+        "Example: `/approve acme`",
+    ]
+    assert await store.get("members", "acme") is None
 
 
 async def test_a_refusal_is_shown_as_it_is(dispatcher: Dispatcher) -> None:
@@ -119,21 +133,23 @@ async def test_a_refusal_is_shown_as_it_is(dispatcher: Dispatcher) -> None:
     assert outcome.replies[0].text == "There is no partner nobody."
 
 
-async def test_a_crash_is_answered_and_logged(dispatcher: Dispatcher, store: Store,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_crash_is_answered_and_logged(
+    dispatcher: Dispatcher, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     outcome = await dispatcher.handle(message("/approve acme fail=crash", sender="maria"))
     assert outcome.status == "failed"
     assert "failed on my side" in outcome.replies[0].text
     assert "boom" in caplog.text
-    assert store.get("members", "acme") is None
+    assert await store.get("members", "acme") is None
 
 
-async def test_a_change_is_stored_with_its_audit_and_reply(dispatcher: Dispatcher,
-                                                           store: Store) -> None:
+async def test_a_change_is_stored_with_its_audit_and_reply(
+    dispatcher: Dispatcher, store: Store
+) -> None:
     outcome = await dispatcher.handle(message("/approve acme", sender="maria"))
     assert outcome.replies[0].text == "approved acme"
-    assert store.get("members", "acme") == {"username": "acme", "partner": "acme"}
-    [entry] = list(store.audit())
+    assert await store.get("members", "acme") == {"username": "acme", "partner": "acme"}
+    [entry] = [entry async for entry in store.audit()]
     assert (entry["who"], entry["what"], entry["before"]) == ("maria", "approve", None)
 
 
