@@ -1,7 +1,8 @@
 """Rocket.Chat's REST API for acting: `rocketchat-API` calls run off the event loop.
 
 Every call goes through `Rest.call`, which runs the blocking `rocketchat_API` method in a
-worker thread, waits out a 429 until `X-RateLimit-Reset` and tries again, and after a 401
+worker thread, waits out a 429 until `X-RateLimit-Reset` (holding back every call of that
+route meanwhile) and tries again, and after a 401
 logs in again once (with a password; a personal access token cannot be renewed).
 """
 
@@ -31,7 +32,7 @@ MAX_RATE_LIMIT_WAIT = 120.0
 HISTORY_ROUTES = {
     RoomKind.PUBLIC: "channels_history",
     RoomKind.PRIVATE: "groups_history",
-    RoomKind.DIRECT: "im_history",
+    RoomKind.DIRECT: "dm_history",
 }
 
 
@@ -111,6 +112,9 @@ class Rest:
         self._api: RocketChatApi | None = None
         self.me: User | None = None
         self.rate_limited = 0
+        # The server limits each route as a whole: after a 429 no call of that route goes
+        # out before the reset it announced (epoch seconds, by route).
+        self._closed_until: dict[str, float] = {}
 
     @property
     def token(self) -> tuple[str, str]:
@@ -143,11 +147,15 @@ class Rest:
         """Call a `rocketchat_API` method by name, waiting out rate limits."""
         relogged = False
         while True:
+            closed_for = self._closed_until.get(method, 0.0) - self.clock().timestamp()
+            if closed_for > 0:  # another call of this route was told to wait
+                await self.sleep(closed_for)
             try:
                 return await asyncio.to_thread(self._call, method, args, kwargs)
             except RateLimited as limited:
                 self.rate_limited += 1
-                await self.sleep(self.wait_for(limited.reset_ms))
+                reopens = self.clock().timestamp() + self.wait_for(limited.reset_ms)
+                self._closed_until[method] = max(self._closed_until.get(method, 0.0), reopens)
             except Unauthorized:
                 if relogged or self.credentials.password is None:
                     raise

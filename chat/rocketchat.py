@@ -161,6 +161,8 @@ class RocketChat:
                 log.warning("the server refused the bot's login; trying again")
             except (DdpClosed, RestError, aiohttp.ClientError, OSError) as err:
                 log.warning("connection lost: %s", err)
+            except Exception:  # a bug must not end listening for good: log it, reconnect
+                log.exception("the realtime connection failed")
             self.health.subscribed = False
             self.health.reconnects += 1
             delay = self.backoff.delay(attempt, self.rng)
@@ -217,6 +219,7 @@ class RocketChat:
         if not args:
             return
         raw = dict(args[0])
+        log.debug("stream: %s in %s", raw.get("_id"), raw.get("rid"))
         if len(args) > 1 and isinstance(args[1], dict):
             raw["_room"] = args[1]
         if self._held is not None:

@@ -1,7 +1,10 @@
 """The loop that joins a transport to the dispatcher: listen, handle, deliver.
 
-- Listening never waits for a command: each message goes to a lane keyed by (room, user),
-  so one user's commands in one room run in order while other lanes run at the same time.
+- Listening never waits for a command: each message goes to its room's lane, so a room's
+  commands are handled, committed and answered in the order they were written, while
+  other rooms' lanes run at the same time. (Lanes per user would let one room's commits
+  overtake each other, and after a crash a later command's stored reply would go out
+  before the answer to an earlier one that had to be handled again.)
 - Replies leave from the stored outbox through one delivery queue per room, in the order
   they were committed; an entry is deleted only after the transport has delivered it, so
   a crash resends it (with the same id, which the transport recognises) and never drops it.
@@ -138,8 +141,9 @@ class Runner:
         self._pruned_at = self.clock()
 
     def receive(self, message: Incoming) -> None:
+        """Queue `message` for handling in its room's lane."""
         self._in_flight[message.room.id][message.id] = message.ts
-        self.handling.submit((message.room.id, message.user.id), lambda: self._handle(message))
+        self.handling.submit(message.room.id, lambda: self._handle(message))
 
     async def drain(self) -> None:
         """Wait until every received message is handled and every reply delivered."""
@@ -155,6 +159,7 @@ class Runner:
         except Exception:
             self.metrics.errors += 1
             raise  # the cursor stays before the message: it is fetched again after a restart
+        log.debug("message %s in %s: %s", message.id, message.room.id, outcome.status)
         self._advance_cursor(message)
         self.metrics.handled[outcome.status] += 1
         if outcome.status == "failed":
