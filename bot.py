@@ -117,8 +117,12 @@ async def export(settings: config.Settings) -> int:
 
 
 async def import_(settings: config.Settings, file: Path) -> int:
-    with file.open(encoding="utf-8") as stream:
-        await Store.import_(settings.data, SCHEMA, stream)
+    store = await Store.open(settings.data, SCHEMA)
+    try:
+        with file.open(encoding="utf-8") as stream:
+            await store.import_(stream)
+    finally:
+        await store.close()
     print(f"imported {file} into {settings.data}")
     return 0
 

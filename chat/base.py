@@ -77,9 +77,7 @@ class Transport(Protocol):
 
     async def connect(self) -> None: ...
 
-    def listen(
-        self, since: Callable[[str], Awaitable[datetime | None]]
-    ) -> AsyncIterator[Incoming]:
+    def listen(self, since: Callable[[str], Awaitable[datetime | None]]) -> AsyncIterator[Incoming]:
         """Every new message once, in order within each room, until `disconnect`.
 
         `since(room_id)` tells up to when a room's messages have been handled, so that a

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import requests
 from rocketchat_API.APIExceptions.RocketExceptions import (
     RocketApiException,
@@ -65,7 +66,7 @@ class _Session(requests.Session):
     """Turns 429 and 401 into exceptions before rocketchat_API reads the body, so that
     the reset time in the headers is not lost."""
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         response = super().request(*args, **kwargs)
         if response.status_code == 429:
             reset = response.headers.get("X-RateLimit-Reset")
@@ -104,8 +105,11 @@ class Rest:
         credentials: Credentials,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
+        """With an aiohttp `session`, replies are posted with it; else with rocketchat-API."""
         self.url = url
+        self.session = session
         self.credentials = credentials
         self.clock = clock
         self.sleep = sleep
@@ -124,6 +128,7 @@ class Rest:
 
     async def login(self) -> User:
         self._api = await asyncio.to_thread(self._new_api)
+        self._closed_until.clear()
         me = await self.call("me")
         self.me = User(me["_id"], me["username"], me.get("name", ""))
         return self.me
@@ -144,18 +149,25 @@ class Rest:
             raise Unauthorized("the server refused the bot's login") from None
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a `rocketchat_API` method by name, waiting out rate limits."""
+        """Call a `rocketchat_API` method by name in a worker thread, waiting out rate limits."""
+        return await self._retrying(
+            method, lambda: asyncio.to_thread(self._call, method, args, kwargs)
+        )
+
+    async def _retrying(self, route: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `attempt` until it is not refused: after a 429 (and until its reset) or after
+        one 401 that a new login cures."""
         relogged = False
         while True:
-            closed_for = self._closed_until.get(method, 0.0) - self.clock().timestamp()
-            if closed_for > 0:  # another call of this route was told to wait
+            closed_for = self._closed_until.get(route, 0.0) - self.clock().timestamp()
+            if closed_for > 0:  # a call of this route was told to wait
                 await self.sleep(closed_for)
             try:
-                return await asyncio.to_thread(self._call, method, args, kwargs)
+                return await attempt()
             except RateLimited as limited:
                 self.rate_limited += 1
                 reopens = self.clock().timestamp() + self.wait_for(limited.reset_ms)
-                self._closed_until[method] = max(self._closed_until.get(method, 0.0), reopens)
+                self._closed_until[route] = max(self._closed_until.get(route, 0.0), reopens)
             except Unauthorized:
                 if relogged or self.credentials.password is None:
                     raise
@@ -213,11 +225,43 @@ class Rest:
         tests/emulator/endpoints.py), so after any 4xx the message is looked up by its id.
         """
         try:
-            await self.call("chat_send_message", message)
+            if self.session is None:
+                await self.call("chat_send_message", message)
+            else:
+                await self._retrying(
+                    "chat_send_message",
+                    lambda: self._post("chat.sendMessage", {"message": message}),
+                )
         except RestError as err:
             if err.permanent and await self.exists(message["_id"]):
                 return
             raise
+
+    async def _post(self, route: str, body: dict[str, Any]) -> Any:
+        """POST with aiohttp on the event loop: the reply path, where a worker thread costs
+        more than the call itself (bench/bench_roundtrip.py has both figures)."""
+        assert self.session is not None
+        user_id, token = self.token
+        headers = {"X-User-Id": user_id, "X-Auth-Token": token}
+        try:
+            async with self.session.post(
+                f"{self.url}/api/v1/{route}", json=body, headers=headers
+            ) as response:
+                if response.status == 429:
+                    reset = response.headers.get("X-RateLimit-Reset", "")
+                    raise RateLimited(float(reset) if reset.isdigit() else None)
+                if response.status == 401:
+                    raise Unauthorized(await response.text())
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            raise RestError(f"{route}: {err}") from None
+        if response.status >= 400 or not isinstance(answer, dict) or not answer.get("success"):
+            raise RestError(
+                f"{route}: {response.status} {str(answer)[:200]}",
+                status=response.status,
+                body=answer if isinstance(answer, dict) else None,
+            )
+        return answer
 
     async def exists(self, message_id: str) -> bool:
         try:

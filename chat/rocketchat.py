@@ -46,7 +46,7 @@ class Backoff:
     cap: float = 30.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        return min(self.cap, self.first * 2**attempt) * rng.uniform(0.5, 1.0)
+        return min(self.cap, self.first * 2.0**attempt) * rng.uniform(0.5, 1.0)
 
 
 @dataclass
@@ -103,6 +103,7 @@ class RocketChat:
     async def connect(self) -> None:
         """Log in over REST (retrying while the server is unreachable)."""
         self._session = aiohttp.ClientSession()
+        self.rest.session = self._session  # replies go out on the loop, not in a thread
         attempt = 0
         while True:
             try:

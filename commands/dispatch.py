@@ -129,7 +129,11 @@ class Dispatcher:
         return await self._commit(tx, now, message, status, replies)
 
     async def _commit(
-        self, tx: Transaction, now: datetime, message: Incoming, status: str,
+        self,
+        tx: Transaction,
+        now: datetime,
+        message: Incoming,
+        status: str,
         replies: list[Reply],
     ) -> Outcome:
         tx.put(

@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 from chat.base import DeliveryError, Incoming, Outgoing, Transport, User
 from commands.dispatch import Dispatcher, outgoing_from
 from commands.metrics import Metrics
-from storage import Conflict, Store
+from storage import Store
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 CURSOR_SAVE_INTERVAL = 1.0
+BOOKS_INTERVAL = 0.1
 PRUNE_BATCH = 500
 
 
@@ -89,7 +90,9 @@ class Runner:
         self.handling = Lanes()
         self.delivering = Lanes()
         self._in_flight: dict[str, dict[str, datetime]] = defaultdict(dict)
-        self._cursors: dict[str, datetime] = {}
+        self._cursors: dict[str, datetime] = {}  # advanced, not yet saved
+        self._delivered: list[str] = []  # outbox ids delivered, not yet deleted
+        self._books_due = asyncio.Event()
         self.dispatcher: Dispatcher | None = None
         self.metrics = Metrics()
         self.seen_kept = seen_kept
@@ -106,36 +109,42 @@ class Runner:
     async def run(self) -> None:
         """Serve until the transport's stream ends, then finish every job and reply."""
         await self.transport.connect()
-        pending = sorted([doc async for doc in self.store.scan("outbox")],
-                         key=lambda doc: doc["order"])
+        pending = sorted(
+            [doc async for doc in self.store.scan("outbox")], key=lambda doc: doc["order"]
+        )
         next_order = 1 + max((doc["order"] for doc in pending), default=0)
         self.dispatcher = self.make_dispatcher(self.transport.me, next_order)
         for doc in pending:
             self.deliver(outgoing_from(doc))
-        housekeeping = asyncio.create_task(self._keep_house())
+        helpers = [asyncio.create_task(self._keep_house()), asyncio.create_task(self._keep_books())]
         try:
             async for message in self.transport.listen(self.since):
                 self.receive(message)
             await self.drain()
         finally:
-            housekeeping.cancel()
+            for helper in helpers:
+                helper.cancel()
         await self.transport.disconnect()
 
     async def _keep_house(self) -> None:
         """Save the cursors now and then, and forget handled ids older than the catch-up."""
         while True:
             await asyncio.sleep(CURSOR_SAVE_INTERVAL)
-            await self._save_cursors()
+            if self._cursors:
+                self._books_due.set()
             horizon = self.clock() - self.seen_kept
             if self._pruned_at is None or self.clock() - self._pruned_at > timedelta(hours=1):
                 await self._prune_seen(horizon)
 
     async def _prune_seen(self, horizon: datetime) -> None:
-        old = [doc["id"] async for doc in self.store.scan("seen")
-               if datetime.fromisoformat(doc["at"]) < horizon]
+        old = [
+            doc["id"]
+            async for doc in self.store.scan("seen")
+            if datetime.fromisoformat(doc["at"]) < horizon
+        ]
         for start in range(0, len(old), PRUNE_BATCH):
             tx = self.store.begin(actor="partnerbot", now=self.clock())
-            for message_id in old[start:start + PRUNE_BATCH]:
+            for message_id in old[start : start + PRUNE_BATCH]:
                 tx.delete("seen", message_id)
             await tx.commit()
         self._pruned_at = self.clock()
@@ -149,7 +158,7 @@ class Runner:
         """Wait until every received message is handled and every reply delivered."""
         await self.handling.drain()  # handling ends by queueing its replies
         await self.delivering.drain()
-        await self._save_cursors()
+        await self._write_books()
 
     async def _handle(self, message: Incoming) -> None:
         assert self.dispatcher is not None
@@ -184,17 +193,35 @@ class Runner:
                     break
                 log.warning("reply %s not delivered (%s); retrying in %.1fs", out.id, err, delay)
                 await asyncio.sleep(delay)
-        await self._forget(out)
+        self._delivered.append(out.id)
+        self._books_due.set()
 
-    async def _forget(self, out: Outgoing) -> None:
+    async def _keep_books(self) -> None:
+        """Forget delivered replies and save cursors, batched: one commit for many, at most
+        one every `BOOKS_INTERVAL`, so that the commands' own commits have the store. (A
+        crash forgets a little less: replies resent then are recognised by their ids.)"""
         while True:
-            tx = self.store.begin(actor="partnerbot", now=self.clock())
-            tx.delete("outbox", out.id)
-            try:
-                await tx.commit()
-                return
-            except Conflict:
-                continue
+            await self._books_due.wait()
+            self._books_due.clear()
+            await self._write_books()
+            await asyncio.sleep(BOOKS_INTERVAL)
+
+    async def _write_books(self) -> None:
+        delivered, self._delivered = self._delivered, []
+        cursors, self._cursors = self._cursors, {}
+        if not delivered and not cursors:
+            return
+        tx = self.store.begin(actor="partnerbot", now=self.clock())
+        for out_id in delivered:
+            tx.delete("outbox", out_id)
+        for room, ts in cursors.items():
+            tx.put("cursors", {"room": room, "ts": ts.isoformat()})
+        try:
+            await tx.commit()
+        except BaseException:
+            self._delivered[:0] = delivered  # written with the next batch
+            self._cursors = {**cursors, **self._cursors}
+            raise
 
     def _advance_cursor(self, message: Incoming) -> None:
         in_flight = self._in_flight[message.room.id]
@@ -203,15 +230,3 @@ class Runner:
         current = self._cursors.get(message.room.id)
         if current is None or safe > current:
             self._cursors[message.room.id] = safe
-
-    async def _save_cursors(self) -> None:
-        if not self._cursors:
-            return
-        tx = self.store.begin(actor="partnerbot", now=self.clock())
-        saved = dict(self._cursors)
-        for room, ts in saved.items():
-            tx.put("cursors", {"room": room, "ts": ts.isoformat()})
-        await tx.commit()
-        for room, ts in saved.items():
-            if self._cursors.get(room) == ts:
-                del self._cursors[room]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from commands.framework import Command, Context, Role
@@ -13,9 +15,14 @@ async def _noop(ctx: Context) -> None:
 
 
 def _command(name: str = "ping", **changes: object) -> Command:
-    fields: dict[str, object] = {"name": name, "summary": "answers pong", "usage": "",
-                                 "example": f"/{name}", "roles": frozenset({Role.ANYONE}),
-                                 "handler": _noop}
+    fields: dict[str, object] = {
+        "name": name,
+        "summary": "answers pong",
+        "usage": "",
+        "example": f"/{name}",
+        "roles": frozenset({Role.ANYONE}),
+        "handler": _noop,
+    }
     fields.update(changes)
     return Command(**fields)  # type: ignore[arg-type]
 
@@ -37,13 +44,16 @@ def test_two_commands_with_one_name_are_refused() -> None:
         Registry([_command(), _command()])
 
 
-@pytest.mark.parametrize(("changes", "problem"), [
-    ({"summary": " "}, "no summary"),
-    ({"example": ""}, "no example"),
-    ({"roles": frozenset()}, "no role"),
-    ({"name": "Ping"}, "lower-case"),
-])
-def test_incomplete_specs_are_refused(changes: dict[str, object], problem: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"summary": " "}, "no summary"),
+        ({"example": ""}, "no example"),
+        ({"roles": frozenset()}, "no role"),
+        ({"name": "Ping"}, "lower-case"),
+    ],
+)
+def test_incomplete_specs_are_refused(changes: dict[str, Any], problem: str) -> None:
     with pytest.raises(RegistryError, match=problem):
         Registry([_command(**changes)])
 
@@ -52,4 +62,6 @@ def test_usable_by_filters_on_roles() -> None:
     registry = Registry([_command("ping"), _command("approve", roles=frozenset({Role.MANAGER}))])
     assert [c.name for c in registry.usable_by(frozenset({Role.ANYONE}))] == ["ping"]
     assert [c.name for c in registry.usable_by(frozenset({Role.ANYONE, Role.MANAGER}))] == [
-        "approve", "ping"]
+        "approve",
+        "ping",
+    ]

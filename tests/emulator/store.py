@@ -47,6 +47,8 @@ class Store:
         self.room_messages: dict[str, list[str]] = {}
         self.uploads: dict[str, Upload] = {}
         self._changed = asyncio.Event()
+        # Called with each new message as it is stored (benchmarks time replies with it).
+        self.on_insert: list[Callable[[JsonDict], None]] = []
 
     # -- time and change notification -------------------------------------------------
 
@@ -274,6 +276,8 @@ class Store:
         """Store a message; returns every document to publish, in order (a thread reply
         also changes its parent)."""
         room = self.rooms[doc["rid"]]
+        for listener in self.on_insert:
+            listener(doc)
         self.messages[doc["_id"]] = doc
         self.room_messages[room.id].append(doc["_id"])
         room.message_count += 1
