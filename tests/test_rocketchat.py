@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from chat.rocketchat import Backoff
 from tests.botprocess import BOT_PASSWORD, BotProcess, free_port
 from tests.emulator import RocketChatEmulator
 
@@ -159,8 +160,9 @@ async def test_429_on_30_percent_of_replies(emu: RocketChatEmulator, bot: BotPro
     assert_exactly_once_in_order(emu)
     # After a 429 the bot holds back the route until the announced reset; only calls that
     # were already under way when the 429 came (one per other room, at most) can be early.
-    refused = sum(1 for call in emu.rest_log if call.route == "chat.sendMessage"
-                  and call.status == 429)
+    refused = sum(
+        1 for call in emu.rest_log if call.route == "chat.sendMessage" and call.status == 429
+    )
     assert refused > 0
     assert emu.early_calls("chat.sendMessage") <= refused * (len(ROOMS) - 1)
 
@@ -174,8 +176,10 @@ async def test_edits_reactions_and_thread_counts_are_not_new_commands(
     await emu.react(command["_id"], "user10", ":thumbsup:")
     await emu.thread_reply(command["_id"], "user10", "thanks")
     await settled(emu)
-    assert [m["_id"] for m in replies_in(emu, "room0")] == [command["_id"] + "r1",
-                                                             replies_in(emu, "room0")[1]["_id"]]
+    assert [m["_id"] for m in replies_in(emu, "room0")] == [
+        command["_id"] + "r1",
+        replies_in(emu, "room0")[1]["_id"],
+    ]
 
 
 async def test_the_bots_own_messages_are_ignored(emu: RocketChatEmulator, bot: BotProcess) -> None:
@@ -234,3 +238,22 @@ async def wait_status(http: aiohttp.ClientSession, url: str, status: int) -> Non
                 if answer.status == status:
                     return
             await asyncio.sleep(HEALTH_POLL)
+
+
+async def test_a_ddp_rate_limit_is_waited_out(emu: RocketChatEmulator, bot: BotProcess) -> None:
+    emu.ddp_rate_limit("login", calls=1, time_to_reset_ms=300)
+    emu.drop_sockets()
+    command = await emu.post("user3", "room3", "/help")
+    await answered(emu, [command])
+    await until_subscribed(emu)
+    assert "too-many-requests" in bot.output()
+
+
+def test_backoff_is_capped_exponential_with_jitter() -> None:
+    backoff, rng = Backoff(), random.Random(1)
+    first = [backoff.delay(0, rng) for _ in range(100)]
+    assert max(first) <= 1.0 and min(first) > 0
+    assert len({round(d, 6) for d in first}) > 50  # jittered, not in lockstep
+    later = [backoff.delay(attempt, rng) for attempt in range(1, 40)]
+    assert max(later) <= 30.0
+    assert backoff.delay(3, random.Random(2)) > backoff.delay(0, random.Random(2))
