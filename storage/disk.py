@@ -1,0 +1,401 @@
+"""The files under a data directory (`FileDisk`), and the same interface in memory (`MemoryDisk`).
+
+Every method here is blocking; the store calls them in a worker thread. Every write
+replaces its file atomically: see `atomic_write`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from tinydb.storages import MemoryStorage, Storage
+
+from storage.collection import Collection, file_stem, shard_of_stem
+from storage.documents import Doc, Docs
+from storage.errors import StorageError
+
+_JOURNAL_NAME = re.compile(r"(\d{16})\.json")
+_AUDIT_NAME = re.compile(r"(\d{16})\.jsonl")
+
+
+def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Replace `path` by `data` so that a crash leaves either the old or the new file.
+
+    Write a temporary file in the same folder, flush and fsync it, rename it over `path`,
+    then fsync the folder so that the rename itself is durable (unless the caller does
+    that once for many files: `sync_folder=False`).
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if sync_folder:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the creation, renaming and removal of files in `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def dump_json(value: object) -> bytes:
+    """Compact UTF-8 JSON, as every file of the store is written."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load_json(path: Path) -> Any:
+    """The JSON value in `path`; a file that does not parse is an error naming it."""
+    raw = path.read_bytes()
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise StorageError(f"{path} is corrupt: {error}") from error
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage that writes atomically (TinyDB's JSONStorage overwrites in place).
+
+    The file holds TinyDB's layout, {"<table>": {"<doc id>": doc}}; so a shard can be
+    opened with `TinyDB(path, storage=AtomicJSONStorage)` for a look. A database without
+    documents is no file at all.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, sync_folder: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._sync_folder = sync_folder
+
+    def read(self) -> dict[str, Docs] | None:
+        try:
+            data = load_json(self.path)
+        except FileNotFoundError:
+            return None
+        if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+            raise StorageError(f"{self.path} is not a TinyDB file")
+        return data
+
+    def write(self, data: dict[str, Docs]) -> None:
+        if any(data.values()):
+            atomic_write(self.path, dump_json(data), sync_folder=self._sync_folder)
+        elif self.path.exists():
+            self.path.unlink()
+            if self._sync_folder:
+                fsync_dir(self.path.parent)
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """One committed transaction: the full documents it wrote (None: deleted), its audit."""
+
+    seq: int
+    writes: list[tuple[str, str, Doc | None]]
+    audit: list[Doc]
+
+    def to_bytes(self) -> bytes:
+        writes = [{"collection": c, "key": k, "doc": doc} for c, k, doc in self.writes]
+        return dump_json({"seq": self.seq, "writes": writes, "audit": self.audit})
+
+    @classmethod
+    def parse(cls, data: Any, seq: int, origin: object) -> JournalRecord:
+        """The record in `data`, read from `origin`, which must be transaction `seq`."""
+        try:
+            writes = [(w["collection"], w["key"], w["doc"]) for w in data["writes"]]
+            record = cls(data["seq"], writes, data["audit"])
+        except (KeyError, TypeError) as error:
+            raise StorageError(f"{origin} is malformed: {error!r}") from error
+        well_formed = (
+            record.seq == seq
+            and all(isinstance(c, str) and isinstance(k, str) for c, k, _ in writes)
+            and all(doc is None or isinstance(doc, dict) for _, _, doc in writes)
+            and isinstance(record.audit, list)
+            and all(isinstance(entry, dict) for entry in record.audit)
+        )
+        if not well_formed:
+            raise StorageError(f"{origin} is malformed")
+        return record
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `Disk.open` found: where the shard files stand and what is left to replay."""
+
+    checkpoint: int
+    journal: list[int]
+    audit: list[int]
+
+
+class Disk(Protocol):
+    """Where a store keeps its shards, journal, audit segments and checkpoint mark."""
+
+    def open(self) -> Recovery: ...
+    def close(self) -> None: ...
+    def shard_names(self, collection: Collection) -> list[str]: ...
+    def read_shard(self, collection: Collection, shard: str) -> Docs | None: ...
+    def write_shards(self, shards: list[tuple[Collection, str, Docs]]) -> None: ...
+    def write_journal(self, record: JournalRecord) -> None: ...
+    def read_journal(self, seq: int) -> JournalRecord: ...
+    def write_audit(self, last: int, entries: list[Doc]) -> None: ...
+    def read_audit(self, last: int) -> list[Doc]: ...
+    def write_checkpoint(self, seq: int, previous: int) -> None: ...
+    def start_import(self) -> None: ...
+    def finish_import(self) -> None: ...
+    def abort_import(self) -> None: ...
+
+
+class FileDisk:
+    """A data directory: shard files per collection, journal, audit segments, checkpoint."""
+
+    def __init__(self, root: Path, schema: Iterable[Collection]) -> None:
+        self.root = root
+        self._schema = list(schema)
+        self._journal = root / "journal"
+        self._audit = root / "audit"
+        self._checkpoint = root / "checkpoint.json"
+        self._importing = root / "importing"
+        self._lock_fd: int | None = None
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def open(self) -> Recovery:
+        """Take the directory for this process, clean up after a crash, say what to replay."""
+        folders = [self._journal, self._audit, *(self._folder(c) for c in self._schema)]
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+        fsync_dir(self.root.parent)
+        fsync_dir(self.root)
+        self._lock()
+        if self._importing.exists():
+            raise StorageError(
+                f"an import into {self.root} was interrupted: empty the directory and import again"
+            )
+        for folder in [self.root, *folders]:
+            _remove_temporary_files(folder)
+        checkpoint = self._read_checkpoint()
+        journal = self._numbered(self._journal, _JOURNAL_NAME)
+        audit = self._numbered(self._audit, _AUDIT_NAME)
+        # Shard files already hold these transactions; audit segments after the checkpoint
+        # come from one that was interrupted, and their entries are still in the journal.
+        self._remove([self._journal_path(s) for s in journal if s <= checkpoint])
+        self._remove([self._audit_path(s) for s in audit if s > checkpoint])
+        pending = [seq for seq in journal if seq > checkpoint]
+        for expected, seq in enumerate(pending, start=checkpoint + 1):
+            if seq != expected:
+                raise StorageError(f"{self._journal_path(expected)} is missing")
+        return Recovery(checkpoint, pending, [seq for seq in audit if seq <= checkpoint])
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def shard_names(self, collection: Collection) -> list[str]:
+        names = []
+        folder = self._folder(collection)
+        for name in os.listdir(folder):
+            if _is_temporary(name):
+                continue
+            if not name.endswith(".json"):
+                raise StorageError(f"unexpected file {folder / name}")
+            shard = shard_of_stem(name.removesuffix(".json"))
+            if not collection.owned and shard not in collection.shard_names():
+                raise StorageError(f"unexpected file {folder / name}")
+            names.append(shard)
+        return names
+
+    def read_shard(self, collection: Collection, shard: str) -> Docs | None:
+        path = self._shard_path(collection, shard)
+        data = AtomicJSONStorage(path).read()
+        if data is None:
+            return None
+        if set(data) - {collection.name}:
+            raise StorageError(f"{path} holds tables other than {collection.name!r}")
+        docs: Docs = data.get(collection.name, {})
+        for key, doc in docs.items():
+            if not isinstance(doc, dict) or not collection.is_key_of(key, doc):
+                raise StorageError(f"{path}: document {key!r} does not have that key")
+            if collection.shard_of(key) != shard:
+                raise StorageError(f"{path}: document {key!r} belongs in another shard")
+        return docs
+
+    def write_shards(self, shards: list[tuple[Collection, str, Docs]]) -> None:
+        """Replace each shard's file atomically; then fsync each folder once."""
+        for collection, shard, docs in shards:
+            path = self._shard_path(collection, shard)
+            AtomicJSONStorage(path, sync_folder=False).write({collection.name: docs})
+        for collection in {collection for collection, _, _ in shards}:
+            fsync_dir(self._folder(collection))
+
+    def write_journal(self, record: JournalRecord) -> None:
+        atomic_write(self._journal_path(record.seq), record.to_bytes())
+
+    def read_journal(self, seq: int) -> JournalRecord:
+        path = self._journal_path(seq)
+        return JournalRecord.parse(load_json(path), seq, path)
+
+    def write_audit(self, last: int, entries: list[Doc]) -> None:
+        lines = b"".join(dump_json(entry) + b"\n" for entry in entries)
+        atomic_write(self._audit_path(last), lines)
+
+    def read_audit(self, last: int) -> list[Doc]:
+        path = self._audit_path(last)
+        entries = []
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            try:
+                entries.append(json.loads(line))
+            except ValueError as error:
+                raise StorageError(f"{path} line {number} is corrupt: {error}") from error
+        return entries
+
+    def write_checkpoint(self, seq: int, previous: int) -> None:
+        """Record that the shard files hold every transaction up to `seq`; drop their journal."""
+        atomic_write(self._checkpoint, dump_json({"seq": seq}))
+        self._remove([self._journal_path(s) for s in range(previous + 1, seq + 1)])
+
+    def start_import(self) -> None:
+        atomic_write(self._importing, b"")
+
+    def finish_import(self) -> None:
+        self._remove([self._importing])
+
+    def abort_import(self) -> None:
+        """Remove what a failed import wrote; the directory held no data before it."""
+        written = [self._checkpoint, *self._audit.iterdir()]
+        for collection in self._schema:
+            written += self._folder(collection).iterdir()
+        self._remove(written)
+        self.finish_import()
+
+    def _lock(self) -> None:
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StorageError(f"{self.root} is in use by another process") from None
+        self._lock_fd = fd
+
+    def _read_checkpoint(self) -> int:
+        try:
+            data = load_json(self._checkpoint)
+        except FileNotFoundError:
+            return 0
+        if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+            raise StorageError(f"{self._checkpoint} is corrupt: {data!r}")
+        seq: int = data["seq"]
+        return seq
+
+    def _numbered(self, folder: Path, pattern: re.Pattern[str]) -> list[int]:
+        """The sequence numbers that name the files of `folder`, in order."""
+        numbers = []
+        for name in os.listdir(folder):
+            match = pattern.fullmatch(name)
+            if match is None:
+                raise StorageError(f"unexpected file {folder / name}")
+            numbers.append(int(match[1]))
+        return sorted(numbers)
+
+    def _remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        for folder in {path.parent for path in paths}:
+            fsync_dir(folder)
+
+    def _folder(self, collection: Collection) -> Path:
+        return self.root / collection.name
+
+    def _shard_path(self, collection: Collection, shard: str) -> Path:
+        return self._folder(collection) / f"{file_stem(shard)}.json"
+
+    def _journal_path(self, seq: int) -> Path:
+        return self._journal / f"{seq:016d}.json"
+
+    def _audit_path(self, last: int) -> Path:
+        return self._audit / f"{last:016d}.jsonl"
+
+
+class MemoryDisk:
+    """The in-memory store's stand-in for a data directory: TinyDB MemoryStorage per shard."""
+
+    def __init__(self) -> None:
+        self._shards: dict[tuple[str, str], MemoryStorage] = {}
+        self._audit: dict[int, list[Doc]] = {}
+
+    def __str__(self) -> str:
+        return "the in-memory store"
+
+    def open(self) -> Recovery:
+        return Recovery(checkpoint=0, journal=[], audit=[])
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def shard_names(self, collection: Collection) -> list[str]:
+        return [name for kind, name in self._shards if kind == collection.name]
+
+    def read_shard(self, collection: Collection, shard: str) -> Docs | None:
+        storage = self._shards.get((collection.name, shard))
+        data = None if storage is None else storage.read()
+        return None if data is None else dict(data[collection.name])
+
+    def write_shards(self, shards: list[tuple[Collection, str, Docs]]) -> None:
+        for collection, shard, docs in shards:
+            ident = (collection.name, shard)
+            if not docs:
+                self._shards.pop(ident, None)
+                continue
+            if ident not in self._shards:
+                self._shards[ident] = MemoryStorage()  # type: ignore[no-untyped-call]
+            self._shards[ident].write({collection.name: docs})
+
+    def write_journal(self, record: JournalRecord) -> None:
+        """Nothing outlives the process, so nothing to make durable."""
+
+    def read_journal(self, seq: int) -> JournalRecord:
+        raise StorageError("the in-memory store has no journal")
+
+    def write_audit(self, last: int, entries: list[Doc]) -> None:
+        self._audit[last] = list(entries)
+
+    def read_audit(self, last: int) -> list[Doc]:
+        return self._audit[last]
+
+    def write_checkpoint(self, seq: int, previous: int) -> None:
+        """The shards in MemoryStorage are the checkpoint."""
+
+    def start_import(self) -> None:
+        """An import into memory cannot be interrupted by a crash that leaves anything."""
+
+    def finish_import(self) -> None:
+        """See `start_import`."""
+
+    def abort_import(self) -> None:
+        self._shards.clear()
+        self._audit.clear()
+
+
+def _is_temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _remove_temporary_files(folder: Path) -> None:
+    for name in os.listdir(folder):
+        if _is_temporary(name):
+            (folder / name).unlink()

@@ -1,0 +1,18 @@
+"""The collections partnerbot keeps, as data handed to `Store.open`."""
+
+from storage.collection import Collection
+
+SCHEMA: tuple[Collection, ...] = (
+    Collection("partners", key=("id",)),
+    # username -> partner id
+    Collection("members", key=("username",)),
+    Collection("reports", key=("partner", "month"), owned=True),
+    Collection("reviews", key=("partner", "date"), owned=True),
+    # reminder marks: one document per reminder sent
+    Collection("sent", key=("partner", "kind", "period"), owned=True),
+    # ids of the chat messages already handled
+    Collection("seen", key=("id",)),
+    Collection("outbox", key=("id",)),
+    Collection("conversations", key=("room", "user")),
+    Collection("cursors", key=("room",)),
+)
