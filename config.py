@@ -92,29 +92,74 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("ROCKETCHAT_URL", "url", "server base URL; leave unset to use the local console",
-             _url, example="https://chat.example.com"),
-    Variable("ROCKETCHAT_USER", "user", "the bot's username (with ROCKETCHAT_PASSWORD)",
-             _text, example="partnerbot"),
+    Variable(
+        "ROCKETCHAT_URL",
+        "url",
+        "server base URL; leave unset to use the local console",
+        _url,
+        example="https://chat.example.com",
+    ),
+    Variable(
+        "ROCKETCHAT_USER",
+        "user",
+        "the bot's username (with ROCKETCHAT_PASSWORD)",
+        _text,
+        example="partnerbot",
+    ),
     Variable("ROCKETCHAT_PASSWORD", "password", "the bot's password", _text, example="change-me"),
-    Variable("ROCKETCHAT_USER_ID", "user_id", "or: the bot's user id (with ROCKETCHAT_TOKEN)",
-             _text, example="aBcD1234"),
-    Variable("ROCKETCHAT_TOKEN", "token", "a personal access token of the bot", _text,
-             example="pat-token"),
-    Variable("PARTNERBOT_MANAGERS", "managers", "comma-separated usernames of the account managers",
-             _usernames, example="maria,joao"),
-    Variable("PARTNERBOT_MANAGER_ROOM", "manager_room",
-             "room name for account-manager notifications (else DMs)", _text, example="partner-ams"),
+    Variable(
+        "ROCKETCHAT_USER_ID",
+        "user_id",
+        "or: the bot's user id (with ROCKETCHAT_TOKEN)",
+        _text,
+        example="aBcD1234",
+    ),
+    Variable(
+        "ROCKETCHAT_TOKEN",
+        "token",
+        "a personal access token of the bot",
+        _text,
+        example="pat-token",
+    ),
+    Variable(
+        "PARTNERBOT_MANAGERS",
+        "managers",
+        "comma-separated usernames of the account managers",
+        _usernames,
+        example="maria,joao",
+    ),
+    Variable(
+        "PARTNERBOT_MANAGER_ROOM",
+        "manager_room",
+        "room name for account-manager notifications (else DMs)",
+        _text,
+        example="partner-ams",
+    ),
     Variable("PARTNERBOT_DATA", "data", "where the data lives", _path, default="./data"),
-    Variable("PARTNERBOT_TIMEZONE", "timezone", "IANA zone for reminders and dates", _zone,
-             default="UTC"),
-    Variable("PARTNERBOT_REPORT_DUE_DAY", "report_due_day",
-             "day of the month monthly reports are due, 1 to 28", _int_in(1, 28), default="10"),
-    Variable("PARTNERBOT_HEALTH_PORT", "health_port", "serve /healthz and /metrics on this port",
-             _int_in(1, 65535), example="8080"),
-    Variable("PARTNERBOT_CATCHUP_HOURS", "catchup_hours",
-             "how far back to fetch messages missed while the bot was down", _int_in(0, 720),
-             default="24"),
+    Variable(
+        "PARTNERBOT_TIMEZONE", "timezone", "IANA zone for reminders and dates", _zone, default="UTC"
+    ),
+    Variable(
+        "PARTNERBOT_REPORT_DUE_DAY",
+        "report_due_day",
+        "day of the month monthly reports are due, 1 to 28",
+        _int_in(1, 28),
+        default="10",
+    ),
+    Variable(
+        "PARTNERBOT_HEALTH_PORT",
+        "health_port",
+        "serve /healthz and /metrics on this port",
+        _int_in(1, 65535),
+        example="8080",
+    ),
+    Variable(
+        "PARTNERBOT_CATCHUP_HOURS",
+        "catchup_hours",
+        "how far back to fetch messages missed while the bot was down",
+        _int_in(0, 720),
+        default="24",
+    ),
     Variable("PARTNERBOT_LOG_LEVEL", "log_level", "log level", _log_level, default="INFO"),
 )
 
@@ -183,7 +228,9 @@ def load(raw: Mapping[str, str]) -> Settings:
         except ValueError as err:
             raise ConfigError(var.name, str(err)) from None
     _check_login(values)
-    return Settings(**{var.attr: values[var.name] for var in VARIABLES if values[var.name] is not None})
+    return Settings(
+        **{var.attr: values[var.name] for var in VARIABLES if values[var.name] is not None}
+    )
 
 
 def describe(settings: Settings) -> list[str]:

@@ -36,6 +36,7 @@ class Outcome:
 
     status: str  # "done", "refused", "failed", "ignored" or "duplicate"
     replies: tuple[Outgoing, ...] = ()
+    stored: bool = False  # True when its changes and replies were committed (the outbox)
 
 
 class Dispatcher:
@@ -55,6 +56,7 @@ class Dispatcher:
         self.clock = clock
         self.me = me
         self._order = first_order
+        self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
 
     async def caller(self, user: User) -> Caller:
         roles = {Role.ANYONE}
@@ -67,10 +69,11 @@ class Dispatcher:
         return Caller(user, frozenset(roles), partner)
 
     async def handle(self, message: Incoming) -> Outcome:
-        """Handle `message` once; its replies are in the outbox when this returns."""
+        """Handle `message` once: its changes and replies are stored when this returns, or
+        there were no changes and its record waits for `take_unsaved`."""
         if message.user.id == self.me.id:
             return Outcome("ignored")
-        if await self.store.get("seen", message.id) is not None:
+        if message.id in self._unsaved or await self.store.get("seen", message.id) is not None:
             return Outcome("duplicate")
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
@@ -136,20 +139,35 @@ class Dispatcher:
         status: str,
         replies: list[Reply],
     ) -> Outcome:
-        tx.put(
-            "seen",
-            {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()},
-        )
-        outgoing = []
-        for n, reply in enumerate(replies, start=1):
-            out = Outgoing(
+        """Store what the message did, the record that it was handled, and its replies.
+
+        A message that changed nothing (a question, a refusal) need not wait for the disk:
+        its replies go out at once and its record joins the next batch (`take_unsaved`).
+        Should the bot die first, the message is handled again after the restart and its
+        reply, whose id is derived from the message's, is recognised by the server.
+        """
+        seen = {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()}
+        outgoing = tuple(
+            Outgoing(
                 f"{message.id}r{n}", reply.room_id, reply.text, reply.thread, reply.attachments
             )
+            for n, reply in enumerate(replies, start=1)
+        )
+        if tx.empty:
+            self._unsaved[message.id] = seen
+            return Outcome(status, outgoing)
+        tx.put("seen", seen)
+        for out in outgoing:
             tx.put("outbox", outbox_doc(out, self._order, now))
             self._order += 1
-            outgoing.append(out)
         await tx.commit()
-        return Outcome(status, tuple(outgoing))
+        return Outcome(status, outgoing, stored=True)
+
+    def take_unsaved(self) -> list[dict[str, Any]]:
+        """The records of handled messages that changed nothing, for the next batch."""
+        unsaved = list(self._unsaved.values())
+        self._unsaved.clear()
+        return unsaved
 
 
 def outbox_doc(out: Outgoing, order: int, now: datetime) -> dict[str, Any]:

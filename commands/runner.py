@@ -174,12 +174,15 @@ class Runner:
         if outcome.status == "failed":
             self.metrics.errors += 1
         for out in outcome.replies:
-            self.deliver(out, received)
+            self.deliver(out, received, stored=outcome.stored)
+        if not outcome.stored and outcome.status not in ("ignored", "duplicate"):
+            self._books_due.set()
 
-    def deliver(self, out: Outgoing, received: float | None = None) -> None:
-        self.delivering.submit(out.room_id, lambda: self._send(out, received))
+    def deliver(self, out: Outgoing, received: float | None = None, *, stored: bool = True) -> None:
+        """Queue `out` in its room's delivery lane; `stored`: it is in the outbox."""
+        self.delivering.submit(out.room_id, lambda: self._send(out, received, stored))
 
-    async def _send(self, out: Outgoing, received: float | None) -> None:
+    async def _send(self, out: Outgoing, received: float | None, stored: bool) -> None:
         for delay in (*RETRY_DELAYS, None):
             try:
                 await self.transport.send(out)
@@ -193,8 +196,9 @@ class Runner:
                     break
                 log.warning("reply %s not delivered (%s); retrying in %.1fs", out.id, err, delay)
                 await asyncio.sleep(delay)
-        self._delivered.append(out.id)
-        self._books_due.set()
+        if stored:
+            self._delivered.append(out.id)
+            self._books_due.set()
 
     async def _keep_books(self) -> None:
         """Forget delivered replies and save cursors, batched: one commit for many, at most
@@ -209,19 +213,17 @@ class Runner:
     async def _write_books(self) -> None:
         delivered, self._delivered = self._delivered, []
         cursors, self._cursors = self._cursors, {}
-        if not delivered and not cursors:
+        seen = self.dispatcher.take_unsaved() if self.dispatcher is not None else []
+        if not delivered and not cursors and not seen:
             return
         tx = self.store.begin(actor="partnerbot", now=self.clock())
         for out_id in delivered:
             tx.delete("outbox", out_id)
+        for doc in seen:
+            tx.put("seen", doc)
         for room, ts in cursors.items():
             tx.put("cursors", {"room": room, "ts": ts.isoformat()})
-        try:
-            await tx.commit()
-        except BaseException:
-            self._delivered[:0] = delivered  # written with the next batch
-            self._cursors = {**cursors, **self._cursors}
-            raise
+        await tx.commit()  # it reads nothing, so it cannot conflict
 
     def _advance_cursor(self, message: Incoming) -> None:
         in_flight = self._in_flight[message.room.id]

@@ -585,6 +585,11 @@ class Transaction:
         self._ranges.add((kind.name, shard))
         return self._store._scan(kind, shard, where, dict(self._writes))
 
+    @property
+    def empty(self) -> bool:
+        """True while the transaction has written nothing."""
+        return not self._ops
+
     def put(self, collection: str, doc: Mapping[str, Any], *, what: str | None = None) -> None:
         """Insert or replace the document with `doc`'s key; `what` makes an audit entry."""
         self._check_active()

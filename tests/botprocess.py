@@ -38,8 +38,14 @@ class BotProcess:
     async def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, str(ROOT / "bot.py"), "run", env=self.env, cwd=ROOT,
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                sys.executable,
+                str(ROOT / "bot.py"),
+                "run",
+                env=self.env,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
 
     async def kill(self) -> None:

@@ -31,7 +31,19 @@ def user(name: str) -> User:
     return User(f"id-{name}", name, name.title())
 
 
-def message(text: str, *, sender: str = "alice", room: Room = DM, id: str | None = None,
-            thread: str | None = None) -> Incoming:
-    return Incoming(id or f"msg{next(_ids)}", room, user(sender), text,
-                    datetime(2026, 11, 26, 9, 0, tzinfo=UTC), thread)
+def message(
+    text: str,
+    *,
+    sender: str = "alice",
+    room: Room = DM,
+    id: str | None = None,
+    thread: str | None = None,
+) -> Incoming:
+    return Incoming(
+        id or f"msg{next(_ids)}",
+        room,
+        user(sender),
+        text,
+        datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
+        thread,
+    )

@@ -14,8 +14,11 @@ import config
 from config import ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = {"ROCKETCHAT_URL": "https://chat.example.com", "ROCKETCHAT_USER": "partnerbot",
-          "ROCKETCHAT_PASSWORD": "secret"}
+SERVER = {
+    "ROCKETCHAT_URL": "https://chat.example.com",
+    "ROCKETCHAT_USER": "partnerbot",
+    "ROCKETCHAT_PASSWORD": "secret",
+}
 
 
 def test_defaults() -> None:
@@ -32,10 +35,17 @@ def test_defaults() -> None:
 
 
 def test_a_full_configuration() -> None:
-    settings = load({**SERVER, "PARTNERBOT_MANAGERS": "Maria, @joao",
-                     "PARTNERBOT_TIMEZONE": "Europe/London", "PARTNERBOT_REPORT_DUE_DAY": "28",
-                     "PARTNERBOT_HEALTH_PORT": "8080", "PARTNERBOT_LOG_LEVEL": "debug",
-                     "ROCKETCHAT_URL": "https://chat.example.com/"})
+    settings = load(
+        {
+            **SERVER,
+            "PARTNERBOT_MANAGERS": "Maria, @joao",
+            "PARTNERBOT_TIMEZONE": "Europe/London",
+            "PARTNERBOT_REPORT_DUE_DAY": "28",
+            "PARTNERBOT_HEALTH_PORT": "8080",
+            "PARTNERBOT_LOG_LEVEL": "debug",
+            "ROCKETCHAT_URL": "https://chat.example.com/",
+        }
+    )
     assert settings.url == "https://chat.example.com"
     assert settings.managers == {"maria", "joao"}
     assert settings.timezone == ZoneInfo("Europe/London")
@@ -45,8 +55,13 @@ def test_a_full_configuration() -> None:
 
 
 def test_a_token_login() -> None:
-    settings = load({"ROCKETCHAT_URL": "http://127.0.0.1:3000", "ROCKETCHAT_USER_ID": "abc",
-                     "ROCKETCHAT_TOKEN": "t"})
+    settings = load(
+        {
+            "ROCKETCHAT_URL": "http://127.0.0.1:3000",
+            "ROCKETCHAT_USER_ID": "abc",
+            "ROCKETCHAT_TOKEN": "t",
+        }
+    )
     assert (settings.user_id, settings.token) == ("abc", "t")
 
 
@@ -57,10 +72,16 @@ def test_a_token_login() -> None:
         ({"PARTNERBOT_REPORT_DUE_DAY": "31"}, "PARTNERBOT_REPORT_DUE_DAY", "1 to 28"),
         ({"PARTNERBOT_REPORT_DUE_DAY": "ten"}, "PARTNERBOT_REPORT_DUE_DAY", "whole number"),
         ({**SERVER, "ROCKETCHAT_URL": "ftp://x"}, "ROCKETCHAT_URL", "http(s) URL"),
-        ({"ROCKETCHAT_URL": "https://x", "ROCKETCHAT_PASSWORD": "pw"}, "ROCKETCHAT_USER",
-         "required"),
-        ({"ROCKETCHAT_URL": "https://x", "ROCKETCHAT_USER_ID": "id"}, "ROCKETCHAT_TOKEN",
-         "required"),
+        (
+            {"ROCKETCHAT_URL": "https://x", "ROCKETCHAT_PASSWORD": "pw"},
+            "ROCKETCHAT_USER",
+            "required",
+        ),
+        (
+            {"ROCKETCHAT_URL": "https://x", "ROCKETCHAT_USER_ID": "id"},
+            "ROCKETCHAT_TOKEN",
+            "required",
+        ),
         ({"ROCKETCHAT_URL": "https://x"}, "ROCKETCHAT_USER", "login is required"),
         ({"ROCKETCHAT_USER": "bot", "ROCKETCHAT_PASSWORD": "pw"}, "ROCKETCHAT_URL", "required"),
         ({"PARTNERBOT_HEALTH_PORT": "70000"}, "PARTNERBOT_HEALTH_PORT", "out of range"),
@@ -76,8 +97,9 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str, proble
     assert problem in str(caught.value)
 
 
-def test_the_environment_wins_over_the_env_file(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_wins_over_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("PARTNERBOT_REPORT_DUE_DAY=5\nPARTNERBOT_TIMEZONE=Europe/Berlin\n")
     monkeypatch.setenv("PARTNERBOT_REPORT_DUE_DAY", "7")
@@ -104,8 +126,15 @@ def test_example_values_pass_their_checks() -> None:
 
 
 def _bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "bot.py"), *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_a_bad_value_stops_the_bot_with_status_2(tmp_path: Path) -> None:

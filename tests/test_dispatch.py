@@ -63,14 +63,30 @@ async def test_help_lists_only_what_the_caller_may_use(dispatcher: Dispatcher) -
     assert "/approve <partner-id>" in manager.replies[0].text
 
 
-async def test_replies_are_in_the_outbox_with_ids_derived_from_the_command(
+async def test_a_change_and_its_replies_are_stored_together(
     dispatcher: Dispatcher, store: Store
 ) -> None:
-    outcome = await dispatcher.handle(message("@partnerbot help", id="abc"))
+    outcome = await dispatcher.handle(message("/approve acme", sender="maria", id="abc"))
+    assert outcome.stored
     assert [reply.id for reply in outcome.replies] == ["abcr1"]
     assert [doc["id"] async for doc in store.scan("outbox")] == ["abcr1"]
-    assert (await store.get("seen", "abc")) == {"id": "abc", "room": DM.id, "status": "done",
-                                                "at": "2026-11-26T09:00:00+00:00"}
+    assert await store.get("seen", "abc") == {
+        "id": "abc",
+        "room": DM.id,
+        "status": "done",
+        "at": "2026-11-26T09:00:00+00:00",
+    }
+
+
+async def test_a_message_that_changes_nothing_does_not_wait_for_the_disk(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    outcome = await dispatcher.handle(message("@partnerbot help", id="q1"))
+    assert not outcome.stored and [reply.id for reply in outcome.replies] == ["q1r1"]
+    assert await store.count("outbox") == 0
+    assert (await dispatcher.handle(message("/help", id="q1"))).status == "duplicate"
+    assert [doc["id"] for doc in dispatcher.take_unsaved()] == ["q1"]
+    assert dispatcher.take_unsaved() == []
 
 
 async def test_a_message_is_handled_once(dispatcher: Dispatcher) -> None:

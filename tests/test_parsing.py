@@ -19,8 +19,10 @@ from commands.parsing import ArgumentError, Invocation, parse_invocation, split_
         ("@PartnerBot: Status acme", Invocation("status", "acme", mention=True)),
         ("@partnerbot /report", Invocation("report", "", mention=True)),
         ("@partnerbot", Invocation("help", "", mention=True)),
-        ("/goals 3m grow\nto ten clients", Invocation("goals", "3m grow\nto ten clients",
-                                                      mention=False)),
+        (
+            "/goals 3m grow\nto ten clients",
+            Invocation("goals", "3m grow\nto ten clients", mention=False),
+        ),
     ],
 )
 def test_invocations(text: str, expected: Invocation) -> None:
@@ -29,8 +31,16 @@ def test_invocations(text: str, expected: Invocation) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["hello", "", "   ", "/usr/bin is broken", "/ help", "/123", "@partnerbotx help",
-     "email @partnerbot later"],
+    [
+        "hello",
+        "",
+        "   ",
+        "/usr/bin is broken",
+        "/ help",
+        "/123",
+        "@partnerbotx help",
+        "email @partnerbot later",
+    ],
 )
 def test_plain_messages_are_not_commands(text: str) -> None:
     assert parse_invocation(text, "partnerbot") is None
@@ -45,13 +55,19 @@ def test_a_mention_of_something_else_is_still_answered() -> None:
 def test_words_quotes_and_options() -> None:
     args = split_arguments('deal client="Foo Corp" amount=12,000 kind=HOSTING note="a \\"b\\""')
     assert args.words == ("deal",)
-    assert args.options == {"client": "Foo Corp", "amount": "12,000", "kind": "HOSTING",
-                            "note": 'a "b"'}
+    assert args.options == {
+        "client": "Foo Corp",
+        "amount": "12,000",
+        "kind": "HOSTING",
+        "note": 'a "b"',
+    }
     assert args.tokens[0] == "deal"
 
 
 def test_typographic_quotes_count_as_quotes() -> None:
-    assert split_arguments("company=\u201cAcme Hosting\u201d").options == {"company": "Acme Hosting"}
+    assert split_arguments("company=\u201cAcme Hosting\u201d").options == {
+        "company": "Acme Hosting"
+    }
 
 
 def test_option_names_are_case_insensitive_and_unique() -> None:
