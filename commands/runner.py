@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -28,7 +29,7 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds between attempts to deliver a reply
 CURSOR_SAVE_INTERVAL = 1.0
 BOOKS_INTERVAL = 0.1
 PRUNE_BATCH = 500
@@ -68,9 +69,6 @@ class Lanes:
 
     async def drain(self) -> None:
         await self._idle.wait()
-
-    def __len__(self) -> int:
-        return sum(queue.qsize() for queue in self._queues.values())
 
 
 class Runner:
@@ -183,17 +181,20 @@ class Runner:
         self.delivering.submit(out.room_id, lambda: self._send(out, received, stored))
 
     async def _send(self, out: Outgoing, received: float | None, stored: bool) -> None:
-        for delay in (*RETRY_DELAYS, None):
+        """Deliver `out`, retrying until the server takes it (the room's later replies wait
+        behind it); only a permanent refusal (the room is gone, ...) drops it."""
+        for attempt in itertools.count():
             try:
                 await self.transport.send(out)
                 if received is not None:
                     self.metrics.observe_latency(time.perf_counter() - received)
                 break
             except DeliveryError as err:
-                if err.permanent or delay is None:
+                if err.permanent:
                     self.metrics.errors += 1
                     log.error("dropping reply %s to %s: %s", out.id, out.room_id, err)
                     break
+                delay = min(RETRY_FIRST * 2**attempt, RETRY_CAP)
                 log.warning("reply %s not delivered (%s); retrying in %.1fs", out.id, err, delay)
                 await asyncio.sleep(delay)
         if stored:
