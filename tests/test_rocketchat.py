@@ -204,6 +204,17 @@ async def test_an_expired_token_and_a_refusing_server(
     assert_exactly_once_in_order(emu)
 
 
+async def test_a_server_restart(emu: RocketChatEmulator, bot: BotProcess) -> None:
+    before = await emu.post("user4", "room4", "/help")
+    await answered(emu, [before])
+    await emu.restart(downtime=1.0)
+    while_down = [await emu.post(members(emu, room)[0], room, "/help") for room in ROOMS[:3]]
+    await answered(emu, while_down)
+    await until_subscribed(emu)
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
+
+
 async def test_health_and_metrics(emu: RocketChatEmulator, tmp_path: Path) -> None:
     port = free_port()
     process = BotProcess(emu.url, tmp_path / "data", PARTNERBOT_HEALTH_PORT=str(port))
