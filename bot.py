@@ -191,7 +191,7 @@ async def _runner(settings: config.Settings, transport: Transport) -> Runner:
     registry = Registry.discover()
 
     def make_dispatcher(me: User, first_order: int) -> Dispatcher:
-        return Dispatcher(registry, store, settings, system_clock, me, first_order)
+        return Dispatcher(registry, store, settings, system_clock, me, transport, first_order)
 
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)

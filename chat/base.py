@@ -6,7 +6,7 @@ transport and the local console are two implementations of `Transport`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -67,7 +67,32 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-class Transport(Protocol):
+class ChatError(Exception):
+    """A chat action failed in a way the user should hear about (no permission, ...)."""
+
+
+class ChatActions(Protocol):
+    """What a command may ask of the chat beyond replying. Each action is idempotent, so a
+    command handled again after a crash may ask again."""
+
+    async def direct_room(self, username: str) -> str:
+        """The id of the bot's direct-message room with `username` (made if needed)."""
+        ...
+
+    async def room_named(self, name: str) -> str | None:
+        """The id of the room called `name` that the bot is in, or None."""
+        ...
+
+    async def create_group(self, name: str, members: Sequence[str]) -> str:
+        """Make the private group `name` with these usernames and the bot; its room id.
+
+        A group of that name that the bot is already in is returned as it is; any other
+        failure raises `ChatError` with the reason.
+        """
+        ...
+
+
+class Transport(ChatActions, Protocol):
     """What the core needs of a chat transport."""
 
     @property

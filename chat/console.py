@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -87,6 +87,20 @@ class Console:
         self._print(f"{where}{BOT.username}> {lines[0]}")
         for line in lines[1:]:
             self._print(f"    {line}")
+
+    async def direct_room(self, username: str) -> str:
+        return self._dm(_user(username)).id
+
+    async def room_named(self, name: str) -> str | None:
+        return self._group(name).id  # in the console every room exists
+
+    async def create_group(self, name: str, members: Sequence[str]) -> str:
+        room = self._group(name)
+        self._print(
+            f"(partnerbot made the private group #{name} with "
+            f"{', '.join('@' + member for member in members)})"
+        )
+        return room.id
 
     async def disconnect(self) -> None:
         self._out.flush()

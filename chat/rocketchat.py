@@ -19,14 +19,14 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 
-from chat.base import DeliveryError, Incoming, Outgoing, Room, RoomKind, User
+from chat.base import ChatError, DeliveryError, Incoming, Outgoing, Room, RoomKind, User
 from chat.ddp import DdpClosed, DdpConnection, DdpError
 from chat.rest import Credentials, Rest, RestError, Unauthorized, parse_ts
 
@@ -93,6 +93,7 @@ class RocketChat:
         self._passed: OrderedDict[str, None] = OrderedDict()
         self._held: list[dict[str, Any]] | None = None  # live messages held during catch-up
         self._supervisor: asyncio.Task[None] | None = None
+        self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
 
     @property
     def me(self) -> User:
@@ -136,6 +137,38 @@ class RocketChat:
             raise DeliveryError(str(err), permanent=err.permanent) from err
         except Unauthorized as err:
             raise DeliveryError(f"the server refused the bot's token: {err}") from err
+
+    # Chat actions (`ChatActions`): REST look-ups, remembered once found
+
+    async def direct_room(self, username: str) -> str:
+        found = self._rooms_by_name.get("@" + username)
+        if found is None:
+            try:
+                answer = await self.rest.call("dm_create", username)
+            except RestError as err:
+                raise ChatError(f"I cannot write to @{username}: {_reason(err)}") from err
+            room = answer.get("room") or {}
+            found = self._rooms_by_name["@" + username] = room.get("rid") or room["_id"]
+        return found
+
+    async def room_named(self, name: str) -> str | None:
+        if name not in self._rooms_by_name:
+            for room in await self.rest.rooms():
+                self._rooms_by_name[room.name] = room.id
+        return self._rooms_by_name.get(name)
+
+    async def create_group(self, name: str, members: Sequence[str]) -> str:
+        try:
+            answer = await self.rest.call("groups_create", name, members=list(members))
+        except RestError as err:
+            self._rooms_by_name.pop(name, None)
+            existing = await self.room_named(name)  # made before a crash, say
+            if existing is not None:
+                return existing
+            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+        room_id: str = answer["group"]["_id"]
+        self._rooms_by_name[name] = room_id
+        return room_id
 
     async def disconnect(self) -> None:
         if self._supervisor is not None:
@@ -242,6 +275,11 @@ class RocketChat:
         if len(self._passed) > SEEN_IDS_KEPT:
             self._passed.popitem(last=False)
         self._queue.put_nowait(_incoming(raw, ts, room))
+
+
+def _reason(err: RestError) -> str:
+    error = err.body.get("error") or err.body.get("message")
+    return str(error) if error else str(err)
 
 
 def _incoming(raw: dict[str, Any], ts: datetime, room: Room | None) -> Incoming:

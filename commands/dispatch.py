@@ -11,15 +11,24 @@ command (it is handled again after restart) or none of it (its replies still go 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from chat.base import Incoming, Outgoing, RoomKind, User
-from commands.framework import Caller, Command, Context, Refused, Reply, Role, UsageError
+from chat.base import ChatActions, Incoming, Outgoing, RoomKind, User
+from commands.framework import (
+    CONVERSATIONS,
+    Caller,
+    Command,
+    Context,
+    Refused,
+    Reply,
+    Role,
+    UsageError,
+)
 from commands.help import describe
-from commands.parsing import ArgumentError, Invocation, parse_invocation, split_arguments
+from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
 from config import Settings
 from storage import Conflict, Store, Transaction
@@ -27,6 +36,8 @@ from storage import Conflict, Store, Transaction
 log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
+CONVERSATION_IDLE = timedelta(minutes=30)
+TOO_BUSY = "I was too busy to do that; please try again."
 DM_HINT = "I only understand commands. Type /help to see what you can do."
 
 
@@ -47,6 +58,7 @@ class Dispatcher:
         settings: Settings,
         clock: Callable[[], datetime],
         me: User,
+        chat: ChatActions,
         first_order: int = 1,
     ) -> None:
         """`first_order`: where the outbox order goes on (after what is pending there)."""
@@ -55,6 +67,7 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.me = me
+        self.chat = chat
         self._order = first_order
         self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
 
@@ -77,6 +90,9 @@ class Dispatcher:
             return Outcome("duplicate")
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
+            conversation = await self._conversation(message)
+            if conversation is not None:
+                return await self._carry_on(message, conversation)
             if message.room.kind is not RoomKind.DIRECT:
                 return Outcome("ignored")
             return await self._answer(message, "done", [DM_HINT])
@@ -93,26 +109,73 @@ class Dispatcher:
             except Conflict:
                 log.info("conflict handling %s, retrying", message.id)
         log.error("gave up on %s after %d conflicts", message.id, MAX_CONFLICT_RETRIES)
-        return await self._answer(
-            message, "failed", ["I was too busy to do that; please try again."]
-        )
+        return await self._answer(message, "failed", [TOO_BUSY])
 
-    async def _run(self, message: Incoming, command: Command, invocation: Invocation) -> Outcome:
+    async def _conversation(self, message: Incoming) -> dict[str, Any] | None:
+        """The open conversation of the sender in this room; one idle too long is over."""
+        found = await self.store.get(CONVERSATIONS, message.room.id, message.user.username)
+        if found is None:
+            return None
+        if self.clock() - datetime.fromisoformat(found["at"]) <= CONVERSATION_IDLE:
+            return found
+        tx = self.store.begin(actor=message.user.username, now=self.clock())
+        tx.delete(CONVERSATIONS, message.room.id, message.user.username)
+        await tx.commit()  # it ends quietly
+        return None
+
+    async def _carry_on(self, message: Incoming, conversation: dict[str, Any]) -> Outcome:
+        command = self.registry.get(conversation["command"])
+        if command is None or command.answer is None or message.text.strip().lower() == "cancel":
+            now = self.clock()
+            tx = self.store.begin(actor=message.user.username, now=now)
+            tx.delete(CONVERSATIONS, message.room.id, message.user.username)
+            reply = Reply(message.room.id, "Cancelled; nothing was stored.", message.thread)
+            return await self._commit(tx, now, message, "done", [reply])
+        for _attempt in range(MAX_CONFLICT_RETRIES):
+            try:
+                return await self._run(message, command, None, conversation["state"])
+            except Conflict:
+                log.info("conflict handling %s, retrying", message.id)
+        return await self._answer(message, "failed", [TOO_BUSY])
+
+    async def _run(
+        self,
+        message: Incoming,
+        command: Command,
+        invocation: Invocation | None,
+        conversation: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Run the command's handler, or with a `conversation` its `answer` handler."""
         caller = await self.caller(message.user)
         now = self.clock()
         tx = self.store.begin(actor=message.user.username, now=now)
         try:
             if not command.allows(caller.roles):
                 raise Refused(f"/{command.name} is for {command.who()} only.")
-            args = split_arguments(invocation.text)
+            args = split_arguments(invocation.text) if invocation is not None else Args()
             if args.words[:1] == ("help",) and len(args.tokens) == 1:
                 return await self._answer(message, "done", [describe(command)])
             unknown = sorted(set(args.options) - command.options)
             if unknown:
                 raise UsageError(f"unknown option {unknown[0]}=")
-            ctx = Context(message, caller, command, args, tx, now, self.settings, self.registry)
-            await command.handler(ctx)
+            ctx = Context(
+                message,
+                caller,
+                command,
+                args,
+                tx,
+                now,
+                self.settings,
+                self.registry,
+                self.chat,
+                conversation,
+            )
+            handler = command.handler if conversation is None else command.answer
+            assert handler is not None
+            await handler(ctx)
         except (ArgumentError, UsageError) as err:
+            if conversation is not None:  # an answer is not typed by the usage line
+                return await self._answer(message, "refused", [_sentence(str(err))])
             return await self._answer(message, "refused", [_usage_reply(command, str(err))])
         except Refused as err:
             return await self._answer(message, "refused", [str(err)])
@@ -186,8 +249,10 @@ def outgoing_from(doc: dict[str, Any]) -> Outgoing:
     return Outgoing(doc["id"], doc["room"], doc["text"], doc["thread"], tuple(doc["attachments"]))
 
 
+def _sentence(problem: str) -> str:
+    text = problem[:1].upper() + problem[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _usage_reply(command: Command, problem: str) -> str:
-    return (
-        f"{problem[:1].upper()}{problem[1:]}.\nUsage: `{command.usage_line()}`\n"
-        f"Example: `{command.example}`"
-    )
+    return f"{_sentence(problem)}\nUsage: `{command.usage_line()}`\nExample: `{command.example}`"

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chat.base import Incoming, Room, User
+from chat.base import ChatActions, Incoming, Room, User
 from commands.parsing import Args
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ class Command:
     roles: frozenset[Role]
     handler: Handler
     options: frozenset[str] = frozenset()  # the key=value names it accepts
+    # Called with the next plain message of the same user in the same room while the
+    # handler's conversation (`Context.converse`) is open.
+    answer: Handler | None = None
 
     def usage_line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip()
@@ -89,9 +92,16 @@ class Reply:
     attachments: tuple[Mapping[str, Any], ...] = ()
 
 
+CONVERSATIONS = "conversations"
+
+
 @dataclass
 class Context:
-    """Everything a handler may use; replies are collected and sent after the commit."""
+    """Everything a handler may use; replies are collected and sent after the commit.
+
+    `conversation` holds what an open conversation stored (for an `answer` handler);
+    `chat` does the few things beyond replying (a DM room, a room by name, a new group).
+    """
 
     message: Incoming
     caller: Caller
@@ -101,7 +111,30 @@ class Context:
     now: datetime
     settings: Settings
     registry: Registry
+    chat: ChatActions
+    conversation: Mapping[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
+
+    def converse(self, state: Mapping[str, Any]) -> None:
+        """Open (or carry on) a conversation: the user's next plain message in this room
+        goes to the command's `answer` handler, with `state` as `ctx.conversation`."""
+        self.tx.put(
+            CONVERSATIONS,
+            {
+                "room": self.room.id,
+                "user": self.caller.user.username,
+                "command": self.command.name,
+                "state": dict(state),
+                "at": self.now.isoformat(),
+            },
+        )
+
+    def end_conversation(self) -> None:
+        self.tx.delete(CONVERSATIONS, self.room.id, self.caller.user.username)
+
+    def send(self, room_id: str, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Post in another room (after the commit, like a reply)."""
+        self.replies.append(Reply(room_id, text, None, tuple(attachments)))
 
     @property
     def room(self) -> Room:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -47,3 +48,20 @@ def message(
         datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
         thread,
     )
+
+
+class FakeChat:
+    """`ChatActions` in memory: rooms are named after what was asked."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, tuple[str, ...]] = {}
+
+    async def direct_room(self, username: str) -> str:
+        return f"dm-{username}"
+
+    async def room_named(self, name: str) -> str | None:
+        return f"room-{name}" if name in self.groups else None
+
+    async def create_group(self, name: str, members: Sequence[str]) -> str:
+        self.groups[name] = tuple(members)
+        return f"room-{name}"

@@ -13,7 +13,7 @@ from commands.help import SPEC as HELP
 from commands.registry import Registry
 from config import Settings
 from storage import SCHEMA, Store
-from tests.fakes import BOT, DM, GROUP, Clock, message
+from tests.fakes import BOT, DM, GROUP, Clock, FakeChat, message
 
 SETTINGS = Settings(managers=frozenset({"maria"}))
 
@@ -49,9 +49,46 @@ async def store() -> AsyncIterator[Store]:
     await store.close()
 
 
+async def _ask(ctx: Context) -> None:
+    """Asks for a name, then a colour (a test conversation)."""
+    ctx.converse({"asking": "name"})
+    ctx.reply("Your name?")
+
+
+async def _answer(ctx: Context) -> None:
+    """Takes the answers of /ask."""
+    assert ctx.conversation is not None
+    text = ctx.message.text.strip()
+    if ctx.conversation["asking"] == "name":
+        if not text.isalpha():
+            raise UsageError("a name is letters only")
+        ctx.converse({"asking": "colour", "name": text})
+        ctx.reply("Your colour?")
+        return
+    ctx.tx.put("members", {"username": ctx.conversation["name"], "partner": text})
+    ctx.end_conversation()
+    ctx.reply("Noted.")
+
+
+ASK = Command(
+    name="ask",
+    summary="asks two questions",
+    usage="",
+    example="/ask",
+    roles=frozenset({Role.ANYONE}),
+    handler=_ask,
+    answer=_answer,
+)
+
+
 @pytest.fixture
-def dispatcher(store: Store) -> Dispatcher:
-    return Dispatcher(Registry([HELP, APPROVE]), store, SETTINGS, Clock(), BOT)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def dispatcher(store: Store, clock: Clock) -> Dispatcher:
+    return Dispatcher(Registry([HELP, APPROVE, ASK]), store, SETTINGS, clock, BOT, FakeChat())
 
 
 async def test_help_lists_only_what_the_caller_may_use(dispatcher: Dispatcher) -> None:
@@ -185,3 +222,41 @@ async def test_replies_go_to_the_thread_of_the_command(dispatcher: Dispatcher) -
     outcome = await dispatcher.handle(message("/help", room=GROUP, thread="parent1"))
     assert outcome.replies[0].thread == "parent1"
     assert outcome.replies[0].room_id == GROUP.id
+
+
+async def test_a_conversation_takes_the_next_plain_messages(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    assert (await dispatcher.handle(message("/ask", room=GROUP))).replies[0].text == "Your name?"
+    other_user = await dispatcher.handle(message("bob", sender="eve", room=GROUP))
+    assert other_user.status == "ignored"
+    refused = await dispatcher.handle(message("b0b", room=GROUP))
+    assert [r.text for r in refused.replies] == ["A name is letters only."]
+    assert (await dispatcher.handle(message("bob", room=GROUP))).replies[0].text == "Your colour?"
+    help_meanwhile = await dispatcher.handle(message("/help", room=GROUP))
+    assert help_meanwhile.replies[0].text.startswith("Commands you can use")
+    done = await dispatcher.handle(message("blue", room=GROUP))
+    assert done.replies[0].text == "Noted."
+    assert await store.get("members", "bob") == {"username": "bob", "partner": "blue"}
+    assert (await dispatcher.handle(message("more?", room=GROUP))).status == "ignored"
+
+
+async def test_cancel_ends_a_conversation_and_stores_nothing(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    await dispatcher.handle(message("/ask"))
+    await dispatcher.handle(message("bob"))
+    cancelled = await dispatcher.handle(message(" Cancel "))
+    assert cancelled.replies[0].text == "Cancelled; nothing was stored."
+    assert await store.get("members", "bob") is None
+    assert (await dispatcher.handle(message("blue"))).replies[0].text == DM_HINT
+
+
+async def test_a_conversation_idle_for_30_minutes_ends_quietly(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    await dispatcher.handle(message("/ask", room=GROUP))
+    clock.advance(minutes=30)
+    assert (await dispatcher.handle(message("bob", room=GROUP))).replies[0].text == "Your colour?"
+    clock.advance(minutes=30, seconds=1)
+    assert (await dispatcher.handle(message("blue", room=GROUP))).status == "ignored"
