@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as err:
         print(f"partnerbot: storage error: {err}", file=sys.stderr)
         return 1
+    except Unauthorized as err:
+        print(f"partnerbot: the server refused the bot's login: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -21,6 +21,7 @@ from rocketchat_API.APIExceptions.RocketExceptions import (
     RocketApiException,
     RocketAuthenticationException,
     RocketBadStatusCodeException,
+    RocketConnectionException,
 )
 from rocketchat_API.rocketchat import RocketChat as RocketChatApi
 
@@ -147,6 +148,8 @@ class Rest:
             )
         except RocketAuthenticationException:
             raise Unauthorized("the server refused the bot's login") from None
+        except (RocketConnectionException, requests.RequestException) as err:
+            raise RestError(f"cannot log in to {self.url}: {err}") from None
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a `rocketchat_API` method by name in a worker thread, waiting out rate limits."""
@@ -183,7 +186,7 @@ class Rest:
             # read them here, in the worker thread.
             return list(result) if isinstance(result, Iterator) else result
         except RocketApiException as err:
-            raise RestError(str(err), status=err.status_code, body=err.json) from None
+            raise RestError(str(err), status=err.status_code, body=err.response_json) from None
         except RocketBadStatusCodeException as err:
             raise RestError(str(err), status=err.status_code) from None
         except requests.RequestException as err:

@@ -268,3 +268,12 @@ def test_backoff_is_capped_exponential_with_jitter() -> None:
     later = [backoff.delay(attempt, rng) for attempt in range(1, 40)]
     assert max(later) <= 30.0
     assert backoff.delay(3, random.Random(2)) > backoff.delay(0, random.Random(2))
+
+
+async def test_a_refused_login_stops_the_bot_with_one_line(emu: RocketChatEmulator,
+                                                           tmp_path: Path) -> None:
+    process = BotProcess(emu.url, tmp_path / "data", ROCKETCHAT_PASSWORD="wrong")
+    await process.start()
+    assert process.process is not None
+    assert await asyncio.wait_for(process.process.wait(), WAIT) == 1
+    assert "the server refused the bot's login" in process.output()
