@@ -25,6 +25,7 @@ from chat.console import Console
 from chat.health import serve_health
 from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
+from chat.web import PageFetcher
 from commands.dispatch import Dispatcher
 from commands.registry import Registry
 from commands.runner import Runner
@@ -192,9 +193,12 @@ def _credentials(settings: config.Settings) -> Credentials:
 async def _runner(settings: config.Settings, transport: Transport) -> Runner:
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
+    web = PageFetcher()
 
     def make_dispatcher(me: User, first_order: int) -> Dispatcher:
-        return Dispatcher(registry, store, settings, system_clock, me, transport, first_order)
+        return Dispatcher(
+            registry, store, settings, system_clock, me, transport, web, first_order
+        )
 
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)

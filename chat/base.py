@@ -91,6 +91,14 @@ class ChatActions(Protocol):
         """
         ...
 
+    async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        """Invite these users to the private group (members already in it are fine)."""
+        ...
+
+    async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        """Take these users out of the private group (ones not in it are fine)."""
+        ...
+
 
 class Transport(ChatActions, Protocol):
     """What the core needs of a chat transport."""

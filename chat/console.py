@@ -102,6 +102,12 @@ class Console:
         )
         return room.id
 
+    async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        self._print(f"(partnerbot added {', '.join('@' + u for u in usernames)} to {room_id})")
+
+    async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        self._print(f"(partnerbot removed {', '.join('@' + u for u in usernames)} from {room_id})")
+
     async def disconnect(self) -> None:
         self._out.flush()
 

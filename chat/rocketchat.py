@@ -170,6 +170,21 @@ class RocketChat:
         self._rooms_by_name[name] = room_id
         return room_id
 
+    async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        await self._each_member("groups.invite", room_id, usernames, "add")
+
+    async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        await self._each_member("groups.kick", room_id, usernames, "remove")
+
+    async def _each_member(
+        self, route: str, room_id: str, usernames: Sequence[str], verb: str
+    ) -> None:
+        for username in usernames:
+            try:
+                await self.rest.call("call_api_post", route, roomId=room_id, username=username)
+            except RestError as err:
+                raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
+
     async def disconnect(self) -> None:
         if self._supervisor is not None:
             self._supervisor.cancel()

@@ -22,6 +22,7 @@ from commands.framework import (
     Caller,
     Command,
     Context,
+    PageChecker,
     Refused,
     Reply,
     Role,
@@ -59,6 +60,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         me: User,
         chat: ChatActions,
+        web: PageChecker,
         first_order: int = 1,
     ) -> None:
         """`first_order`: where the outbox order goes on (after what is pending there)."""
@@ -68,6 +70,7 @@ class Dispatcher:
         self.clock = clock
         self.me = me
         self.chat = chat
+        self.web = web
         self._order = first_order
         self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
 
@@ -168,6 +171,8 @@ class Dispatcher:
                 self.settings,
                 self.registry,
                 self.chat,
+                self.web,
+                self.me,
                 conversation,
             )
             handler = command.handler if conversation is None else command.answer
@@ -178,7 +183,7 @@ class Dispatcher:
                 return await self._answer(message, "refused", [_sentence(str(err))])
             return await self._answer(message, "refused", [_usage_reply(command, str(err))])
         except Refused as err:
-            return await self._answer(message, "refused", [str(err)])
+            return await self._answer(message, "refused", [_sentence(str(err))])
         except Conflict:
             raise
         except Exception:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chat.base import ChatActions, Incoming, Room, User
 from commands.parsing import Args
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from commands.registry import Registry
     from config import Settings
     from storage import Transaction
+    from workflows.listing import ListingCheck
 
 
 class Role(StrEnum):
@@ -46,6 +47,12 @@ class Refused(Exception):
 
 
 Handler = Callable[["Context"], Awaitable[None]]
+
+
+class PageChecker(Protocol):
+    """Fetches a partner's web page, safely, and says whether it mentions the vendor."""
+
+    async def check(self, url: str) -> ListingCheck: ...
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ class Context:
     settings: Settings
     registry: Registry
     chat: ChatActions
+    web: PageChecker
+    bot: User
     conversation: Mapping[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from chat.base import Incoming, Room, RoomKind, User
+from workflows.listing import ListingCheck
 
 BOT = User("bot-id", "partnerbot", "Partner Bot")
 DM = Room("dm-alice", RoomKind.DIRECT, "alice")
@@ -65,3 +66,23 @@ class FakeChat:
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         self.groups[name] = tuple(members)
         return f"room-{name}"
+
+    async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        name = room_id.removeprefix("room-")
+        self.groups[name] = (*self.groups[name], *usernames)
+
+    async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        name = room_id.removeprefix("room-")
+        self.groups[name] = tuple(u for u in self.groups[name] if u not in usernames)
+
+
+class FakeWeb:
+    """`PageChecker` without a network: every page mentions the vendor, unless told."""
+
+    def __init__(self, mentions: bool = True) -> None:
+        self.mentions = mentions
+        self.checked: list[str] = []
+
+    async def check(self, url: str) -> ListingCheck:
+        self.checked.append(url)
+        return ListingCheck.read(url, url, mentions=self.mentions)

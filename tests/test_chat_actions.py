@@ -26,8 +26,12 @@ async def emu() -> AsyncIterator[RocketChatEmulator]:
 
 @pytest.fixture
 async def chat(emu: RocketChatEmulator) -> AsyncIterator[RocketChat]:
-    transport = RocketChat(emu.url, Credentials(user="partnerbot", password="pw"), system_clock,
-                           catchup=timedelta(hours=1))
+    transport = RocketChat(
+        emu.url,
+        Credentials(user="partnerbot", password="pw"),
+        system_clock,
+        catchup=timedelta(hours=1),
+    )
     await transport.connect()
     yield transport
     await transport.disconnect()
@@ -52,12 +56,27 @@ async def test_create_group_is_idempotent(emu: RocketChatEmulator, chat: RocketC
     group = emu.store.room(room_id)
     assert group.kind == "p" and group.name == "partner-acme"
     assert {emu.store.users[uid].username for uid in group.members} == {
-        "alice", "maria", "partnerbot"}
+        "alice",
+        "maria",
+        "partnerbot",
+    }
     assert await chat.create_group("partner-acme", ["alice", "maria"]) == room_id
 
 
-async def test_a_group_that_cannot_be_made_is_a_chat_error(emu: RocketChatEmulator,
-                                                          chat: RocketChat) -> None:
+async def test_a_group_that_cannot_be_made_is_a_chat_error(
+    emu: RocketChatEmulator, chat: RocketChat
+) -> None:
     emu.add_room("partner-taken", "p", ["alice"])  # the name is taken, the bot is not in it
     with pytest.raises(ChatError, match="partner-taken"):
         await chat.create_group("partner-taken", ["alice"])
+
+
+async def test_members_of_a_group(emu: RocketChatEmulator, chat: RocketChat) -> None:
+    room_id = await chat.create_group("partner-acme", ["alice"])
+    await chat.add_members(room_id, ["maria"])
+    await chat.add_members(room_id, ["maria"])
+    await chat.remove_members(room_id, ["alice"])
+    members = {emu.store.users[uid].username for uid in emu.store.room(room_id).members}
+    assert members == {"maria", "partnerbot"}
+    with pytest.raises(ChatError, match="@nobody"):
+        await chat.add_members(room_id, ["nobody"])

@@ -13,7 +13,7 @@ from commands.help import SPEC as HELP
 from commands.registry import Registry
 from config import Settings
 from storage import SCHEMA, Store
-from tests.fakes import BOT, DM, GROUP, Clock, FakeChat, message
+from tests.fakes import BOT, DM, GROUP, Clock, FakeChat, FakeWeb, message
 
 SETTINGS = Settings(managers=frozenset({"maria"}))
 
@@ -88,7 +88,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def dispatcher(store: Store, clock: Clock) -> Dispatcher:
-    return Dispatcher(Registry([HELP, APPROVE, ASK]), store, SETTINGS, clock, BOT, FakeChat())
+    return Dispatcher(
+        Registry([HELP, APPROVE, ASK]), store, SETTINGS, clock, BOT, FakeChat(), FakeWeb()
+    )
 
 
 async def test_help_lists_only_what_the_caller_may_use(dispatcher: Dispatcher) -> None:

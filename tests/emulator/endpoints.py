@@ -451,6 +451,22 @@ async def groups_invite(call: Call) -> JsonDict:
     return {"group": rest_doc(call.store.room_doc(room))}
 
 
+async def groups_kick(call: Call) -> JsonDict:
+    """`groups.kick` (`v1/groups.ts`, `removeUserFromRoom`): posts `ru`. Simplified: the
+    caller must be in the group (the server asks for `remove-user`, held by owners)."""
+    body = call.body if isinstance(call.body, dict) else {}
+    room = call.store.find_room(str(body.get("roomId") or body.get("roomName") or ""))
+    if room is None or room.kind != "p":
+        raise thrown("error-room-not-found", ROOM_NOT_A_GROUP)
+    if call.me.id not in room.members and "admin" not in call.me.roles:
+        raise thrown("error-not-allowed", "Not allowed", {"method": "removeUserFromRoom"})
+    for user in _users_from_params(call.store, body):
+        if call.store.leave(room, user):
+            removed = call.store.system_message("ru", room, call.me, text=user.username)
+            await call.api.publish(call.store.insert(removed))
+    return {"group": rest_doc(call.store.room_doc(room))}
+
+
 def _users_from_params(store: Store, body: JsonDict) -> list[User]:
     """`getUserListFromParams`: userId, username, userIds, usernames."""
     keys: list[str] = []
@@ -618,6 +634,7 @@ def routes() -> list[Route]:
         Route("subscriptions.get", "GET", subscriptions_get),
         Route("groups.create", "POST", groups_create),
         Route("groups.invite", "POST", groups_invite),
+        Route("groups.kick", "POST", groups_kick),
         Route("im.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("dm.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("rooms.media", "POST", rooms_media, path="rooms.media/{rid}", body="multipart"),

@@ -140,6 +140,14 @@ class Store:
         self.touch()
         return True
 
+    def leave(self, room: Room, user: User) -> bool:
+        """Remove a subscription; False when the user had none."""
+        if room.members.pop(user.id, None) is None:
+            return False
+        room.updated = self.now()
+        self.touch()
+        return True
+
     def direct_room(self, first: User, second: User) -> Room:
         """The 1:1 DM (`createDirectRoom`: the id is the two user ids sorted and joined)."""
         uids = sorted({first.id, second.id})

@@ -1,0 +1,38 @@
+"""/approve: an account manager approves a step of a partner's onboarding."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Role, UsageError
+from workflows.onboarding import STEPS, Approve, Step
+
+
+def parse_step(text: str) -> Step:
+    try:
+        return Step(text.lower())
+    except ValueError:
+        raise UsageError(f"{text!r} is not a step; the steps are " + ", ".join(STEPS)) from None
+
+
+async def approve(ctx: Context) -> None:
+    """Approves a step; the partner is told, and the next steps follow."""
+    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    step = parse_step(ctx.word(1, "the step"))
+    if len(ctx.args.words) > 2:
+        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+    after = await program.act(
+        ctx, partner, Approve(step, dict(ctx.args.options)), f"approved {step}"
+    )
+    record = after.steps[step]
+    ctx.reply(f"{step} of {after.company} (`{after.id}`): {record.state}. Status: {after.status}.")
+
+
+SPEC = Command(
+    name="approve",
+    summary="approve a step (meeting: on=; contract: signed= term= support=yes fee=paid|unpaid)",
+    usage="<partner-id> <step> [key=value ...]",
+    example="/approve acme-hosting contract signed=2026-11-02 term=12 support=yes fee=paid",
+    roles=frozenset({Role.MANAGER}),
+    handler=approve,
+    options=frozenset({"on", "signed", "term", "support", "fee"}),
+)

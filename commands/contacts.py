@@ -1,0 +1,40 @@
+"""/contacts: the partner's chat users (the applicant is the first)."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Refused, Role, UsageError
+from workflows.onboarding import AddContact, RemoveContact
+
+
+async def contacts(ctx: Context) -> None:
+    """Lists, adds or removes the users who act for the partner."""
+    partner = await program.own(ctx)
+    if not ctx.args.words:
+        ctx.reply(
+            f"Contacts of {partner.company}: " + ", ".join(f"@{name}" for name in partner.contacts)
+        )
+        return
+    verb = ctx.args.words[0].lower()
+    if verb not in ("add", "remove") or len(ctx.args.words) != 2:
+        raise UsageError("it is /contacts add|remove @user")
+    username = ctx.args.words[1].lstrip("@").lower()
+    if verb == "add":
+        member = await ctx.tx.get(program.MEMBERS, username)
+        if member is not None:
+            raise Refused(f"@{username} is already a contact of a partner.")
+        await program.act(ctx, partner, AddContact(username), f"contact @{username} added")
+        ctx.reply(f"@{username} is now a contact of {partner.company}.")
+    else:
+        await program.act(ctx, partner, RemoveContact(username), f"contact @{username} removed")
+        ctx.reply(f"@{username} is no longer a contact of {partner.company}.")
+
+
+SPEC = Command(
+    name="contacts",
+    summary="list your partner's chat users, or add or remove one",
+    usage="[add|remove @user]",
+    example="/contacts add @joana",
+    roles=frozenset({Role.PARTNER}),
+    handler=contacts,
+)

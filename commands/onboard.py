@@ -1,0 +1,110 @@
+"""/onboard: apply to the partner program, in one message or field by field."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Refused, Role
+from workflows.onboarding import (
+    APPLICATION_FIELDS,
+    Apply,
+    Reapply,
+    RuleError,
+    Status,
+    apply,
+    check_field,
+    missing_fields,
+    new_partner_id,
+    slug,
+)
+
+QUESTIONS = {
+    "company": "What is your company's name?",
+    "type": "What kind of partner are you: hosting, technology or value-added?",
+    "website": "What is your company's website (https://...)?",
+    "email": "Which e-mail address should the program write to?",
+}
+FIELDS = frozenset({*APPLICATION_FIELDS, "country"})
+
+
+async def onboard(ctx: Context) -> None:
+    """Applies with the fields given and asks for the missing ones; a partner's contact
+    sees the checklist instead."""
+    if ctx.caller.partner is not None and not ctx.args.options:
+        partner = await program.own(ctx)
+        if partner.status is not Status.REJECTED:
+            ctx.reply(program.checklist(partner, ctx.now, ctx.settings.timezone))
+            return
+    if ctx.args.words:
+        raise Refused('Give the fields as key=value, e.g. company="Acme Hosting".')
+    fields = {name: _checked(name, value) for name, value in ctx.args.options.items()}
+    await _next(ctx, fields)
+
+
+async def answer(ctx: Context) -> None:
+    """Takes the answer to the field the conversation asked for."""
+    assert ctx.conversation is not None
+    fields: dict[str, str] = dict(ctx.conversation["fields"])
+    asking = ctx.conversation["asking"]
+    fields[asking] = _checked(asking, ctx.message.text.strip())
+    await _next(ctx, fields)
+
+
+async def _next(ctx: Context, fields: dict[str, str]) -> None:
+    missing = missing_fields(fields)
+    if missing:
+        ctx.converse({"fields": fields, "asking": missing[0]})
+        ctx.reply(QUESTIONS[missing[0]] + " (or `cancel`)")
+        return
+    ctx.end_conversation()
+    await _submit(ctx, fields)
+
+
+async def _submit(ctx: Context, fields: dict[str, str]) -> None:
+    company, kind, website, email = (fields[name] for name in APPLICATION_FIELDS)
+    country = fields.get("country")
+    username = ctx.caller.user.username
+    if ctx.caller.partner is not None:
+        partner = await program.own(ctx)
+        again = Reapply(company, kind, website, email, country)
+        partner = await program.act(ctx, partner, again, "application resubmitted")
+    else:
+        stem = slug(company)
+        taken = {
+            doc["id"] async for doc in ctx.tx.scan(program.PARTNERS) if doc["id"].startswith(stem)
+        }
+        partner_id = new_partner_id(company, taken.__contains__)
+        try:
+            event = Apply(company, kind, website, email, country)
+            partner, effects = apply(partner_id, event, username, ctx.now)
+        except RuleError as err:
+            raise Refused(str(err)) from None
+        program.store(ctx, None, partner, "applied")
+        partner = await program.carry_out(ctx, partner, effects)
+    ctx.reply(
+        f"Thank you! The application of {partner.company} (`{partner.id}`) is with the "
+        "account managers; I will tell you here when they decide. /status shows where "
+        "it stands."
+    )
+
+
+def _checked(name: str, value: str) -> str:
+    if name not in FIELDS:
+        raise Refused(f"{name}= is not a field of the application.")
+    try:
+        return check_field(name, value)
+    except RuleError as err:
+        raise Refused(str(err)) from None
+
+
+SPEC = Command(
+    name="onboard",
+    summary="apply to the partner program (asks for what is missing), or see your checklist",
+    usage="[company=...] [type=hosting|technology|value-added] [website=...] [email=...] "
+    "[country=...]",
+    example='/onboard company="Acme Hosting" type=hosting website=https://acme.example '
+    "email=partners@acme.example",
+    roles=frozenset({Role.ANYONE}),
+    handler=onboard,
+    options=FIELDS,
+    answer=answer,
+)

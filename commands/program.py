@@ -1,0 +1,229 @@
+"""What the partner-program commands share: finding partners, storing them, and carrying
+out the effects the onboarding rules ask for (messages, approval requests, the workgroup).
+
+Not a command module (it has no SPEC): the commands import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chat.base import ChatError
+from commands.framework import Context, Refused, Role
+from workflows.onboarding import (
+    STEPS,
+    AddToWorkgroup,
+    CreateWorkgroup,
+    Effect,
+    Event,
+    Partner,
+    RemoveFromWorkgroup,
+    RequestApproval,
+    RuleError,
+    State,
+    Step,
+    TellManagers,
+    TellPartner,
+    WorkgroupCreated,
+    WorkgroupFailed,
+    decide,
+)
+
+MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State.TODO: "⬜"}
+PARTNERS = "partners"
+MEMBERS = "members"
+
+
+def is_manager(ctx: Context) -> bool:
+    return Role.MANAGER in ctx.caller.roles
+
+
+async def find(ctx: Context, partner_id: str) -> Partner:
+    """The partner `partner_id`, as the caller may see it.
+
+    A partner's contact asking for another partner hears the same as for one that does
+    not exist, so that nothing of it is revealed.
+    """
+    partner_id = partner_id.lower()
+    doc = await ctx.tx.get(PARTNERS, partner_id)
+    if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
+        raise Refused(f"There is no partner {partner_id} that you can see.")
+    return Partner.from_doc(doc)
+
+
+async def own(ctx: Context) -> Partner:
+    """The caller's own partner."""
+    if ctx.caller.partner is None:
+        raise Refused("You are not a contact of any partner yet. Apply with /onboard.")
+    return await find(ctx, ctx.caller.partner)
+
+
+async def target(ctx: Context, index: int = 0) -> Partner:
+    """The partner named by the word at `index` (managers), or the caller's own."""
+    if index < len(ctx.args.words):
+        return await find(ctx, ctx.args.words[index])
+    if is_manager(ctx) and ctx.caller.partner is None:
+        raise Refused("Name the partner: see /partners for the ids.")
+    return await own(ctx)
+
+
+def store(ctx: Context, before: Partner | None, after: Partner, what: str) -> None:
+    """Put the new version of the partner, and keep the contacts' index in step."""
+    ctx.tx.put(PARTNERS, after.to_doc(), what=what)
+    old = set(before.contacts) if before is not None else set()
+    for username in old - set(after.contacts):
+        ctx.tx.delete(MEMBERS, username, what=f"{username} left {after.id}")
+    for username in set(after.contacts) - old:
+        ctx.tx.put(
+            MEMBERS,
+            {"username": username, "partner": after.id},
+            what=f"{username} joined {after.id}",
+        )
+
+
+async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partner:
+    """Apply `event` by the caller, store the result and carry out its effects."""
+    try:
+        after, effects = decide(
+            partner, event, ctx.caller.user.username, ctx.now, ctx.settings.timezone
+        )
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    store(ctx, partner, after, what)
+    return await carry_out(ctx, after, effects)
+
+
+async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
+    """Turn the rules' effects into messages (sent after the commit) and chat actions."""
+    for effect in effects:
+        match effect:
+            case TellPartner(text=text):
+                await tell_partner(ctx, partner, text)
+            case TellManagers(text=text):
+                await tell_managers(ctx, partner, text)
+            case RequestApproval(step=step, summary=summary):
+                await tell_managers(
+                    ctx, partner, summary, approval_buttons(ctx.bot.username, partner.id, step)
+                )
+            case CreateWorkgroup(name=name, members=members):
+                partner = await _make_workgroup(ctx, partner, name, members)
+            case AddToWorkgroup(room_id=room_id, usernames=usernames):
+                await _change_members(ctx, partner, ctx.chat.add_members, room_id, usernames)
+            case RemoveFromWorkgroup(room_id=room_id, usernames=usernames):
+                await _change_members(ctx, partner, ctx.chat.remove_members, room_id, usernames)
+    return partner
+
+
+async def _make_workgroup(
+    ctx: Context, partner: Partner, name: str, members: tuple[str, ...]
+) -> Partner:
+    try:
+        room_id = await ctx.chat.create_group(name, members)
+        event: Event = WorkgroupCreated(room_id)
+    except ChatError as err:
+        event = WorkgroupFailed(str(err))
+    after, effects = decide(partner, event, ctx.bot.username, ctx.now, ctx.settings.timezone)
+    store(ctx, partner, after, f"workgroup of {partner.id}: {type(event).__name__}")
+    after = await carry_out(ctx, after, effects)
+    if isinstance(event, WorkgroupCreated):
+        ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
+    return after
+
+
+async def _change_members(
+    ctx: Context,
+    partner: Partner,
+    change: Callable[[str, Sequence[str]], Awaitable[None]],
+    room_id: str,
+    usernames: tuple[str, ...],
+) -> None:
+    """Keep the workgroup's members in step; a failure is the managers' to fix by hand."""
+    try:
+        await change(room_id, usernames)
+    except ChatError as err:
+        await tell_managers(ctx, partner, f"{partner.company}'s workgroup: {err}")
+
+
+async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
+    """In the partner's workgroup, or else in a DM to each contact."""
+    if partner.workgroup is not None:
+        ctx.send(partner.workgroup, text)
+        return
+    for username in partner.contacts:
+        ctx.send(await ctx.chat.direct_room(username), text)
+
+
+async def tell_managers(
+    ctx: Context, partner: Partner, text: str, attachments: tuple[dict[str, Any], ...] = ()
+) -> None:
+    """In `PARTNERBOT_MANAGER_ROOM`, or else a DM to the partner's manager (or all AMs)."""
+    room_name = ctx.settings.manager_room
+    if room_name is not None:
+        room_id = await ctx.chat.room_named(room_name)
+        if room_id is not None:
+            ctx.send(room_id, text, attachments)
+            return
+    managers = [partner.manager] if partner.manager else sorted(ctx.settings.managers)
+    for username in managers:
+        ctx.send(await ctx.chat.direct_room(username), text, attachments)
+
+
+def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, Any], ...]:
+    """Approve/Reject buttons: each sends the mention form of the command when clicked."""
+    return (
+        {
+            "button_alignment": "horizontal",
+            "actions": [
+                {
+                    "type": "button",
+                    "text": "Approve",
+                    "msg_in_chat_window": True,
+                    "msg": f"@{bot} approve {partner_id} {step}",
+                },
+                {
+                    "type": "button",
+                    "text": "Reject",
+                    "msg_in_chat_window": True,
+                    "msg": f"@{bot} reject {partner_id} {step} ",
+                },
+            ],
+        },
+    )
+
+
+def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
+    """The checklist as a chat message."""
+    lines = [
+        f"*{partner.company}* (`{partner.id}`, {partner.type}): {partner.status}"
+        + (f", account manager @{partner.manager}" if partner.manager else "")
+    ]
+    if partner.status_reason:
+        lines.append(f"Reason: {partner.status_reason}")
+    for number, step in enumerate(STEPS, start=1):
+        record = partner.steps[step]
+        line = f"{MARKS[record.state]} {number}. {step}: {record.state}"
+        if record.at is not None:
+            line += f" on {record.at.astimezone(zone):%Y-%m-%d %H:%M}"
+        if record.by:
+            line += f" by @{record.by}"
+        if record.reason:
+            line += f" ({record.reason})"
+        lines.append(line)
+    due = partner.training_due()
+    if due is not None and partner.steps[Step.TRAINING].state is not State.DONE:
+        today = now.astimezone(zone).date()
+        late = " (late)" if today > due else ""
+        lines.append(f"Training due by {due:%Y-%m-%d}{late}.")
+    flags = []
+    if partner.statistics_shared is not True:
+        flags.append("statistics sharing not attested (/attest statistics on)")
+    if partner.vendor_referenced is not True:
+        flags.append("vendor reference not attested (/attest reference on)")
+    if partner.signed is not None and partner.fee_paid is False:
+        flags.append("program fee unpaid")
+    if flags:
+        lines.append("Compliance: " + "; ".join(flags) + ".")
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""/reinstate: an account manager makes a suspended partner active again."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Role, UsageError
+from workflows.onboarding import Reinstate
+
+
+async def reinstate(ctx: Context) -> None:
+    """Makes a suspended partner active again; it is told."""
+    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    if len(ctx.args.words) > 1:
+        raise UsageError(f"unexpected {ctx.args.words[1]!r}")
+    after = await program.act(ctx, partner, Reinstate(), "reinstate")
+    ctx.reply(f"{after.company} (`{after.id}`) is {after.status} again.")
+
+
+SPEC = Command(
+    name="reinstate",
+    summary="make a suspended partner active again",
+    usage="<partner-id>",
+    example="/reinstate acme-hosting",
+    roles=frozenset({Role.MANAGER}),
+    handler=reinstate,
+)

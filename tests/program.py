@@ -1,0 +1,68 @@
+"""A harness for the partner-program commands: the real dispatcher and registry over an
+in-memory store, with fake chat actions and web checks, and a clock the test moves."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.base import Incoming, Room, RoomKind
+from commands.dispatch import Dispatcher
+from commands.registry import Registry
+from config import Settings
+from storage import Store
+from tests.fakes import BOT, Clock, FakeChat, FakeWeb, user
+
+SETTINGS = Settings(managers=frozenset({"maria", "joao"}))
+
+
+@dataclass
+class Said:
+    """What the bot said after one message: the replies in that room, and the rest."""
+
+    status: str
+    here: list[str]
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)
+    attachments: list[Mapping[str, Any]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.here)
+
+
+class Program:
+    def __init__(self, store: Store, settings: Settings = SETTINGS) -> None:
+        self.store = store
+        self.clock = Clock()
+        self.chat = FakeChat()
+        self.web = FakeWeb()
+        self.dispatcher = Dispatcher(
+            Registry.discover(), store, settings, self.clock, BOT, self.chat, self.web
+        )
+        self._ids = itertools.count(1)
+
+    async def say(self, sender: str, text: str, room: str | None = None) -> Said:
+        """`sender` writes `text` in `room` (default: their DM with the bot)."""
+        where = (
+            Room(f"dm-{sender}", RoomKind.DIRECT, sender)
+            if room is None
+            else Room(f"room-{room}", RoomKind.PRIVATE, room)
+        )
+        message = Incoming(f"m{next(self._ids)}", where, user(sender), text, self.clock())
+        outcome = await self.dispatcher.handle(message)
+        said = Said(outcome.status, [])
+        for out in outcome.replies:
+            if out.room_id == where.id:
+                said.here.append(out.text)
+            else:
+                said.elsewhere.setdefault(out.room_id, []).append(out.text)
+            said.attachments.extend(out.attachments)
+        return said
+
+    async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Everything the program stores (not the bot's bookkeeping)."""
+        return {
+            name: [doc async for doc in self.store.scan(name)] for name in ("partners", "members")
+        }

@@ -1,0 +1,217 @@
+"""The onboarding commands through the real dispatcher: the whole flow, conversations,
+approval requests, the workgroup, and who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from storage import SCHEMA, Store
+from tests.program import Program
+from workflows.onboarding import STEPS, Partner, State, Status
+
+APPLY = (
+    '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
+    "email=partners@acme.example"
+)
+
+
+@pytest.fixture
+async def program() -> AsyncIterator[Program]:
+    store = await Store.open(None, SCHEMA)
+    yield Program(store)
+    await store.close()
+
+
+async def partner(program: Program, partner_id: str) -> Partner:
+    doc = await program.store.get("partners", partner_id)
+    assert doc is not None
+    return Partner.from_doc(doc)
+
+
+async def onboard_fully(
+    program: Program,
+    who: str = "alice",
+    company: str = "Acme Hosting",
+    partner_id: str = "acme-hosting",
+) -> None:
+    """Every step of one partner, as the flow test does it, without its checks."""
+    await program.say(who, APPLY.replace("Acme Hosting", company))
+    await program.say("maria", f"/approve {partner_id} application")
+    await program.say("maria", f"/approve {partner_id} meeting on=2026-11-26")
+    await program.say(who, "/goals 3m five hosted workspaces")
+    await program.say(who, "/goals 1y fifty hosted workspaces")
+    await program.say("maria", f"/approve {partner_id} goals")
+    await program.say(
+        "maria", f"/approve {partner_id} contract signed=2026-11-26 term=12 support=yes fee=paid"
+    )
+
+
+async def test_the_whole_onboarding(program: Program) -> None:
+    # The application, one question at a time.
+    asked = await program.say("alice", "/onboard")
+    assert "company's name" in asked.text
+    assert "kind of partner" in (await program.say("alice", "Acme Hosting")).text
+    assert "website" in (await program.say("alice", "hosting")).text
+    assert "must be" in (await program.say("alice", "acme dot example")).text
+    assert "e-mail" in (await program.say("alice", "https://acme.example")).text
+    sent = await program.say("alice", "partners@acme.example")
+    assert "acme-hosting" in sent.text
+    request = sent.elsewhere["dm-maria"][0]
+    assert "Acme Hosting" in request
+    buttons = sent.attachments[0]["actions"]
+    assert [(b["text"], b["msg"]) for b in buttons] == [
+        ("Approve", "@partnerbot approve acme-hosting application"),
+        ("Reject", "@partnerbot reject acme-hosting application "),
+    ]
+
+    # The manager clicks Approve: the button sends the mention form.
+    approved = await program.say("maria", buttons[0]["msg"])
+    assert approved.status == "done", approved.text
+    assert (await partner(program, "acme-hosting")).status is Status.ONBOARDING
+    assert (await partner(program, "acme-hosting")).manager == "maria"
+
+    await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    assert "3 months" in (await program.say("alice", "/goals 3m five hosted workspaces")).text
+    goals = await program.say("alice", "/goals 1y fifty hosted workspaces")
+    assert goals.elsewhere["dm-maria"]
+    await program.say("maria", "/approve acme-hosting goals")
+
+    contract = await program.say(
+        "maria", "/approve acme-hosting contract signed=2026-11-26 term=12 support=yes fee=paid"
+    )
+    assert contract.status == "done", contract.text
+    acme = await partner(program, "acme-hosting")
+    assert acme.status is Status.ACTIVE
+    assert acme.workgroup == "room-partner-acme-hosting"
+    assert set(program.chat.groups["partner-acme-hosting"]) == {"alice", "maria"}
+    assert contract.elsewhere["room-partner-acme-hosting"]  # the welcome with the checklist
+
+    listing = await program.say("alice", "/listing https://acme.example/partners")
+    assert "mentions Rocket.Chat" in listing.text
+    assert program.web.checked == ["https://acme.example/partners"]
+    await program.say("maria", "/approve acme-hosting listing")
+    await program.say("maria", "/approve acme-hosting training on=2026-11-26")
+
+    status = await program.say("alice", "/status")
+    acme = await partner(program, "acme-hosting")
+    assert [acme.steps[step].state for step in STEPS] == [State.DONE] * 7
+    for step in STEPS:
+        assert step in status.text
+    assert "by @maria" in status.text
+    assert status.text.count("✅") == 7
+
+    audit = [entry async for entry in program.store.audit()]
+    assert {entry["who"] for entry in audit} >= {"alice", "maria"}
+    assert any(entry["what"] == "approved contract" for entry in audit)
+
+
+async def test_the_application_in_one_message_and_the_export_shape(program: Program) -> None:
+    sent = await program.say("alice", APPLY + " country=br")
+    assert sent.status == "done", sent.text
+    doc = await program.store.get("partners", "acme-hosting")
+    assert doc is not None
+    assert doc["country"] == "BR"
+    assert {
+        "id",
+        "company",
+        "type",
+        "status",
+        "manager",
+        "contacts",
+        "workgroup",
+        "steps",
+    } <= doc.keys()
+    assert doc["contacts"] == ["alice"]
+    assert doc["steps"]["application"]["state"] == "submitted"
+    assert await program.store.get("members", "alice") == {
+        "username": "alice",
+        "partner": "acme-hosting",
+    }
+
+
+async def test_a_rejection_is_told_with_its_reason(program: Program) -> None:
+    await program.say("alice", APPLY)
+    refused = await program.say("maria", "/reject acme-hosting application")
+    assert "reason is missing" in refused.text
+    rejected = await program.say("maria", "/reject acme-hosting application website is down")
+    assert "website is down" in rejected.elsewhere["dm-alice"][0]
+    assert (await partner(program, "acme-hosting")).status is Status.REJECTED
+    again = await program.say("alice", APPLY.replace("acme.example ", "acme.example/new "))
+    assert again.status == "done", again.text
+    assert (await partner(program, "acme-hosting")).status is Status.APPLICANT
+
+
+async def test_a_workgroup_that_cannot_be_made_is_retried(program: Program) -> None:
+    async def refuse(name: str, members: object) -> str:
+        from chat.base import ChatError
+
+        raise ChatError(f"I could not create the group {name}: error-duplicate-channel-name")
+
+    real = program.chat.create_group
+    program.chat.create_group = refuse  # type: ignore[method-assign]
+    await onboard_fully(program)
+    acme = await partner(program, "acme-hosting")
+    assert acme.status is Status.ACTIVE
+    assert acme.steps[STEPS[5]].state is State.TODO
+    program.chat.create_group = real  # type: ignore[method-assign]
+    retried = await program.say("maria", "/approve acme-hosting workgroup")
+    assert retried.status == "done", retried.text
+    assert (await partner(program, "acme-hosting")).workgroup == "room-partner-acme-hosting"
+
+
+# Who may do what: every command as a contact of A, a contact of B, a manager and a stranger.
+A_ONLY = "acme-hosting"
+COMMANDS = [
+    "/status acme-hosting",
+    "/goals 3m more",
+    "/listing https://acme.example/p",
+    "/attest statistics on",
+    "/contacts add @zoe",
+    "/partners",
+    "/approve acme-hosting meeting on=2026-11-26",
+    "/reject acme-hosting goals not ambitious",
+    "/assign acme-hosting @joao",
+    "/suspend acme-hosting late reports",
+    "/reinstate acme-hosting",
+    "/remove acme-hosting gone",
+]
+MANAGER_ONLY = {"partners", "approve", "reject", "assign", "suspend", "reinstate", "remove"}
+PARTNER_ONLY = {"goals", "listing", "attest", "contacts"}
+
+
+@pytest.fixture
+async def two_partners(program: Program) -> Program:
+    await program.say("alice", APPLY)
+    await program.say("bob", APPLY.replace("Acme Hosting", "Bravo Cloud"))
+    await program.say("maria", "/approve acme-hosting application")
+    await program.say("maria", "/approve bravo-cloud application")
+    return program
+
+
+@pytest.mark.parametrize("text", COMMANDS)
+@pytest.mark.parametrize("who", ["alice", "bob", "maria", "eve"])
+async def test_who_may_do_what(two_partners: Program, who: str, text: str) -> None:
+    """alice is a contact of A (acme-hosting), bob of B, maria a manager, eve nobody."""
+    program = two_partners
+    name = text.split()[0][1:]
+    before = await program.snapshot()
+    a_before = await program.store.get("partners", "acme-hosting")
+    said = await program.say(who, text)
+    refused = (
+        who == "eve"
+        or (who in ("alice", "bob") and name in MANAGER_ONLY)
+        or (who == "maria" and name in PARTNER_ONLY)
+        or (who == "bob" and "acme-hosting" in text)
+    )
+    if refused:
+        assert said.status == "refused", said.text
+        assert await program.snapshot() == before
+    else:
+        assert said.status in ("done", "refused"), said.text  # a rule may still say no
+        if said.status == "refused":
+            assert await program.snapshot() == before
+    if who in ("bob", "eve"):  # nothing of A changes, and nothing of it is shown
+        assert await program.store.get("partners", "acme-hosting") == a_before
+        assert "Acme Hosting" not in said.text

@@ -1,0 +1,300 @@
+"""The words of the onboarding rules: partner types, ids, application fields, dates, names.
+
+Each check takes what a user typed and returns the value to store, or raises `RuleError`
+with a short sentence that says what is wrong and what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+from urllib.parse import urlsplit
+
+
+class RuleError(ValueError):
+    """A change the program rules do not allow; the message tells the user what to do."""
+
+
+class PartnerType(StrEnum):
+    HOSTING = "hosting"
+    TECHNOLOGY = "technology"
+    VALUE_ADDED = "value-added"
+
+
+TYPE_ALIASES: Mapping[str, PartnerType] = {
+    "hosting": PartnerType.HOSTING,
+    "hosting-provider": PartnerType.HOSTING,
+    "technology": PartnerType.TECHNOLOGY,
+    "tech": PartnerType.TECHNOLOGY,
+    "technology-provider": PartnerType.TECHNOLOGY,
+    "value-added": PartnerType.VALUE_ADDED,
+    "vap": PartnerType.VALUE_ADDED,
+    "value-added-partner": PartnerType.VALUE_ADDED,
+}
+
+
+def parse_type(text: str) -> PartnerType:
+    """A partner type from its name or an alias; case, spaces and `_` do not matter."""
+    key = re.sub(r"[\s_-]+", "-", text.strip().lower())
+    try:
+        return TYPE_ALIASES[key]
+    except KeyError:
+        raise RuleError(
+            "type must be hosting, technology or value-added"
+            " (also accepted: tech, technology-provider, vap, value-added-partner)"
+        ) from None
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "ł": "l",
+        "Ł": "l",
+        "þ": "th",
+        "Þ": "th",
+        "ħ": "h",
+        "Ħ": "h",
+        "\u0131": "i",  # dotless i
+        "™": " ",  # NFKD would glue "TM" to the name
+        "℠": " ",
+    }
+)
+SLUG_MAX = 64  # an id is typed in commands; longer names are cut at a word boundary
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def slug(company: str) -> str:
+    """The partner id of a company name (SPEC §2): lower-case ASCII, accents dropped,
+    every run of other characters one `-`, none at either end.
+
+    "Soluções Ágeis Ltda." -> "solucoes-ageis-ltda". A name longer than `SLUG_MAX` is cut
+    at the last `-` before the limit. `RuleError` when no letter or digit is left.
+    """
+    decomposed = unicodedata.normalize("NFKD", company.translate(_LETTERS))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    result = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+    if len(result) > SLUG_MAX:
+        cut = result[:SLUG_MAX]
+        if result[SLUG_MAX] != "-" and "-" in cut:
+            cut = cut[: cut.rindex("-")]
+        result = cut.strip("-")
+    if not result:
+        raise RuleError("the company name needs at least one letter or digit")
+    return result
+
+
+def new_partner_id(company: str, taken: Callable[[str], bool]) -> str:
+    """The company's slug, or the first of `<slug>-2`, `<slug>-3`, ... not `taken`."""
+    base = slug(company)
+    candidate = base
+    number = 2
+    while taken(candidate):
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+APPLICATION_FIELDS = ("company", "type", "website", "email")  # asked in this order
+OPTIONAL_FIELDS = ("country",)
+COMPANY_MAX = 200
+COUNTRY_MIN, COUNTRY_MAX = 2, 60
+URL_MAX = 2000
+TEXT_MAX = 1000  # goals, reasons
+
+
+def check_field(name: str, value: str) -> str:
+    """The value to store for an application field, or `RuleError` saying what is wrong."""
+    check = _CHECKS.get(name.strip().lower())
+    if check is None:
+        fields = ", ".join((*APPLICATION_FIELDS, *OPTIONAL_FIELDS))
+        raise RuleError(f"there is no field {name!r}; the fields are {fields}")
+    return check(value)
+
+
+def missing_fields(given: Mapping[str, str]) -> list[str]:
+    """The required application fields not in `given` (or blank), in the order asked."""
+    missing = []
+    for name in APPLICATION_FIELDS:
+        value = given.get(name)
+        if value is None or not value.strip():
+            missing.append(name)
+    return missing
+
+
+def _company(value: str) -> str:
+    name = _one_line(value, "company")
+    if not 1 <= len(name) <= COMPANY_MAX:
+        raise RuleError(f"company must be 1 to {COMPANY_MAX} characters")
+    slug(name)  # a name that gives no id is refused now, not at the end of the application
+    return name
+
+
+def _type(value: str) -> str:
+    return parse_type(value).value
+
+
+def _website(value: str) -> str:
+    return check_url(value, "website")
+
+
+def _email(value: str) -> str:
+    text = value.strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    local, at, domain = text.rpartition("@")
+    if (
+        not at
+        or not local
+        or len(local) > 64
+        or len(text) > 254
+        or re.search(r"[\s@<>()\[\],;:\"\\]", local)
+        or not _is_host(domain)
+    ):
+        raise RuleError("email must be an address like partners@acme.example")
+    return f"{local}@{domain.lower()}"
+
+
+def _country(value: str) -> str:
+    name = _one_line(value, "country")
+    if not COUNTRY_MIN <= len(name) <= COUNTRY_MAX or not any(c.isalpha() for c in name):
+        raise RuleError(f"country must be {COUNTRY_MIN} to {COUNTRY_MAX} characters, e.g. BR")
+    return name.upper() if len(name) == 2 else name
+
+
+_CHECKS: Mapping[str, Callable[[str], str]] = {
+    "company": _company,
+    "type": _type,
+    "website": _website,
+    "email": _email,
+    "country": _country,
+}
+
+
+def check_url(value: str, name: str) -> str:
+    """An http(s) URL with a plausible host name (as typed, without surrounding blanks)."""
+    url = value.strip()
+    problem = f"{name} must be an http(s) URL with a host, e.g. https://acme.example"
+    if (
+        not url
+        or len(url) > URL_MAX
+        or any(c.isspace() or unicodedata.category(c) == "Cc" for c in url)
+    ):
+        raise RuleError(problem)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise RuleError(problem) from None
+    if parts.scheme.lower() not in ("http", "https") or host is None or not _is_host(host):
+        raise RuleError(problem)
+    if parts.username is not None:
+        raise RuleError(f"{name} must not contain a user name or password")
+    return url
+
+
+def _is_host(host: str) -> bool:
+    """A domain name with at least two labels (Unicode letters allowed), or an IPv4 address."""
+    labels = host.removesuffix(".").split(".")
+    return (
+        len(labels) >= 2
+        and len(host) <= 253
+        and all(
+            0 < len(label) <= 63
+            and not label.startswith("-")
+            and not label.endswith("-")
+            and all(char.isalnum() or char == "-" for char in label)
+            for label in labels
+        )
+    )
+
+
+def check_text(value: str, name: str, limit: int = TEXT_MAX) -> str:
+    """Free text (goals, a reason): stripped, 1 to `limit` characters, lines allowed."""
+    text = value.strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise RuleError(f"{name} must not contain control characters")
+    if not text:
+        raise RuleError(f"{name} is required")
+    if len(text) > limit:
+        raise RuleError(f"{name} must be at most {limit} characters")
+    return text
+
+
+def _one_line(value: str, name: str) -> str:
+    text = " ".join(value.split())
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise RuleError(f"{name} must not contain control characters")
+    return text
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: str, name: str) -> date:
+    """A calendar day written YYYY-MM-DD."""
+    text = value.strip()
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. 2024-05-02")
+
+
+def check_username(value: str) -> str:
+    """A chat username, with or without its `@`."""
+    name = value.strip().removeprefix("@")
+    if not name or len(name) > 100 or re.search(r"[\s@#]", name):
+        raise RuleError("give a username, e.g. @alice")
+    return name
+
+
+Horizon = Literal["3m", "1y"]
+AttestKind = Literal["statistics", "reference"]
+
+
+def parse_horizon(text: str) -> Horizon:
+    """`3m` (the next 3 months) or `1y` (the next year)."""
+    key = text.strip().lower()
+    if key == "3m":
+        return "3m"
+    if key == "1y":
+        return "1y"
+    raise RuleError("the goals are for 3m (the next 3 months) or 1y (the next year)")
+
+
+def parse_attest_kind(text: str) -> AttestKind:
+    """`statistics` ("share the statistics" ON) or `reference` (the vendor referenced)."""
+    key = text.strip().lower()
+    if key == "statistics":
+        return "statistics"
+    if key == "reference":
+        return "reference"
+    raise RuleError("attest statistics or reference")
+
+
+def parse_switch(text: str) -> bool:
+    """`on` or `off` (also yes/no, true/false)."""
+    key = text.strip().lower()
+    if key in ("on", "yes", "true"):
+        return True
+    if key in ("off", "no", "false"):
+        return False
+    raise RuleError("say on or off")

@@ -1,0 +1,284 @@
+"""A partner as the onboarding rules see it, and its JSON document (SPEC §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from workflows.onboarding.fields import PartnerType, RuleError
+
+
+class Step(StrEnum):
+    APPLICATION = "application"
+    MEETING = "meeting"
+    GOALS = "goals"
+    CONTRACT = "contract"
+    LISTING = "listing"
+    WORKGROUP = "workgroup"
+    TRAINING = "training"
+
+
+STEPS: tuple[Step, ...] = tuple(Step)  # in order
+
+
+def parse_step(text: str) -> Step:
+    """A step from its id, as typed in a command."""
+    try:
+        return Step(text.strip().lower())
+    except ValueError:
+        raise RuleError(f"the step must be one of {', '.join(STEPS)}") from None
+
+
+class State(StrEnum):
+    TODO = "todo"
+    SUBMITTED = "submitted"  # waiting for an account manager
+    DONE = "done"
+    REJECTED = "rejected"  # with the manager's reason; the partner can submit again
+
+
+class Status(StrEnum):
+    APPLICANT = "applicant"
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+    REJECTED = "rejected"
+
+
+TRAINING_DAYS = 60  # the training is due within 60 days after signing
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A step's state and the last decision on it: who, when, and why when rejected."""
+
+    state: State
+    at: datetime | None = None
+    by: str | None = None
+    reason: str | None = None
+
+
+def fresh_steps() -> dict[Step, StepRecord]:
+    """Every step to do."""
+    return {step: StepRecord(State.TODO) for step in STEPS}
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner company and where it is in the program. Never changed: see `decide`."""
+
+    id: str
+    company: str
+    type: PartnerType
+    website: str
+    email: str
+    country: str | None
+    status: Status
+    manager: str | None
+    contacts: tuple[str, ...]  # usernames; the applicant first
+    workgroup: str | None  # the private group's room id
+    steps: Mapping[Step, StepRecord]  # every step present
+    applied_at: datetime
+    meeting_on: date | None = None
+    goals_3m: str | None = None
+    goals_1y: str | None = None
+    signed: date | None = None
+    term_months: int | None = None
+    support: bool = False
+    fee_paid: bool | None = None
+    listing_url: str | None = None
+    listing_mentions_vendor: bool | None = None
+    training_on: date | None = None
+    statistics_shared: bool | None = None
+    vendor_referenced: bool | None = None
+    status_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if set(self.steps) != set(STEPS):
+            missing = ", ".join(step for step in STEPS if step not in self.steps)
+            raise ValueError(f"partner {self.id}: steps missing: {missing}")
+        if self.applied_at.utcoffset() is None:
+            raise ValueError(f"partner {self.id}: applied_at must be an aware datetime")
+
+    def state(self, step: Step) -> State:
+        return self.steps[step].state
+
+    def done(self, step: Step) -> bool:
+        return self.steps[step].state is State.DONE
+
+    def next_step(self) -> Step | None:
+        """The first step not done, or None when onboarding is complete."""
+        return next((step for step in STEPS if not self.done(step)), None)
+
+    def training_due(self) -> date | None:
+        """The last day for the training: 60 days after signing (None before signing)."""
+        return None if self.signed is None else self.signed + timedelta(days=TRAINING_DAYS)
+
+    def is_contact(self, username: str) -> bool:
+        folded = username.casefold()
+        return any(contact.casefold() == folded for contact in self.contacts)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The partner as a JSON object: SPEC §5 keys first, then every other field.
+        Dates are ISO (YYYY-MM-DD), times ISO in UTC."""
+        return {
+            "id": self.id,
+            "company": self.company,
+            "type": self.type.value,
+            "status": self.status.value,
+            "manager": self.manager,
+            "contacts": list(self.contacts),
+            "workgroup": self.workgroup,
+            "steps": {step.value: _record_doc(self.steps[step]) for step in STEPS},
+            "website": self.website,
+            "email": self.email,
+            "country": self.country,
+            "applied_at": _time_doc(self.applied_at),
+            "meeting_on": _day_doc(self.meeting_on),
+            "goals_3m": self.goals_3m,
+            "goals_1y": self.goals_1y,
+            "signed": _day_doc(self.signed),
+            "term_months": self.term_months,
+            "support": self.support,
+            "fee_paid": self.fee_paid,
+            "listing_url": self.listing_url,
+            "listing_mentions_vendor": self.listing_mentions_vendor,
+            "training_on": _day_doc(self.training_on),
+            "statistics_shared": self.statistics_shared,
+            "vendor_referenced": self.vendor_referenced,
+            "status_reason": self.status_reason,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Partner:
+        """The inverse of `to_doc`. Optional fields may be absent; ValueError names what is
+        wrong in a document that is not a partner."""
+        read = _Reader(doc, f"partner {doc.get('id')!r}")
+        steps_doc = read.get("steps", dict)
+        unknown = set(steps_doc) - set(STEPS)
+        if unknown:
+            raise ValueError(f"{read.where}: unknown steps {sorted(unknown)}")
+        steps = {}
+        for step in STEPS:
+            record = steps_doc.get(step.value, {"state": State.TODO.value})
+            if not isinstance(record, Mapping):
+                raise ValueError(f"{read.where}: step {step} must be an object")
+            steps[step] = _record(_Reader(record, f"{read.where}, step {step}"))
+        contacts = read.get("contacts", list)
+        if not all(isinstance(contact, str) for contact in contacts):
+            raise ValueError(f"{read.where}: contacts must be usernames")
+        return cls(
+            id=read.get("id", str),
+            company=read.get("company", str),
+            type=read.enum("type", PartnerType),
+            website=read.get("website", str),
+            email=read.get("email", str),
+            country=read.optional("country", str),
+            status=read.enum("status", Status),
+            manager=read.optional("manager", str),
+            contacts=tuple(contacts),
+            workgroup=read.optional("workgroup", str),
+            steps=steps,
+            applied_at=read.time("applied_at"),
+            meeting_on=read.day("meeting_on"),
+            goals_3m=read.optional("goals_3m", str),
+            goals_1y=read.optional("goals_1y", str),
+            signed=read.day("signed"),
+            term_months=read.optional("term_months", int),
+            support=read.optional("support", bool) is True,
+            fee_paid=read.optional("fee_paid", bool),
+            listing_url=read.optional("listing_url", str),
+            listing_mentions_vendor=read.optional("listing_mentions_vendor", bool),
+            training_on=read.day("training_on"),
+            statistics_shared=read.optional("statistics_shared", bool),
+            vendor_referenced=read.optional("vendor_referenced", bool),
+            status_reason=read.optional("status_reason", str),
+        )
+
+
+def _record_doc(record: StepRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "state": record.state.value,
+        "at": None if record.at is None else _time_doc(record.at),
+        "by": record.by,
+    }
+    if record.reason is not None:
+        doc["reason"] = record.reason
+    return doc
+
+
+def _record(read: _Reader) -> StepRecord:
+    at = read.optional("at", str)
+    return StepRecord(
+        state=read.enum("state", State),
+        at=None if at is None else read.time("at"),
+        by=read.optional("by", str),
+        reason=read.optional("reason", str),
+    )
+
+
+def _time_doc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _day_doc(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+
+
+class _Reader:
+    """Typed reads from a JSON object, each failure a ValueError naming the key."""
+
+    def __init__(self, doc: Mapping[str, Any], where: str) -> None:
+        self.doc = doc
+        self.where = where
+
+    def get(self, key: str, kind: type[T]) -> T:
+        if key not in self.doc:
+            raise ValueError(f"{self.where}: {key} is missing")
+        value = self.optional(key, kind)
+        if value is None:
+            raise ValueError(f"{self.where}: {key} must not be null")
+        return value
+
+    def optional(self, key: str, kind: type[T]) -> T | None:
+        value = self.doc.get(key)
+        if value is None:
+            return None
+        # bool is an int to Python, not to JSON
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{self.where}: {key} must be a {kind.__name__}, not {value!r}")
+        return value
+
+    def enum(self, key: str, kind: type[E]) -> E:
+        value = self.get(key, str)
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise ValueError(f"{self.where}: {key} must be one of {allowed}") from None
+
+    def time(self, key: str) -> datetime:
+        value = self.get(key, str)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{self.where}: {key} must be an ISO time") from None
+        if moment.utcoffset() is None:
+            raise ValueError(f"{self.where}: {key} must have a time zone")
+        return moment
+
+    def day(self, key: str) -> date | None:
+        value = self.optional(key, str)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{self.where}: {key} must be an ISO date") from None

@@ -1,0 +1,217 @@
+"""The rules the onboarding handlers share: the step table, who may act, and the checks.
+
+`STEP_RULES` is the order of the steps (which must be done before which) and what an
+approval takes; `STATUS_FLOW` the partner status changes drawn in the package docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
+from enum import StrEnum
+
+from workflows.onboarding.events import Apply, CreateWorkgroup, Effect, Reapply
+from workflows.onboarding.fields import (
+    APPLICATION_FIELDS,
+    PartnerType,
+    RuleError,
+    check_field,
+    parse_day,
+)
+from workflows.onboarding.model import Partner, State, Status, Step, StepRecord
+
+Result = tuple[Partner, list[Effect]]  # what a handler returns: the new partner, the effects
+
+MIN_TERM_MONTHS = 12
+MAX_TERM_MONTHS = 120  # a longer term is taken for a typo
+YEARLY_FEE = "USD 1,200.00"
+
+
+class Actor(StrEnum):
+    """Who may send an event."""
+
+    CONTACT = "contact"  # one of the partner's contacts
+    MANAGER = "manager"  # an account manager: never one of the partner's own contacts
+    BOT = "bot"  # the bot itself (workgroup results)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRule:
+    """What a step needs and who completes it."""
+
+    requires: tuple[Step, ...]  # steps that must be done first
+    sent_by_partner: bool  # the partner submits, a manager approves or rejects
+    fields: tuple[str, ...] = ()  # what `Approve` takes (key=value)
+
+
+STEP_RULES: Mapping[Step, StepRule] = {
+    Step.APPLICATION: StepRule((), sent_by_partner=True),
+    Step.MEETING: StepRule((Step.APPLICATION,), sent_by_partner=False, fields=("on",)),
+    Step.GOALS: StepRule((Step.APPLICATION,), sent_by_partner=True),
+    Step.CONTRACT: StepRule(
+        (Step.APPLICATION, Step.MEETING, Step.GOALS),
+        sent_by_partner=False,
+        fields=("signed", "term", "support", "fee"),
+    ),
+    Step.LISTING: StepRule((Step.APPLICATION,), sent_by_partner=True),
+    Step.WORKGROUP: StepRule((Step.CONTRACT,), sent_by_partner=False),
+    Step.TRAINING: StepRule((Step.CONTRACT,), sent_by_partner=False, fields=("on",)),
+}
+
+LIVE = frozenset({Status.ONBOARDING, Status.ACTIVE, Status.SUSPENDED})
+NOT_REMOVED = frozenset(Status) - {Status.REMOVED}
+APPLYING = frozenset({Status.APPLICANT, Status.REJECTED})  # the application not approved
+STEP_DECISIONS = LIVE | {Status.APPLICANT}  # where a manager approves or rejects steps
+
+# The partner status changes, as in the diagram of the package docstring:
+# (from, to, what does it). `None` is "no partner yet".
+STATUS_FLOW: tuple[tuple[Status | None, Status, str], ...] = (
+    (None, Status.APPLICANT, "Apply"),
+    (Status.APPLICANT, Status.ONBOARDING, "Approve application"),
+    (Status.APPLICANT, Status.REJECTED, "Reject application"),
+    (Status.REJECTED, Status.APPLICANT, "Reapply"),
+    (Status.ONBOARDING, Status.ACTIVE, "Approve contract"),
+    (Status.ACTIVE, Status.SUSPENDED, "Suspend"),
+    (Status.SUSPENDED, Status.ACTIVE, "Reinstate"),
+    *((status, Status.REMOVED, "Remove") for status in Status if status is not Status.REMOVED),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Who sends the event, and when: what every handler is given besides the event."""
+
+    by: str
+    now: datetime  # in UTC: what the records keep
+    zone: tzinfo  # where local dates are taken
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+
+def workgroup_name(partner_id: str) -> str:
+    return f"partner-{partner_id}"
+
+
+def require(partner: Partner, step: Step) -> None:
+    """The order rule: `step` needs the steps before it (`STEP_RULES`) done."""
+    missing = [the(before) for before in STEP_RULES[step].requires if not partner.done(before)]
+    if missing:
+        needs = "need" if step is Step.GOALS else "needs"
+        raise RuleError(f"{the(step).capitalize()} {needs} {join(missing)} to be done first.")
+
+
+def nothing_to_decide(partner: Partner, step: Step) -> str:
+    state = partner.state(step)
+    if state is State.DONE:
+        return f"{the(step).capitalize()} {is_are(step)} already approved."
+    if state is State.REJECTED:
+        was = "were" if step is Step.GOALS else "was"
+        return f"{the(step).capitalize()} {was} rejected and not sent again yet."
+    return f"{partner.company} has not sent its {step} yet."
+
+
+def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
+    allowed = STEP_RULES[step].fields
+    values: dict[str, str] = {}
+    for key, value in given.items():
+        name = key.strip().lower()
+        if name not in allowed:
+            if not allowed:
+                raise RuleError(f"approving {the(step)} takes no fields (not {key}=)")
+            takes = ", ".join(f"{field}=" for field in allowed)
+            raise RuleError(f"there is no field {key}= for {the(step)}; it takes {takes}")
+        values[name] = value
+    return values
+
+
+def past_day(value: str, what: str, ctx: Ctx) -> date:
+    day = parse_day(value, what)
+    if day > ctx.today:
+        raise RuleError(f"{what} cannot be in the future ({day})")
+    return day
+
+
+def parse_term(value: str) -> int:
+    text = value.strip()
+    if not re.fullmatch(r"\d{1,4}", text):
+        raise RuleError("term must be a number of months, e.g. term=24")
+    months = int(text)
+    if months < MIN_TERM_MONTHS:
+        raise RuleError(f"term must be at least {MIN_TERM_MONTHS} months")
+    if months > MAX_TERM_MONTHS:
+        raise RuleError(f"term must be at most {MAX_TERM_MONTHS} months")
+    return months
+
+
+def with_application(partner: Partner, event: Apply | Reapply) -> Partner:
+    """The partner with the application's fields, each checked."""
+    values = {name: check_field(name, getattr(event, name)) for name in APPLICATION_FIELDS}
+    country = event.country
+    return replace(
+        partner,
+        company=values["company"],
+        type=PartnerType(values["type"]),
+        website=values["website"],
+        email=values["email"],
+        country=None if country is None or not country.strip() else check_field("country", country),
+    )
+
+
+def details(partner: Partner) -> str:
+    country = f", country {partner.country}" if partner.country is not None else ""
+    return (
+        f"{partner.company} (`{partner.id}`), a {partner.type} partner; website "
+        f"{partner.website}, email {partner.email}{country}"
+    )
+
+
+def partner_todo(partner: Partner) -> str:
+    """What the partner can do now without waiting for anyone, as a sentence."""
+    todo = []
+    if partner.state(Step.GOALS) in (State.TODO, State.REJECTED):
+        todo.append(
+            "send your goals for the next 3 months and the next year with "
+            "`/goals 3m <text>` and `/goals 1y <text>`"
+        )
+    if partner.state(Step.LISTING) in (State.TODO, State.REJECTED):
+        todo.append(
+            "list us on your website (logo and description) and send the page with `/listing <url>`"
+        )
+    return f" Meanwhile, {'; and '.join(todo)}." if todo else ""
+
+
+def create_workgroup(partner: Partner) -> CreateWorkgroup:
+    members = unique((*partner.contacts, *([] if partner.manager is None else [partner.manager])))
+    return CreateWorkgroup(partner.id, workgroup_name(partner.id), members)
+
+
+def set_step(partner: Partner, step: Step, record: StepRecord) -> dict[Step, StepRecord]:
+    return {**partner.steps, step: record}
+
+
+def done_step(partner: Partner, step: Step, ctx: Ctx) -> dict[Step, StepRecord]:
+    return set_step(partner, step, StepRecord(State.DONE, ctx.now, ctx.by))
+
+
+def the(step: Step) -> str:
+    return f"the {step.value}"
+
+
+def is_are(step: Step) -> str:
+    return "are" if step is Step.GOALS else "is"
+
+
+def join(items: Iterable[str]) -> str:
+    words = list(items)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def unique(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
