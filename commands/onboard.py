@@ -29,6 +29,8 @@ FIELDS = frozenset({*APPLICATION_FIELDS, "country"})
 async def onboard(ctx: Context) -> None:
     """Applies with the fields given and asks for the missing ones; a partner's contact
     sees the checklist instead."""
+    if program.is_manager(ctx):
+        raise Refused("Account managers run the program; they do not apply to it.")
     if ctx.caller.partner is not None and not ctx.args.options:
         partner = await program.own(ctx)
         if partner.status is not Status.REJECTED:

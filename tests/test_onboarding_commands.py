@@ -4,6 +4,7 @@ approval requests, the workgroup, and who may do what."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -164,6 +165,8 @@ async def test_a_workgroup_that_cannot_be_made_is_retried(program: Program) -> N
 # Who may do what: every command as a contact of A, a contact of B, a manager and a stranger.
 A_ONLY = "acme-hosting"
 COMMANDS = [
+    "/onboard",
+    "/help",
     "/status acme-hosting",
     "/goals 3m more",
     "/listing https://acme.example/p",
@@ -200,7 +203,8 @@ async def test_who_may_do_what(two_partners: Program, who: str, text: str) -> No
     a_before = await program.store.get("partners", "acme-hosting")
     said = await program.say(who, text)
     refused = (
-        who == "eve"
+        (who == "eve" and name not in ("onboard", "help"))
+        or (who == "maria" and name == "onboard")
         or (who in ("alice", "bob") and name in MANAGER_ONLY)
         or (who == "maria" and name in PARTNER_ONLY)
         or (who == "bob" and "acme-hosting" in text)
@@ -215,3 +219,11 @@ async def test_who_may_do_what(two_partners: Program, who: str, text: str) -> No
     if who in ("bob", "eve"):  # nothing of A changes, and nothing of it is shown
         assert await program.store.get("partners", "acme-hosting") == a_before
         assert "Acme Hosting" not in said.text
+
+
+async def test_requests_go_to_the_managers_room_when_there_is_one(program: Program) -> None:
+    settings = replace(program.dispatcher.settings, manager_room="partner-ams")
+    program.dispatcher.settings = settings
+    program.chat.groups["partner-ams"] = ("maria", "joao")
+    sent = await program.say("alice", APPLY)
+    assert list(sent.elsewhere) == ["room-partner-ams"]
