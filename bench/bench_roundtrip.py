@@ -9,6 +9,9 @@ aiohttp on the loop; the second uses partnerbot's libraries and is the floor the
 compared with. Each gets two phases:
 
 - latency: the 1,000 commands paced at 200 a second; p50, p95, p99 of the round trip;
+  partnerbot is measured with `/help`, which changes nothing (its reply need not wait for
+  the disk), and with `/onboard` from users with no partner, which stores the
+  conversation it opens (its reply waits for that commit's fsync);
 - throughput: the 1,000 commands posted at once; commands per second until the last reply.
 
     .venv/bin/python bench/bench_roundtrip.py [--commands 1000] [--rate 200]
@@ -51,7 +54,7 @@ class Bench:
             if len(self.replied) >= self.expected:
                 self.all_replied.set()
 
-    async def run(self, commands: int, rate: float | None) -> tuple[list[float], float]:
+    async def run(self, commands: int, rate: float | None, text: str) -> tuple[list[float], float]:
         """Post `commands` (paced at `rate` a second, or all at once); latencies and seconds."""
         self.posted.clear()
         self.replied.clear()
@@ -66,7 +69,7 @@ class Bench:
             user = f"user{n % USERS}"
             room = f"room{n % USERS % ROOMS}"
             posted = time.perf_counter()
-            message = await self.emu.post(user, room, "/help")
+            message = await self.emu.post(user, room, text)
             self.posted[message["_id"]] = posted
         await asyncio.wait_for(self.all_replied.wait(), 120)
         elapsed = max(self.replied.values()) - start
@@ -101,7 +104,7 @@ async def start_client(kind: str, url: str, data: Path) -> asyncio.subprocess.Pr
     )
 
 
-async def measure(kind: str, commands: int, rate: float) -> dict[str, float]:
+async def measure(kind: str, commands: int, rate: float, text: str) -> dict[str, float]:
     async with RocketChatEmulator() as emu:
         emu.add_user("partnerbot", PASSWORD, roles=("bot",))
         users = [f"user{n}" for n in range(USERS)]
@@ -114,9 +117,9 @@ async def measure(kind: str, commands: int, rate: float) -> dict[str, float]:
             try:
                 await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, 30)
                 bench = Bench(emu)
-                await bench.run(50, rate)  # warm up
-                latencies, _ = await bench.run(commands, rate)
-                _, burst = await bench.run(commands, None)
+                await bench.run(50, rate, text)  # warm up
+                latencies, _ = await bench.run(commands, rate, text)
+                _, burst = await bench.run(commands, None, text)
             finally:
                 client.terminate()
                 await client.wait()
@@ -136,8 +139,10 @@ async def main() -> None:
     args = parser.parse_args()
     pinned(0)
     results = {
-        kind: await measure(kind, args.commands, args.rate)
-        for kind in ("echo, thread", "echo, aiohttp", "partnerbot")
+        "echo, thread": await measure("echo, thread", args.commands, args.rate, "/help"),
+        "echo, aiohttp": await measure("echo, aiohttp", args.commands, args.rate, "/help"),
+        "partnerbot /help": await measure("partnerbot", args.commands, args.rate, "/help"),
+        "partnerbot /onboard": await measure("partnerbot", args.commands, args.rate, "/onboard"),
     }
     print(
         f"{args.commands} commands, 50 users, 10 rooms; latency paced at {args.rate:g}/s,"
@@ -149,13 +154,15 @@ async def main() -> None:
         print(
             f"| {kind} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} | {r['throughput']:.0f} |"
         )
-    bot, floor = results["partnerbot"], results["echo, aiohttp"]
-    print(
-        "\nratio partnerbot / echo floor on the same libraries (aiohttp replies):"
-        f" p50 {bot['p50'] / floor['p50']:.2f},"
-        f" p99 {bot['p99'] / floor['p99']:.2f},"
-        f" throughput {floor['throughput'] / bot['throughput']:.2f}"
-    )
+    floor = results["echo, aiohttp"]
+    print("\nratio to the echo floor on the same libraries (aiohttp replies):")
+    for kind in ("partnerbot /help", "partnerbot /onboard"):
+        bot = results[kind]
+        print(
+            f"- {kind}: p50 {bot['p50'] / floor['p50']:.2f},"
+            f" p99 {bot['p99'] / floor['p99']:.2f},"
+            f" throughput {floor['throughput'] / bot['throughput']:.2f}"
+        )
 
 
 if __name__ == "__main__":
