@@ -1,0 +1,115 @@
+"""The runner: rooms run side by side, a room's commands in order, listening never waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+
+from chat.base import Incoming, Outgoing, Room, RoomKind, User
+from commands.dispatch import Dispatcher
+from commands.framework import Command, Context, Role
+from commands.registry import Registry
+from commands.runner import Runner
+from config import Settings
+from storage import SCHEMA, Store
+from tests.fakes import BOT, Clock, FakeChat, FakeWeb, message
+
+ROOM_A = Room("room-a", RoomKind.PRIVATE, "a")
+ROOM_B = Room("room-b", RoomKind.PRIVATE, "b")
+
+
+class QueueTransport:
+    """A transport fed by the test, recording what is sent."""
+
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[Incoming | None] = asyncio.Queue()
+        self.sent: list[Outgoing] = []
+        self.sent_event = asyncio.Event()
+
+    @property
+    def me(self) -> User:
+        return BOT
+
+    async def connect(self) -> None:
+        return None
+
+    async def listen(
+        self, since: Callable[[str], Awaitable[datetime | None]]
+    ) -> AsyncIterator[Incoming]:
+        while (item := await self.incoming.get()) is not None:
+            yield item
+
+    async def send(self, out: Outgoing) -> None:
+        self.sent.append(out)
+        self.sent_event.set()
+
+    async def disconnect(self) -> None:
+        return None
+
+    async def direct_room(self, username: str) -> str:
+        return f"dm-{username}"
+
+    async def room_named(self, name: str) -> str | None:
+        return None
+
+    async def create_group(self, name: str, members: object) -> str:
+        return f"room-{name}"
+
+    async def add_members(self, room_id: str, usernames: object) -> None:
+        return None
+
+    async def remove_members(self, room_id: str, usernames: object) -> None:
+        return None
+
+    async def sent_text(self, text: str) -> None:
+        async with asyncio.timeout(5):  # fail, do not hang, if it never comes
+            while not any(out.text == text for out in self.sent):
+                self.sent_event.clear()
+                await self.sent_event.wait()
+
+
+async def test_a_slow_command_holds_its_room_only() -> None:
+    release = asyncio.Event()
+
+    async def slow(ctx: Context) -> None:
+        """Waits until the test releases it."""
+        await release.wait()
+        ctx.reply(f"slow {ctx.args.words[0]}")
+
+    async def fast(ctx: Context) -> None:
+        """Answers at once."""
+        ctx.reply(f"fast {ctx.args.words[0]}")
+
+    commands = [
+        Command(
+            name=name,
+            summary=name,
+            usage="<n>",
+            example=f"/{name} 1",
+            roles=frozenset({Role.ANYONE}),
+            handler=handler,
+        )
+        for name, handler in (("slow", slow), ("fast", fast))
+    ]
+    store = await Store.open(None, SCHEMA)
+    transport = QueueTransport()
+
+    def make(me: User, first_order: int) -> Dispatcher:
+        return Dispatcher(
+            Registry(commands), store, Settings(), Clock(), me, FakeChat(), FakeWeb(), first_order
+        )
+
+    runner = Runner(transport, store, make, Clock())
+    running = asyncio.create_task(runner.run())
+    transport.incoming.put_nowait(message("/slow 1", room=ROOM_A, sender="alice"))
+    transport.incoming.put_nowait(message("/fast 2", room=ROOM_A, sender="bob"))
+    transport.incoming.put_nowait(message("/fast 3", room=ROOM_B, sender="alice"))
+    await transport.sent_text("fast 3")  # room B is not held up by room A
+    assert [out.text for out in transport.sent] == ["fast 3"]  # room A keeps its order
+    release.set()
+    await transport.sent_text("fast 2")
+    assert [out.text for out in transport.sent] == ["fast 3", "slow 1", "fast 2"]
+    transport.incoming.put_nowait(None)
+    await running
+    await store.close()
