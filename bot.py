@@ -153,7 +153,7 @@ async def serve_rocketchat(settings: config.Settings) -> int:
     runner = await _runner(settings, transport)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(transport.disconnect()))
+        loop.add_signal_handler(signum, transport.stop)
     health = None
     if settings.health_port is not None:
         health = await serve_health(

@@ -185,14 +185,19 @@ class RocketChat:
             except RestError as err:
                 raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
 
-    async def disconnect(self) -> None:
+    def stop(self) -> None:
+        """Stop listening (SIGTERM): `listen` ends, while REST stays up so that the replies
+        in hand can still be delivered before `disconnect`."""
         if self._supervisor is not None:
             self._supervisor.cancel()
+        self._queue.put_nowait(None)
+
+    async def disconnect(self) -> None:
+        self.stop()
         if self._conn is not None:
             await self._conn.close()
         if self._session is not None:
             await self._session.close()
-        self._queue.put_nowait(None)
 
     # The connection and its supervisor
 
