@@ -148,12 +148,17 @@ async def _change_members(
 
 
 async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
-    """In the partner's workgroup, or else in a DM to each contact."""
-    if partner.workgroup is not None:
-        ctx.send(partner.workgroup, text)
-        return
-    for username in partner.contacts:
-        ctx.send(await ctx.chat.direct_room(username), text)
+    """In the partner's workgroup, or else in a DM to each contact; not in the room where
+    a contact just did it themselves (the command's reply says it there)."""
+    rooms = (
+        [partner.workgroup]
+        if partner.workgroup is not None
+        else [await ctx.chat.direct_room(username) for username in partner.contacts]
+    )
+    own_doing = partner.is_contact(ctx.caller.user.username)
+    for room_id in rooms:
+        if not (own_doing and room_id == ctx.room.id):
+            ctx.send(room_id, text)
 
 
 async def tell_managers(
