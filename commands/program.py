@@ -71,12 +71,14 @@ async def target(ctx: Context, index: int = 0) -> Partner:
 
 
 def store(ctx: Context, before: Partner | None, after: Partner, what: str) -> None:
-    """Put the new version of the partner, and keep the contacts' index in step."""
+    """Put the new version of the partner, and keep the contacts' index in step (keyed by
+    the lower-cased username, as the dispatcher looks callers up)."""
     ctx.tx.put(PARTNERS, after.to_doc(), what=what)
-    old = set(before.contacts) if before is not None else set()
-    for username in old - set(after.contacts):
+    old = {name.lower() for name in before.contacts} if before is not None else set()
+    new = {name.lower() for name in after.contacts}
+    for username in sorted(old - new):
         ctx.tx.delete(MEMBERS, username, what=f"{username} left {after.id}")
-    for username in set(after.contacts) - old:
+    for username in sorted(new - old):
         ctx.tx.put(
             MEMBERS,
             {"username": username, "partner": after.id},

@@ -227,3 +227,9 @@ async def test_requests_go_to_the_managers_room_when_there_is_one(program: Progr
     program.chat.groups["partner-ams"] = ("maria", "joao")
     sent = await program.say("alice", APPLY)
     assert list(sent.elsewhere) == ["room-partner-ams"]
+
+
+async def test_usernames_are_matched_whatever_their_case(program: Program) -> None:
+    await program.say("Alice", APPLY)
+    assert await program.store.get("members", "alice") is not None
+    assert (await program.say("alice", "/status")).status == "done"
