@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
+from commands.report import recent
 
 
 async def status(ctx: Context) -> None:
@@ -12,7 +13,11 @@ async def status(ctx: Context) -> None:
     if len(ctx.args.words) > 1:
         raise UsageError("give at most one partner id")
     partner = await program.target(ctx)
-    ctx.reply(checklist(partner, ctx.now, ctx.settings.timezone))
+    text = checklist(partner, ctx.now, ctx.settings.timezone)
+    reports = await recent(ctx, partner)
+    if reports:
+        text += "\nMonthly reports: " + "; ".join(reports) + "."
+    ctx.reply(text)
 
 
 SPEC = Command(

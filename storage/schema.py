@@ -6,6 +6,8 @@ SCHEMA: tuple[Collection, ...] = (
     Collection("partners", key=("id",)),
     # username -> partner id
     Collection("members", key=("username",)),
+    # a partner's revenue-share overrides (/terms)
+    Collection("terms", key=("partner",)),
     Collection("reports", key=("partner", "month"), owned=True),
     Collection("reviews", key=("partner", "date"), owned=True),
     # reminder marks: one document per reminder sent

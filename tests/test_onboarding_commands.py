@@ -179,8 +179,12 @@ COMMANDS = [
     "/suspend acme-hosting late reports",
     "/reinstate acme-hosting",
     "/remove acme-hosting gone",
+    "/report",
+    "/report acme-hosting 2026-10 reopen",
+    "/terms acme-hosting hosting=25",
 ]
-MANAGER_ONLY = {"partners", "approve", "reject", "assign", "suspend", "reinstate", "remove"}
+MANAGER_ONLY = {
+    "partners", "approve", "reject", "assign", "suspend", "reinstate", "remove", "terms"}
 PARTNER_ONLY = {"goals", "listing", "attest", "contacts"}
 
 
@@ -204,6 +208,7 @@ async def test_who_may_do_what(two_partners: Program, who: str, text: str) -> No
     said = await program.say(who, text)
     refused = (
         (who == "eve" and name not in ("onboard", "help"))
+        or (who in ("alice", "bob") and "reopen" in text)
         or (who == "maria" and name == "onboard")
         or (who in ("alice", "bob") and name in MANAGER_ONLY)
         or (who == "maria" and name in PARTNER_ONLY)

@@ -1,0 +1,286 @@
+"""/report: the monthly sales report, by commands or by answering one question at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from commands import program
+from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.parsing import ArgumentError, split_arguments
+from workflows.onboarding import Partner
+from workflows.reporting import (
+    DealKind,
+    Entry,
+    Month,
+    Report,
+    ReportState,
+    RuleError,
+    add,
+    check_month,
+    deal_from_options,
+    due_date,
+    effective_rates,
+    new_draft,
+    open_month,
+    parse_month,
+    prospect_from_options,
+    rates_from_doc,
+    remove_entry,
+    render,
+    reopen,
+    submit,
+    submit_none,
+    summary,
+    with_rates,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+REPORTS = "reports"
+TERMS = "terms"
+VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
+DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
+PROSPECT_EXAMPLE = 'client="Bar" amount=5000 close=2027-03'
+
+
+async def report(ctx: Context) -> None:
+    """Shows a month's draft, adds or removes entries, files it; managers reopen it."""
+    words = list(ctx.args.words)
+    partner = await _partner(ctx, words)
+    month = _month(ctx, words)
+    verb = words.pop(0).lower() if words else None
+    if verb is not None and verb not in VERBS:
+        raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
+    if verb == "reopen":
+        await _reopen(ctx, partner, month)
+        return
+    if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
+        if verb is not None:
+            raise Refused("Only the partner's contacts change its report; you may reopen it.")
+        ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone))
+        return
+    draft = await _load(ctx, partner, month)
+    if verb is None:
+        ctx.reply(render(draft, ctx.settings.timezone))
+        if draft.state is ReportState.DRAFT and not draft.entries:
+            _ask(
+                ctx,
+                month,
+                "deals",
+                f"The first closed deal of {month}, like `{DEAL_EXAMPLE}`"
+                " (or `done` if there were none, `cancel` to stop)?",
+            )
+        return
+    options = dict(ctx.args.options)
+    if verb != "remove" and words:
+        raise UsageError(
+            f"unexpected {words[0]!r}; put a value with spaces in double quotes, "
+            'e.g. amount="USD 12,000"'
+        )
+    if verb in ("deal", "prospect"):
+        changed = _with_entry(ctx, draft, verb, options)
+        ctx.reply(render(changed, ctx.settings.timezone))
+    elif verb == "remove":
+        changed = _rule(remove_entry, draft, _number(words))
+        ctx.reply(render(changed, ctx.settings.timezone))
+    else:
+        changed = await _file(ctx, partner, draft, none=verb == "none")
+    _save(ctx, changed, f"report {month}: {verb}")
+
+
+async def answer(ctx: Context) -> None:
+    """Takes one deal, one prospect, `done`, or the confirmation, as the conversation asks."""
+    assert ctx.conversation is not None
+    month = parse_month(ctx.conversation["month"])
+    asking = ctx.conversation["asking"]
+    text = ctx.message.text.strip()
+    partner = await program.own(ctx)
+    draft = await _load(ctx, partner, month)
+    if asking == "confirm":
+        if text.lower() in ("yes", "y", "submit"):
+            ctx.end_conversation()
+            _save(
+                ctx,
+                await _file(ctx, partner, draft, none=not draft.entries),
+                f"report {month}: submit",
+            )
+        else:
+            ctx.end_conversation()
+            ctx.reply(f"Not filed; the draft is kept. File it with `/report {month} submit`.")
+        return
+    if text.lower() == "done":
+        if asking == "deals":
+            _ask(
+                ctx,
+                month,
+                "prospects",
+                f"Any prospective sale, like `{PROSPECT_EXAMPLE}` (or `done`)?",
+            )
+        else:
+            ctx.reply(render(draft, ctx.settings.timezone))
+            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)")
+        return
+    try:
+        args = split_arguments(text)
+    except ArgumentError as err:
+        raise Refused(str(err)) from None
+    changed = _with_entry(
+        ctx, draft, "deal" if asking == "deals" else "prospect", dict(args.options)
+    )
+    _save(ctx, changed, f"report {month}: {asking[:-1]}")
+    count = len(changed.deals if asking == "deals" else changed.prospects)
+    _ask(
+        ctx,
+        month,
+        asking,
+        f"{count} {asking[:-1]}{'s' if count != 1 else ''} so far. The next one, or `done`?",
+    )
+
+
+def _ask(ctx: Context, month: Month, asking: str, question: str) -> None:
+    ctx.converse({"month": str(month), "asking": asking})
+    ctx.reply(question)
+
+
+async def _partner(ctx: Context, words: list[str]) -> Partner:
+    """A manager names the partner first; a contact's report is their own partner's."""
+    if (
+        words
+        and program.is_manager(ctx)
+        and not _is_month(words[0])
+        and words[0].lower() not in VERBS
+    ):
+        return await program.find(ctx, words.pop(0))
+    return await program.own(ctx)
+
+
+def _month(ctx: Context, words: list[str]) -> Month:
+    if words and _is_month(words[0]):
+        return _rule(parse_month, words.pop(0))
+    return open_month(ctx.now, ctx.settings.timezone)
+
+
+def _is_month(word: str) -> bool:
+    return len(word) == 7 and word[4] == "-" and word[:4].isdigit()
+
+
+def _number(words: list[str]) -> int:
+    if len(words) != 1 or not words[0].isdigit():
+        raise UsageError("give the number of the entry to remove, as the draft shows it")
+    return int(words[0])
+
+
+async def _load(ctx: Context, partner: Partner, month: Month) -> Report:
+    """The month's report, or a new draft with the partner's rates; the month is checked."""
+    doc = await ctx.tx.get(REPORTS, partner.id, str(month))
+    if doc is not None:
+        found = Report.from_doc(doc)
+        if found.state is ReportState.DRAFT:
+            return with_rates(found, await rates(ctx, partner.id))
+        return found
+    _rule(check_month, month, partner.signed, ctx.now, ctx.settings.timezone)
+    return new_draft(partner.id, month, await rates(ctx, partner.id))
+
+
+async def recent(ctx: Context, partner: Partner, months: int = 3) -> list[str]:
+    """A line per recent month since signing: filed on time or late, a draft, or missing."""
+    if partner.signed is None:
+        return []
+    zone = ctx.settings.timezone
+    month = open_month(ctx.now, zone)
+    lines = []
+    for _ in range(months):
+        if month < Month.of(partner.signed):
+            break
+        doc = await ctx.tx.get(REPORTS, partner.id, str(month))
+        due = due_date(month, ctx.settings.report_due_day)
+        if doc is None:
+            lines.append(f"{month}: not filed (due {due})")
+        else:
+            found = Report.from_doc(doc)
+            if found.state is ReportState.SUBMITTED:
+                lines.append(f"{month}: filed {'on time' if found.on_time else 'late'}")
+            else:
+                lines.append(f"{month}: draft (due {due})")
+        month = month.previous()
+    return lines
+
+
+async def rates(ctx: Context, partner_id: str) -> dict[DealKind, Any]:
+    """The partner's revenue-share rates: the program's, with its `/terms` overrides."""
+    doc = await ctx.tx.get(TERMS, partner_id)
+    overrides = rates_from_doc(doc["rates"], f"terms of {partner_id}") if doc else {}
+    return effective_rates(overrides)
+
+
+def _with_entry(ctx: Context, draft: Report, verb: str, options: dict[str, str]) -> Report:
+    zone = ctx.settings.timezone
+    entry: Entry
+    if verb == "deal":
+        entry = _rule(deal_from_options, options)
+    else:
+        entry = _rule(prospect_from_options, options, ctx.now, zone)
+    return _rule(add, draft, entry, ctx.now, zone)
+
+
+async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) -> Report:
+    filing = submit_none if none else submit
+    filed = _rule(
+        filing,
+        draft,
+        ctx.caller.user.username,
+        ctx.now,
+        ctx.settings.timezone,
+        ctx.settings.report_due_day,
+        await rates(ctx, partner.id),
+    )
+    text = summary(filed, ctx.settings.timezone)
+    ctx.reply(f"Filed. {text}")
+    await program.tell_managers(ctx, partner, f"@{ctx.caller.user.username} filed: {text}")
+    return filed
+
+
+async def _reopen(ctx: Context, partner: Partner, month: Month) -> None:
+    if not program.is_manager(ctx):
+        raise Refused("Only an account manager can reopen a filed report.")
+    doc = await ctx.tx.get(REPORTS, partner.id, str(month))
+    if doc is None:
+        raise Refused(f"{partner.company} has no report for {month}.")
+    opened = _rule(reopen, Report.from_doc(doc), ctx.caller.user.username, ctx.now)
+    _save(ctx, opened, f"report {month}: reopen")
+    ctx.reply(
+        f"The report for {month} of {partner.company} is open again; the filed version is kept."
+    )
+    await program.tell_partner(
+        ctx,
+        partner,
+        f"@{ctx.caller.user.username} reopened your "
+        f"report for {month}: correct it and file it again with "
+        f"`/report {month} submit`.",
+    )
+
+
+def _save(ctx: Context, changed: Report, what: str) -> None:
+    ctx.tx.put(REPORTS, changed.to_doc(), what=what)
+
+
+def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call a reporting rule; its `RuleError` is a refusal for the user."""
+    try:
+        return function(*args, **kwargs)
+    except RuleError as err:
+        raise Refused(str(err)) from None
+
+
+SPEC = Command(
+    name="report",
+    summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
+    usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
+    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
+    example=f"/report 2026-10 deal {DEAL_EXAMPLE}",
+    roles=frozenset({Role.PARTNER, Role.MANAGER}),
+    handler=report,
+    options=frozenset({"client", "amount", "kind", "close", "note"}),
+    answer=answer,
+)

@@ -1,0 +1,48 @@
+"""/terms: an account manager overrides a partner's revenue-share rates."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.report import TERMS, rates
+from workflows.reporting import (
+    DEAL_KINDS,
+    RuleError,
+    format_percent,
+    parse_rates,
+    rates_doc,
+    rates_from_doc,
+)
+
+
+async def terms(ctx: Context) -> None:
+    """Sets (or shows) the rates owed to the vendor for one partner; filed reports keep
+    the rates they were filed with."""
+    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    if len(ctx.args.words) > 1:
+        raise UsageError(f"unexpected {ctx.args.words[1]!r}; give the rates as kind=percent")
+    if ctx.args.options:
+        try:
+            changes = parse_rates(ctx.args.options)
+        except RuleError as err:
+            raise Refused(str(err)) from None
+        doc = await ctx.tx.get(TERMS, partner.id)
+        overrides = rates_from_doc(doc["rates"], partner.id) if doc else {}
+        overrides.update(changes)
+        ctx.tx.put(
+            TERMS, {"partner": partner.id, "rates": rates_doc(overrides)}, what="terms changed"
+        )
+    current = await rates(ctx, partner.id)
+    shown = ", ".join(f"{kind} {format_percent(current[kind])}" for kind in DEAL_KINDS)
+    ctx.reply(f"Revenue share owed by {partner.company}: {shown}.")
+
+
+SPEC = Command(
+    name="terms",
+    summary="override a partner's revenue-share rates (percent owed to the vendor by kind)",
+    usage="<partner-id> [hosting=<percent>] [referred=...] [premium=...] [services=...]",
+    example="/terms acme-hosting hosting=25 premium=75",
+    roles=frozenset({Role.MANAGER}),
+    handler=terms,
+    options=frozenset({"hosting", "referred", "premium", "services"}),
+)

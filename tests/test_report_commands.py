@@ -1,0 +1,163 @@
+"""/report and /terms through the real dispatcher: the worked example of
+workflows/reporting, the conversation form, months, input errors, reopen, permissions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storage import SCHEMA, Store
+from tests.program import Program
+
+APPLY = (
+    '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
+    "email=partners@acme.example"
+)
+EXAMPLE = [
+    '/report 2026-09 deal client="Foo Hosting" amount=12000.05 kind=hosting',
+    '/report 2026-09 deal client="Bar Corp" amount="$1,234.55" kind=referred',
+    '/report 2026-09 deal client="Baz Ltd" amount="USD 2,500" kind=premium',
+    "/report 2026-09 deal client=Qux amount=4000 kind=services",
+    "/report 2026-09 prospect client=Northwind amount=5000 close=2026-12",
+    "/report 2026-09 prospect client=Contoso amount=20000.50 close=2027-03",
+]
+
+
+@pytest.fixture
+async def program() -> AsyncIterator[Program]:
+    """Acme Hosting, signed on 2026-09-01; the clock on 2026-10-05, when 2026-09 is open."""
+    store = await Store.open(None, SCHEMA)
+    program = Program(store)
+    program.clock.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    day = "2026-09-01"
+    for who, text in [
+        ("alice", APPLY),
+        ("maria", "/approve acme-hosting application"),
+        ("maria", f"/approve acme-hosting meeting on={day}"),
+        ("alice", "/goals 3m five hosted workspaces"),
+        ("alice", "/goals 1y fifty hosted workspaces"),
+        ("maria", "/approve acme-hosting goals"),
+        ("maria", f"/approve acme-hosting contract signed={day} support=yes fee=paid"),
+    ]:
+        assert (await program.say(who, text)).status == "done", text
+    program.clock.now = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
+    yield program
+    await store.close()
+
+
+async def test_the_worked_example(program: Program) -> None:
+    for text in EXAMPLE:
+        said = await program.say("alice", text)
+        assert said.status == "done", said.text
+    draft = await program.say("alice", "/report")
+    assert "1. Foo Hosting: USD 12,000.05, hosting at 30%, owed USD 3,600.02" in draft.text
+    filed = await program.say("alice", "/report 2026-09 submit")
+    assert (
+        "Closed total USD 19,734.60, owed to the vendor USD 5,970.39, pipeline total "
+        "USD 25,000.50" in filed.text
+    )
+    assert "on time" in filed.text
+    assert "USD 5,970.39" in filed.elsewhere["dm-maria"][0]  # the manager is told
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None
+    assert (doc["state"], doc["closed_total"], doc["owed"], doc["pipeline_total"]) == (
+        "submitted",
+        "19734.60",
+        "5970.39",
+        "25000.50",
+    )
+    locked = await program.say("alice", EXAMPLE[0])
+    assert locked.status == "refused"
+
+
+async def test_the_conversation_form(program: Program) -> None:
+    first = await program.say("alice", "/report", room="partner-acme-hosting")
+    assert "first closed deal" in first.text
+    await program.say(
+        "alice", 'client="Foo Hosting" amount=12000.05 kind=hosting', room="partner-acme-hosting"
+    )
+    bad = await program.say(
+        "alice", "client=Bar amount=-5 kind=hosting", room="partner-acme-hosting"
+    )
+    assert bad.status == "refused" and "negative" in bad.text.lower()
+    asks = await program.say("alice", "done", room="partner-acme-hosting")
+    assert "prospective sale" in asks.text
+    await program.say(
+        "alice", "client=Northwind amount=5000 close=2026-12", room="partner-acme-hosting"
+    )
+    confirm = await program.say("alice", "done", room="partner-acme-hosting")
+    assert "File the report for 2026-09 now?" in confirm.text
+    filed = await program.say("alice", "yes", room="partner-acme-hosting")
+    assert "owed to the vendor USD 3,600.02" in filed.text
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None and doc["state"] == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("/report 2026-11", "future"),
+        ("/report 2026-08", "contract was signed"),
+        ("/report 2026-10", "opens on 2026-11-01"),
+        ("/report 2026-09 deal client=X amount=1e5 kind=hosting", "exponent"),
+        ("/report 2026-09 deal client=X amount=12.000,50 kind=hosting", ""),
+        ("/report 2026-09 deal client=X amount=100 kind=lunch", "one of hosting"),
+        ("/report 2026-09 deal client=X amount=EUR 100 kind=hosting", ""),
+        ("/report 2026-09 deal amount=100 kind=hosting", "client"),
+        ("/report 2026-09 prospect client=X amount=100 close=2026-01", "past"),
+        ("/report 2026-09 remove 3", ""),
+        ("/report 2026-09 submit", "no entries"),
+        ("/report 2026-09 frobnicate", "frobnicate"),
+    ],
+)
+async def test_bad_input_is_refused_and_stores_nothing(
+    program: Program, text: str, problem: str
+) -> None:
+    said = await program.say("alice", text)
+    assert said.status == "refused", said.text
+    assert problem.lower() in said.text.lower()
+    assert await program.store.get("reports", "acme-hosting", "2026-09") is None
+
+
+async def test_no_sales_and_a_managers_reopen(program: Program) -> None:
+    assert "no sales" in (await program.say("alice", "/report none")).text.lower()
+    refused = await program.say("alice", "/report acme-hosting 2026-09 reopen")
+    assert refused.status == "refused"
+    reopened = await program.say("maria", "/report acme-hosting 2026-09 reopen")
+    assert reopened.status == "done", reopened.text
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None and doc["state"] == "draft" and len(doc["filed"]) == 1
+    shown = await program.say("maria", "/report acme-hosting 2026-09")
+    assert "2026-09" in shown.text
+
+
+async def test_terms_change_the_rates_of_drafts_not_of_filed_reports(program: Program) -> None:
+    await program.say("alice", EXAMPLE[0])
+    await program.say("alice", "/report submit")
+    terms = await program.say("maria", "/terms acme-hosting hosting=25")
+    assert "hosting 25%" in terms.text
+    assert (await program.say("alice", "/terms acme-hosting hosting=5")).status == "refused"
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None and doc["owed"] == "3600.02"
+    program.clock.now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    await program.say("alice", EXAMPLE[0].replace("2026-09", "2026-10"))
+    filed = await program.say("alice", "/report 2026-10 submit")
+    assert "owed to the vendor USD 3,000.01" in filed.text
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=60))
+async def test_random_text_after_report_stores_nothing_it_refused(
+    program: Program, text: str
+) -> None:
+    before = await program.store.get("reports", "acme-hosting", "2026-09")
+    said = await program.say("alice", f"/report 2026-09 {text}")
+    after = await program.store.get("reports", "acme-hosting", "2026-09")
+    if said.status == "refused":
+        assert after == before
