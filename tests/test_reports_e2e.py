@@ -1,0 +1,181 @@
+"""A monthly report end to end: through the emulator and in the console, a partner files one
+deal of each kind and two prospects; the reply's figures and `bot.py export` agree with the
+worked example below.
+
+The partner is made with the onboarding rules as it was in January 2026 and loaded with
+`bot.py import`, so that the bot, on the real clock, has a closed month (2026-10) to file.
+
+| deal | amount | kind | owed |
+|---|---|---|---|
+| Foo Hosting | 12,000.05 | hosting 30 % | 3,600.02 (3,600.015 rounded half-up) |
+| Bar Corp | 1,234.55 | referred 30 % | 370.37 (370.365) |
+| Baz Ltd | 2,500.00 | premium 80 % | 2,000.00 |
+| Qux | 4,000.00 | services 0 % | 0.00 |
+
+Closed total 19,734.60; owed 5,970.39 (the sum of the rounded shares); prospects 5,000.00
+and 20,000.50: pipeline total 25,000.50.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
+from tests.emulator import RocketChatEmulator
+from workflows.onboarding import (
+    Apply,
+    Approve,
+    Partner,
+    Step,
+    SubmitGoals,
+    WorkgroupCreated,
+    apply,
+    decide,
+)
+
+pytestmark = pytest.mark.slow
+WAIT = 60.0
+MONTH = "2026-10"
+ENTRIES = [
+    'deal client="Foo Hosting" amount=12000.05 kind=hosting',
+    'deal client="Bar Corp" amount="$1,234.55" kind=referred',
+    'deal client="Baz Ltd" amount="USD 2,500" kind=premium',
+    "deal client=Qux amount=4000 kind=services",
+    "prospect client=Northwind amount=5000 close=2030-01",
+    "prospect client=Contoso amount=20000.50 close=2030-06",
+]
+FIGURES = (
+    "Closed total USD 19,734.60, owed to the vendor USD 5,970.39, pipeline total USD 25,000.50"
+)
+
+
+def acme(workgroup: str | None) -> Partner:
+    """Acme Hosting as the onboarding rules leave it, signed on 2026-01-15."""
+    utc = ZoneInfo("UTC")
+    day = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    partner, _ = apply(
+        "acme-hosting",
+        Apply("Acme Hosting", "hosting", "https://acme.example", "partners@acme.example"),
+        "alice",
+        day,
+    )
+    for event, by in [
+        (Approve(Step.APPLICATION), "maria"),
+        (Approve(Step.MEETING, {"on": "2026-01-15"}), "maria"),
+        (SubmitGoals("3m", "five workspaces"), "alice"),
+        (SubmitGoals("1y", "fifty workspaces"), "alice"),
+        (Approve(Step.GOALS), "maria"),
+        (
+            Approve(Step.CONTRACT, {"signed": "2026-01-15", "support": "yes", "fee": "paid"}),
+            "maria",
+        ),
+    ]:
+        partner, _ = decide(partner, event, by, day, utc)
+    if workgroup is not None:
+        partner, _ = decide(partner, WorkgroupCreated(workgroup), "partnerbot", day, utc)
+    return partner
+
+
+def load(data: Path, partner: Partner) -> None:
+    dump = {
+        "version": 1,
+        "partners": [partner.to_doc()],
+        "members": [{"username": "alice", "partner": partner.id}],
+        "reports": [],
+        "reviews": [],
+        "audit": [],
+    }
+    source = data.parent / "import.json"
+    source.write_text(json.dumps(dump))
+    bot("import", str(source), data=data)
+
+
+def bot(*args: str, data: Path, script: str | None = None) -> str:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PARTNERBOT_DATA": str(data),
+        "PARTNERBOT_MANAGERS": "maria",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), *args],
+        input=script,
+        env=env,
+        cwd=data.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def assert_exported(data: Path) -> None:
+    [report] = json.loads(bot("export", data=data))["reports"]
+    assert (report["partner"], report["month"], report["state"]) == (
+        "acme-hosting",
+        MONTH,
+        "submitted",
+    )
+    assert (report["closed_total"], report["owed"], report["pipeline_total"]) == (
+        "19734.60",
+        "5970.39",
+        "25000.50",
+    )
+    assert [deal["amount"] for deal in report["deals"]] == [
+        "12000.05",
+        "1234.55",
+        "2500.00",
+        "4000.00",
+    ]
+    assert [p["amount"] for p in report["prospects"]] == ["5000.00", "20000.50"]
+
+
+async def test_a_report_through_rocketchat(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    async with RocketChatEmulator() as emu:
+        emu.add_user("partnerbot", BOT_PASSWORD, roles=("bot",))
+        emu.add_user("alice", "pw")
+        emu.add_user("maria", "pw")
+        group = emu.add_room("partner-acme-hosting", "p", ["partnerbot", "alice", "maria"])
+        load(data, acme(group.id))
+        process = BotProcess(emu.url, data)
+        await process.start()
+        try:
+            await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, timeout=WAIT)
+            replies: list[dict[str, Any]] = []
+            for entry in [*ENTRIES, "submit"]:
+                command = await emu.post("alice", group.id, f"/report {MONTH} {entry}")
+                replies.append(
+                    await emu.wait_for(
+                        lambda m, c=command: (
+                            m["_id"].startswith(c["_id"] + "r") and m["rid"] == group.id
+                        ),
+                        timeout=WAIT,
+                    )
+                )
+            assert FIGURES in replies[-1]["msg"]
+            told = await emu.wait_for(
+                lambda m: m["rid"] == emu.dm("maria", "partnerbot").id, timeout=WAIT
+            )
+            assert "USD 5,970.39" in told["msg"]
+        finally:
+            assert await process.stop() == 0
+    assert_exported(data)
+
+
+def test_a_report_in_the_console(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    load(data, acme(None))
+    script = "".join(f"/report {MONTH} {entry}\n" for entry in [*ENTRIES, "submit"])
+    out = bot("console", "--as", "alice", data=data, script=script)
+    assert FIGURES in out
+    assert_exported(data)
