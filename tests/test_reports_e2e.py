@@ -34,6 +34,7 @@ from tests.emulator import RocketChatEmulator
 from workflows.onboarding import (
     Apply,
     Approve,
+    Event,
     Partner,
     Step,
     SubmitGoals,
@@ -68,7 +69,7 @@ def acme(workgroup: str | None) -> Partner:
         "alice",
         day,
     )
-    for event, by in [
+    steps: list[tuple[Event, str]] = [
         (Approve(Step.APPLICATION), "maria"),
         (Approve(Step.MEETING, {"on": "2026-01-15"}), "maria"),
         (SubmitGoals("3m", "five workspaces"), "alice"),
@@ -78,7 +79,8 @@ def acme(workgroup: str | None) -> Partner:
             Approve(Step.CONTRACT, {"signed": "2026-01-15", "support": "yes", "fee": "paid"}),
             "maria",
         ),
-    ]:
+    ]
+    for event, by in steps:
         partner, _ = decide(partner, event, by, day, utc)
     if workgroup is not None:
         partner, _ = decide(partner, WorkgroupCreated(workgroup), "partnerbot", day, utc)
@@ -118,6 +120,16 @@ def bot(*args: str, data: Path, script: str | None = None) -> str:
     return result.stdout
 
 
+async def say(emu: RocketChatEmulator, room: str, text: str) -> str:
+    """alice posts `text`; the bot's answer in that room (its id is the command's + r<n>)."""
+    command = await emu.post("alice", room, text)
+
+    def answer(message: dict[str, Any]) -> bool:
+        return bool(message["_id"].startswith(command["_id"] + "r") and message["rid"] == room)
+
+    return str((await emu.wait_for(answer, timeout=WAIT))["msg"])
+
+
 def assert_exported(data: Path) -> None:
     [report] = json.loads(bot("export", data=data))["reports"]
     assert (report["partner"], report["month"], report["state"]) == (
@@ -151,18 +163,11 @@ async def test_a_report_through_rocketchat(tmp_path: Path) -> None:
         await process.start()
         try:
             await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, timeout=WAIT)
-            replies: list[dict[str, Any]] = []
-            for entry in [*ENTRIES, "submit"]:
-                command = await emu.post("alice", group.id, f"/report {MONTH} {entry}")
-                replies.append(
-                    await emu.wait_for(
-                        lambda m, c=command: (
-                            m["_id"].startswith(c["_id"] + "r") and m["rid"] == group.id
-                        ),
-                        timeout=WAIT,
-                    )
-                )
-            assert FIGURES in replies[-1]["msg"]
+            replies = [
+                await say(emu, group.id, f"/report {MONTH} {entry}")
+                for entry in [*ENTRIES, "submit"]
+            ]
+            assert FIGURES in replies[-1]
             told = await emu.wait_for(
                 lambda m: m["rid"] == emu.dm("maria", "partnerbot").id, timeout=WAIT
             )
