@@ -99,6 +99,18 @@ class ChatActions(Protocol):
         """Take these users out of the private group (ones not in it are fine)."""
         ...
 
+    async def upload(
+        self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""
+    ) -> None:
+        """Post a file called `filename` in the room, its bytes read from `chunks` to the end.
+
+        The transport spools the chunks to a temporary file of its own (deleted afterwards)
+        before sending, so that the caller builds the file piece by piece in bounded memory
+        and opens no file itself. A failure raises `ChatError` with the server's reason.
+        Not idempotent: asked again after a crash, the file is posted again.
+        """
+        ...
+
 
 class Transport(ChatActions, Protocol):
     """What the core needs of a chat transport."""

@@ -9,10 +9,13 @@ and the console ends at the end of the input, so a session can be scripted.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from chat.base import Incoming, Outgoing, Room, RoomKind, User
@@ -107,6 +110,33 @@ class Console:
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
         self._print(f"(partnerbot removed {', '.join('@' + u for u in usernames)} from {room_id})")
+
+    async def upload(
+        self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""
+    ) -> None:
+        """Saves the file in a new folder of its own under the system's temporary directory
+        (kept, for you to open) and says where."""
+        name = Path(filename).name
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="partnerbot-upload-"))
+        path = folder / (name if name not in ("", ".", "..") else "file")
+        try:
+            out = await asyncio.to_thread(path.open, "wb")
+            try:
+                batch = bytearray()  # a few chunks a write, not a worker thread per chunk
+                async for chunk in chunks:
+                    batch += chunk
+                    if len(batch) >= 1 << 18:
+                        await asyncio.to_thread(out.write, batch)
+                        batch.clear()
+                await asyncio.to_thread(out.write, batch)
+            finally:
+                await asyncio.to_thread(out.close)
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, folder, True)  # no half-written file left
+            raise
+        self._print(f"(partnerbot uploaded {path.name}: {path})")
+        if description:
+            self._print(f"    {description}")
 
     async def disconnect(self) -> None:
         self._out.flush()

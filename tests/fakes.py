@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +56,8 @@ class FakeChat:
 
     def __init__(self) -> None:
         self.groups: dict[str, tuple[str, ...]] = {}
+        self.uploads: dict[str, bytes] = {}  # by file name
+        self.uploaded: list[tuple[str, str, str]] = []  # (room id, file name, description)
 
     async def direct_room(self, username: str) -> str:
         return f"dm-{username}"
@@ -74,6 +76,12 @@ class FakeChat:
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
         name = room_id.removeprefix("room-")
         self.groups[name] = tuple(u for u in self.groups[name] if u not in usernames)
+
+    async def upload(
+        self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""
+    ) -> None:
+        self.uploads[filename] = b"".join([chunk async for chunk in chunks])
+        self.uploaded.append((room_id, filename, description))
 
 
 class FakeWeb:

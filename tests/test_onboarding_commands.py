@@ -184,7 +184,15 @@ COMMANDS = [
     "/terms acme-hosting hosting=25",
 ]
 MANAGER_ONLY = {
-    "partners", "approve", "reject", "assign", "suspend", "reinstate", "remove", "terms"}
+    "partners",
+    "approve",
+    "reject",
+    "assign",
+    "suspend",
+    "reinstate",
+    "remove",
+    "terms",
+}
 PARTNER_ONLY = {"goals", "listing", "attest", "contacts"}
 
 

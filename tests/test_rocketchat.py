@@ -270,8 +270,9 @@ def test_backoff_is_capped_exponential_with_jitter() -> None:
     assert backoff.delay(3, random.Random(2)) > backoff.delay(0, random.Random(2))
 
 
-async def test_a_refused_login_stops_the_bot_with_one_line(emu: RocketChatEmulator,
-                                                           tmp_path: Path) -> None:
+async def test_a_refused_login_stops_the_bot_with_one_line(
+    emu: RocketChatEmulator, tmp_path: Path
+) -> None:
     process = BotProcess(emu.url, tmp_path / "data", ROCKETCHAT_PASSWORD="wrong")
     await process.start()
     assert process.process is not None

@@ -1,0 +1,240 @@
+"""/export reports: the filed sales reports of a month or a quarter, as a CSV file in the room.
+
+One row a deal of a filed (`submitted`) report, partners in id order and each partner's
+months in order:
+
+    partner,month,client,kind,amount,rate,owed
+    acme-hosting,2026-09,Foo Hosting,hosting,12000.05,30%,3600.02
+    acme-hosting,2026-09,Bar Corp,referred,1234.55,30%,370.37
+
+Amounts have two decimals and no thousands separators; `rate` is the percent the report
+was filed with; `owed` is the report's own per-deal share (`Report.owed_per_deal`), so each
+report's rows add up to its filed `closed_total` and `owed`. Drafts (never filed, or
+reopened) are left out, and so are reports of no sales, which have no deals. A client
+name that a spreadsheet would read as a formula (`=`, `+`, `-`, `@` first) gets a `'`
+in front, as OWASP advises against CSV injection.
+
+The file is built while the transport reads it (`ChatActions.upload`): the reports are
+scanned one partner's shard at a time, each partner's rows are written by the csv module
+into a small buffer and handed on as one chunk, and the transport spools the chunks to a
+temporary file. Memory stays bounded by one partner's reports whatever the number of
+partners; the counts and totals of the reply are kept on the way. The export reads the
+store as it goes, not one moment of it: a report filed meanwhile may or may not be in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from chat.base import ChatError
+from commands.framework import Command, Context, Refused, Role, UsageError
+from workflows.reporting import (
+    Month,
+    Report,
+    ReportState,
+    format_percent,
+    format_usd,
+    money_doc,
+    total,
+)
+
+if TYPE_CHECKING:
+    from storage import Transaction
+
+REPORTS = "reports"
+HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed")
+PERIOD_FORMS = "a month YYYY-MM or a quarter YYYY-Qn, e.g. 2026-09 or 2026-Q3"
+_QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9]+)")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+_FORMULA_FIRST = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The months of one export: one month, or the three of a quarter."""
+
+    name: str  # "2026-09" or "2026-Q3", as in the file's name
+    months: tuple[Month, ...]
+
+    def __str__(self) -> str:
+        if len(self.months) == 1:
+            return self.name
+        return f"{self.name} ({self.months[0]} to {self.months[-1]})"
+
+
+def parse_period(text: str) -> Period:
+    """`YYYY-MM`, or `YYYY-Qn` for the quarter n (1 to 4) of the calendar year."""
+    written = text.strip()
+    quarter = _QUARTER.fullmatch(written)
+    if quarter is not None:
+        year, number = int(quarter.group(1)), int(quarter.group(2))
+        if not 1 <= number <= 4:
+            raise UsageError(f"{written} is not a quarter: a year has quarters Q1 to Q4")
+        if year < 1:
+            raise UsageError(f"{written} is not a quarter: there is no year 0")
+        first = Month(year, 3 * number - 2)
+        return Period(f"{year:04d}-Q{number}", (first, first.plus(1), first.plus(2)))
+    month = _MONTH.fullmatch(written)
+    if month is not None:
+        year, number = int(month.group(1)), int(month.group(2))
+        if not 1 <= number <= 12 or len(month.group(2)) != 2:
+            raise UsageError(f"{written} is not a month: write the month as 01 to 12")
+        if year < 1:
+            raise UsageError(f"{written} is not a month: there is no year 0")
+        return Period(str(Month(year, number)), (Month(year, number),))
+    raise UsageError(f"the period must be {PERIOD_FORMS}, not {written!r}")
+
+
+@dataclass
+class Tally:
+    """What an export held, counted while its chunks were read."""
+
+    partners: int = 0  # partners with a filed report in the period
+    reports: int = 0  # filed reports, those of no sales included
+    deals: int = 0  # rows
+    drafts: int = 0  # reports of the period not filed
+    closed: Decimal = field(default_factory=lambda: total(()))
+    owed: Decimal = field(default_factory=lambda: total(()))
+    complete: bool = False  # every chunk was read
+
+
+async def csv_chunks(
+    tx: Transaction, months: Collection[Month], tally: Tally
+) -> AsyncGenerator[bytes, None]:
+    """The CSV of the filed reports of `months`, UTF-8, one chunk a partner with deals; the
+    header comes with the first chunk, so a period without deals yields nothing.
+
+    `tally` counts what was read; it is `complete` once the last chunk has been taken.
+    """
+    wanted = {str(month) for month in months}
+
+    def in_period(doc: Mapping[str, Any]) -> bool:
+        return doc.get("month") in wanted
+
+    header = True
+    partner: str | None = None
+    buffer = io.StringIO()
+    rows = csv.writer(buffer)
+    async for doc in tx.scan(REPORTS, where=in_period):
+        if doc.get("state") != ReportState.SUBMITTED:
+            tally.drafts += 1
+            continue
+        report = Report.from_doc(doc)  # checks that the stored figures match the deals
+        if report.partner != partner:
+            if buffer.tell():
+                yield buffer.getvalue().encode()
+                buffer = io.StringIO()
+                rows = csv.writer(buffer)
+            partner = report.partner
+            tally.partners += 1
+        tally.reports += 1
+        if not report.deals:
+            continue
+        if header:
+            rows.writerow(HEADER)
+            header = False
+        for deal, owed in zip(report.deals, report.owed_per_deal(), strict=True):
+            rows.writerow(
+                (
+                    report.partner,
+                    str(report.month),
+                    _cell(deal.client),
+                    deal.kind.value,
+                    money_doc(deal.amount),
+                    format_percent(report.rates[deal.kind]),
+                    money_doc(owed),
+                )
+            )
+        tally.deals += len(report.deals)
+        tally.closed = total((tally.closed, report.closed_total))
+        tally.owed = total((tally.owed, report.owed))
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+    tally.complete = True
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text, not a formula it runs."""
+    return "'" + text if text.startswith(_FORMULA_FIRST) else text
+
+
+async def export(ctx: Context) -> None:
+    """Uploads a month's or quarter's filed reports as a CSV (a row a deal), says the totals."""
+    what = ctx.word(0, "what to export (reports)")
+    if what.lower() != "reports":
+        raise UsageError(f"I can export reports, not {what!r}")
+    period = parse_period(ctx.word(1, f"the period, {PERIOD_FORMS},"))
+    if len(ctx.args.words) > 2:
+        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+    current = Month.containing(ctx.now, ctx.settings.timezone)
+    if period.months[0] >= current:
+        raise UsageError(
+            f"no report for {period.name} can be filed yet: the report for {current} opens on "
+            f"{current.opens_on()}, once the month is over"
+        )
+    filename = f"reports-{period.name}.csv"
+    tally = Tally()
+    async with aclosing(csv_chunks(ctx.tx, period.months, tally)) as chunks:
+        first = await anext(chunks, None)
+        if first is None:
+            ctx.reply(_nothing(period, tally))
+            return
+        description = f"Filed sales reports for {period}: one row a deal, with the amount owed"
+        try:
+            await ctx.chat.upload(
+                ctx.room.id, filename, _starting_with(first, chunks), description=description
+            )
+        except ChatError as err:
+            raise Refused(str(err)) from err
+    if not tally.complete:
+        raise RuntimeError(f"the transport did not read all of {filename}")
+    text = (
+        f"Filed reports for {period}, in {filename}: {_count(tally.partners, 'partner')}, "
+        f"{_count(tally.reports, 'report')}, {_count(tally.deals, 'deal')}. "
+        f"Closed {format_usd(tally.closed)}, owed {format_usd(tally.owed)}."
+    )
+    if period.months[-1] >= current:
+        text += f" {period.name} is not over yet: this is what is filed so far."
+    if tally.drafts:
+        text += f" Left out: {_count(tally.drafts, 'draft')}, not filed yet."
+    ctx.reply(text)
+
+
+async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+def _nothing(period: Period, tally: Tally) -> str:
+    if tally.reports == 0:
+        text = f"No report is filed for {period}, so there is nothing to export."
+    else:
+        text = (
+            f"The {_count(tally.reports, 'report')} filed for {period} "
+            f"({_count(tally.partners, 'partner')}) had no sales, so there is nothing to export."
+        )
+    if tally.drafts:
+        text += f" Left out: {_count(tally.drafts, 'draft')}, not filed yet."
+    return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+SPEC = Command(
+    name="export",
+    summary="a CSV of the filed reports of a month or quarter, one row a deal with what is owed",
+    usage="reports YYYY-MM|YYYY-Qn",
+    example="/export reports 2026-Q3",
+    roles=frozenset({Role.MANAGER}),
+    handler=export,
+)
