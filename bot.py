@@ -196,9 +196,7 @@ async def _runner(settings: config.Settings, transport: Transport) -> Runner:
     web = PageFetcher()
 
     def make_dispatcher(me: User, first_order: int) -> Dispatcher:
-        return Dispatcher(
-            registry, store, settings, system_clock, me, transport, web, first_order
-        )
+        return Dispatcher(registry, store, settings, system_clock, me, transport, web, first_order)
 
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
