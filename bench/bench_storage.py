@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -182,8 +181,18 @@ async def measure(path: Path, partners: int, samples: int) -> dict[str, float]:
         "read_p95_ms": percentile(reads, 0.95) * 1000,
         "warm_p50_ms": percentile(warm_reads, 0.50) * 1000,
         "warm_p95_ms": percentile(warm_reads, 0.95) * 1000,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, `VmHWM` from /proc (Linux). Not `getrusage`'s
+    `ru_maxrss`: Linux carries that over `exec` from the forked parent, which built the data
+    and is much bigger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def size_mb(path: Path) -> float:
