@@ -147,6 +147,7 @@ class Disk(Protocol):
     def open(self) -> Recovery: ...
     def close(self) -> None: ...
     def shard_names(self, collection: Collection) -> list[str]: ...
+    def shard_size(self, collection: Collection, shard: str) -> int: ...
     def read_shard(self, collection: Collection, shard: str) -> Docs | None: ...
     def write_shards(self, shards: list[tuple[Collection, str, Docs]]) -> None: ...
     def write_journal(self, record: JournalRecord) -> None: ...
@@ -219,6 +220,13 @@ class FileDisk:
                 raise StorageError(f"unexpected file {folder / name}")
             names.append(shard)
         return names
+
+    def shard_size(self, collection: Collection, shard: str) -> int:
+        """The shard file's size in bytes (0 when there is none)."""
+        try:
+            return self._shard_path(collection, shard).stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def read_shard(self, collection: Collection, shard: str) -> Docs | None:
         path = self._shard_path(collection, shard)
@@ -349,6 +357,9 @@ class MemoryDisk:
 
     def shard_names(self, collection: Collection) -> list[str]:
         return [name for kind, name in self._shards if kind == collection.name]
+
+    def shard_size(self, collection: Collection, shard: str) -> int:
+        return 0
 
     def read_shard(self, collection: Collection, shard: str) -> Docs | None:
         storage = self._shards.get((collection.name, shard))

@@ -12,6 +12,7 @@ from storage.documents import Doc, Docs
 from storage.threads import IOThreads
 
 ShardId = tuple[str, str]
+INLINE_READ_BYTES = 256 * 1024  # shard files up to this size are read on the event loop
 
 
 @dataclass(eq=False)
@@ -157,5 +158,11 @@ class Shards:
         }
 
     async def _read(self, collection: Collection, name: str) -> Docs:
-        docs = await self._io.run(self._disk.read_shard, collection, name)
+        """A shard's documents. A small file (one partner's, typically ~50 KB) is read on the
+        loop: that costs ~0.3 ms, less than the hop to a worker thread and back; a big
+        one is read in a worker thread, so the loop never waits long."""
+        if self._disk.shard_size(collection, name) <= INLINE_READ_BYTES:
+            docs = self._disk.read_shard(collection, name)
+        else:
+            docs = await self._io.run(self._disk.read_shard, collection, name)
         return {} if docs is None else docs
