@@ -1,0 +1,347 @@
+"""Reminders (SPEC §4): which reminders are due at a moment, as a pure function of the stored
+state, the moment and the zone. No I/O: the caller reads the clock, the partners, the reports
+and the reviews, and keeps a "sent" mark under each reminder's `key` so that each goes out once.
+
+`due(...)` returns every reminder whose time has come and that still applies. A reminder's
+time is 09:00 local (in `zone`) on its day; it is due at any moment from then on, while it
+still applies (the report is still missing, the review not recorded, ...) and its period is
+recent. So a bot that was down sends what it missed, once, when it starts again; a reminder
+that no longer applies (the report was filed meanwhile) is never sent.
+
+| kind | day (09:00 local) | applies while, up to | to |
+|---|---|---|---|
+| `report-open` | day 1 of M+1, for month M | M not filed; its due day | WG |
+| `report-due-soon` | due day - 3 (not before day 1 of M+1) | M not filed; its due day | WG |
+| `report-overdue` | due day + 1 | M not filed; M recent | WG, AM |
+| `review-soon` | review date - 7 | not recorded; the day before | AM, WG |
+| `review-due` | the review date | not recorded; 31 days later | AM, WG |
+| `training-30` | signed + 30 days | not done; until training-53 | WG |
+| `training-53` | signed + 53 days | not done; until overdue | WG |
+| `training-overdue` | signed + 61 days (day 61) | not done; 31 days later | WG, AM |
+| `fee-renewal` | anniversary of signing - 30 days | -; the anniversary | WG, AM |
+
+(WG: the workgroup, AM: the account manager.)
+
+Decisions where SPEC §4 is silent:
+
+- Only active partners (status `active`, with a signing date) get reminders. Applicants and
+  onboarding partners have no contract yet; suspended and removed ones are out of the
+  program for now (reminders that still apply are sent if a suspended partner is
+  reinstated while their period is recent).
+- Report months run from the signing month to the open one (`open_month`), at most the last
+  `REPORT_MONTHS` (3); older missing reports are for the manager's `/partners` view, not for
+  reminders. Review dates and the training reminders catch up for `CATCH_UP_DAYS` (31).
+- Periods: a report month `YYYY-MM`; a review date `YYYY-MM-DD`; the training due date
+  `YYYY-MM-DD` (signed + 60 days, so a corrected signing date gives new reminders); the
+  anniversary's year `YYYY` for the fee.
+- Review dates are 3, 6, 9, ... months after signing, each computed from the signing date
+  and clamped to the month's last day (Jan 31 -> Apr 30 -> Jul 31); anniversaries of a
+  29 February fall on 28 February in other years.
+- The fee reminder goes out whatever `Partner.fee_paid` says: that flag is the fee at
+  signing, not the coming year's.
+- A reminder that a later one replaces is not sent late: `review-soon` stops the day
+  before the review date, `training-30` when `training-53` is due, and so on. Whether one
+  applies depends on the local date only, never the hour, so a later moment of a day
+  returns a superset of an earlier one. When catching up, `report-open` and
+  `report-due-soon` for one month may both be due: each says something the other does not.
+- With a due day of 1 to 3, "3 days before" would fall before the month is over; the
+  due-soon reminder then goes out with `report-open`, on day 1 of M+1.
+- A missing workgroup or manager does not drop a reminder: the audiences say who it is
+  for and the caller delivers where it can.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from workflows.onboarding import TRAINING_DAYS, Partner, Status, Step
+from workflows.onboarding.rules import YEARLY_FEE
+from workflows.reporting import Month, check_due_day, due_date, local_day
+
+SEND_AT = time(9, 0)  # local time of every reminder
+REPORT_MONTHS = 3  # report reminders for at most the last 3 report months
+DUE_SOON_DAYS = 3
+REVIEW_EVERY_MONTHS = 3
+REVIEW_SOON_DAYS = 7
+TRAINING_REMINDER_DAYS = (30, 53)
+TRAINING_OVERDUE_DAY = 61
+FEE_NOTICE_DAYS = 30
+CATCH_UP_DAYS = 31  # how long a missed review or training reminder is still sent
+
+
+class Kind(StrEnum):
+    REPORT_OPEN = "report-open"
+    REPORT_DUE_SOON = "report-due-soon"
+    REPORT_OVERDUE = "report-overdue"
+    REVIEW_SOON = "review-soon"
+    REVIEW_DUE = "review-due"
+    TRAINING_30 = "training-30"
+    TRAINING_53 = "training-53"
+    TRAINING_OVERDUE = "training-overdue"
+    FEE_RENEWAL = "fee-renewal"
+
+
+class Audience(StrEnum):
+    WORKGROUP = "workgroup"  # the partner's private group
+    MANAGER = "manager"  # the partner's account manager
+
+
+WORKGROUP: tuple[Audience, ...] = (Audience.WORKGROUP,)
+WORKGROUP_AND_MANAGER: tuple[Audience, ...] = (Audience.WORKGROUP, Audience.MANAGER)
+MANAGER_AND_WORKGROUP: tuple[Audience, ...] = (Audience.MANAGER, Audience.WORKGROUP)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One reminder to post: what, for which partner and period, to whom, and its text."""
+
+    kind: Kind
+    partner: str
+    period: str  # "2026-10" (report month), "2027-01-15" (a date), "2027" (a fee year)
+    audiences: tuple[Audience, ...]
+    text: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What the "sent" mark is stored under: (partner, kind, period)."""
+        return (self.partner, self.kind.value, self.period)
+
+
+ReportFiled = Callable[[str, Month], bool]  # (partner id, month) -> the report is filed
+ReviewRecorded = Callable[[str, date], bool]  # (partner id, review date) -> recorded
+
+
+def due(
+    partners: Iterable[Partner],
+    report_filed: ReportFiled,
+    review_recorded: ReviewRecorded,
+    now: datetime,
+    zone: ZoneInfo,
+    due_day: int,
+) -> list[Reminder]:
+    """Every reminder whose time (09:00 local in `zone`) has come by `now` and that still
+    applies, for active partners; ordered by day, partner, then kind. The caller drops those
+    already sent (by `Reminder.key`)."""
+    check_due_day(due_day)
+    today = local_day(now, zone)
+    # the last day whose 09:00 has come: today from 09:00, yesterday before
+    last_day = today if now.astimezone(zone).time() >= SEND_AT else today - timedelta(days=1)
+    found: list[_Candidate] = []
+    for partner in partners:
+        if partner.status is not Status.ACTIVE or partner.signed is None:
+            continue
+        found += _reports(partner, partner.signed, report_filed, today, due_day)
+        found += _reviews(partner, partner.signed, review_recorded, today)
+        found += _training(partner, partner.signed)
+        found += _fees(partner, partner.signed, today)
+    kinds = list(Kind)
+    found.sort(key=lambda item: (item.day, item.reminder.partner, kinds.index(item.reminder.kind)))
+    return [item.reminder for item in found if item.day <= last_day and today <= item.until]
+
+
+def review_dates(signed: date, until: date) -> list[date]:
+    """The quarterly review dates after signing, up to `until` (inclusive): every 3 months,
+    each counted from the signing date (a signing on the 31st: Jan 31 -> Apr 30 -> Jul 31)."""
+    dates = []
+    quarter = 1
+    while (day := add_months(signed, REVIEW_EVERY_MONTHS * quarter)) <= until:
+        dates.append(day)
+        quarter += 1
+    return dates
+
+
+def anniversaries(signed: date, until: date) -> list[date]:
+    """The anniversaries of signing up to `until` (inclusive); a 29 February signing has
+    its anniversary on 28 February in the other years."""
+    dates = []
+    years = 1
+    while (day := add_months(signed, 12 * years)) <= until:
+        dates.append(day)
+        years += 1
+    return dates
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by `months`, on the same day of the month or the month's last day."""
+    month = Month.of(day).plus(months)
+    last = calendar.monthrange(month.year, month.month)[1]
+    return date(month.year, month.month, min(day.day, last))
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A reminder whose time is 09:00 local on `day` and that still applies up to the local
+    date `until` (inclusive), if its condition (report not filed, ...) holds now. Whether it
+    applies depends on the local date only, never on the hour: so a later moment of the same
+    day returns a superset of an earlier one."""
+
+    day: date
+    until: date
+    reminder: Reminder
+
+
+def _candidate(
+    day: date,
+    until: date,
+    kind: Kind,
+    partner: Partner,
+    period: str,
+    audiences: tuple[Audience, ...],
+    text: str,
+) -> _Candidate:
+    return _Candidate(day, until, Reminder(kind, partner.id, period, audiences, text))
+
+
+def _reports(
+    partner: Partner, signed: date, report_filed: ReportFiled, today: date, due_day: int
+) -> list[_Candidate]:
+    """Report months from the signing month to the open one, at most the last 3."""
+    newest = Month.of(today).previous()  # `open_month`
+    month = max(Month.of(signed), newest.plus(1 - REPORT_MONTHS))
+    found = []
+    while month <= newest:
+        if not report_filed(partner.id, month):
+            found += _report(partner, month, due_day, today)
+        month = month.next()
+    return found
+
+
+def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_Candidate]:
+    on = str(month)
+    deadline = due_date(month, due_day)
+    opens = month.opens_on()
+    soon = max(opens, deadline - timedelta(days=DUE_SOON_DAYS))
+    file = f"`/report {on} submit` (or `/report {on} none` for no sales)"
+    return [
+        _candidate(
+            opens,
+            deadline,
+            Kind.REPORT_OPEN,
+            partner,
+            on,
+            WORKGROUP,
+            f"The sales report for {on} is open: add your deals and prospects with "
+            f"`/report {on}` and file it by {deadline} with {file}.",
+        ),
+        _candidate(
+            soon,
+            deadline,
+            Kind.REPORT_DUE_SOON,
+            partner,
+            on,
+            WORKGROUP,
+            f"The sales report for {on} is due on {deadline} and not filed yet: "
+            f"file it with {file}.",
+        ),
+        _candidate(
+            deadline + timedelta(days=1),
+            today,  # while the month is recent (see `_reports`)
+            Kind.REPORT_OVERDUE,
+            partner,
+            on,
+            WORKGROUP_AND_MANAGER,
+            f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
+            f"filed: file it now with {file}.",
+        ),
+    ]
+
+
+def _reviews(
+    partner: Partner, signed: date, review_recorded: ReviewRecorded, today: date
+) -> list[_Candidate]:
+    """Review dates from 31 days ago to 7 days ahead, not recorded."""
+    found = []
+    for review in review_dates(signed, today + timedelta(days=REVIEW_SOON_DAYS)):
+        last = review + timedelta(days=CATCH_UP_DAYS)
+        if last < today or review_recorded(partner.id, review):
+            continue
+        period = review.isoformat()
+        found += [
+            _candidate(
+                review - timedelta(days=REVIEW_SOON_DAYS),
+                review - timedelta(days=1),  # then review-due takes over
+                Kind.REVIEW_SOON,
+                partner,
+                period,
+                MANAGER_AND_WORKGROUP,
+                f"The quarterly review of {partner.id} is on {period}: "
+                f"see the compliance checklist with `/review {partner.id}`.",
+            ),
+            _candidate(
+                review,
+                last,
+                Kind.REVIEW_DUE,
+                partner,
+                period,
+                MANAGER_AND_WORKGROUP,
+                f"The quarterly review of {partner.id} is due on {period} and not recorded: "
+                f"record it with `/review {partner.id} pass|warn|fail [notes]`.",
+            ),
+        ]
+    return found
+
+
+def _training(partner: Partner, signed: date) -> list[_Candidate]:
+    """Until the training is done: each reminder until the next one takes over."""
+    if partner.done(Step.TRAINING):
+        return []
+    deadline = signed + timedelta(days=TRAINING_DAYS)
+    period = deadline.isoformat()
+    record = f"`/approve {partner.id} training on=YYYY-MM-DD`"
+    first, second = (signed + timedelta(days=days) for days in TRAINING_REMINDER_DAYS)
+    overdue = signed + timedelta(days=TRAINING_OVERDUE_DAY)
+
+    def soon(day: date, kind: Kind, until: date) -> _Candidate:
+        return _candidate(
+            day,
+            until,
+            kind,
+            partner,
+            period,
+            WORKGROUP,
+            f"The training of {partner.id} is due by {period} ({(deadline - day).days} days "
+            f"left): once it is held, the account manager records it with {record}.",
+        )
+
+    return [
+        soon(first, Kind.TRAINING_30, second - timedelta(days=1)),
+        soon(second, Kind.TRAINING_53, overdue - timedelta(days=1)),
+        _candidate(
+            overdue,
+            overdue + timedelta(days=CATCH_UP_DAYS),
+            Kind.TRAINING_OVERDUE,
+            partner,
+            period,
+            WORKGROUP_AND_MANAGER,
+            f"The training of {partner.id} was due by {period} and is not done: "
+            f"the account manager records it with {record}.",
+        ),
+    ]
+
+
+def _fees(partner: Partner, signed: date, today: date) -> list[_Candidate]:
+    """The coming anniversary's notice, until the anniversary."""
+    found = []
+    for anniversary in anniversaries(signed, today + timedelta(days=FEE_NOTICE_DAYS)):
+        if anniversary < today:
+            continue
+        year = str(anniversary.year)
+        found.append(
+            _candidate(
+                anniversary - timedelta(days=FEE_NOTICE_DAYS),
+                anniversary,
+                Kind.FEE_RENEWAL,
+                partner,
+                year,
+                WORKGROUP_AND_MANAGER,
+                f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
+                f"{anniversary}, the anniversary of signing: once paid, the account "
+                f"manager records it with `/fee {partner.id} paid {year}`.",
+            )
+        )
+    return found
