@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
+from workflows.documents import DocReader
 from workflows.onboarding.fields import PartnerType, RuleError
 
 
@@ -156,7 +157,7 @@ class Partner:
     def from_doc(cls, doc: Mapping[str, Any]) -> Partner:
         """The inverse of `to_doc`. Optional fields may be absent; ValueError names what is
         wrong in a document that is not a partner."""
-        read = _Reader(doc, f"partner {doc.get('id')!r}")
+        read = DocReader(doc, f"partner {doc.get('id')!r}")
         steps_doc = read.get("steps", dict)
         unknown = set(steps_doc) - set(STEPS)
         if unknown:
@@ -166,7 +167,7 @@ class Partner:
             record = steps_doc.get(step.value, {"state": State.TODO.value})
             if not isinstance(record, Mapping):
                 raise ValueError(f"{read.where}: step {step} must be an object")
-            steps[step] = _record(_Reader(record, f"{read.where}, step {step}"))
+            steps[step] = _record(DocReader(record, f"{read.where}, step {step}"))
         contacts = read.get("contacts", list)
         if not all(isinstance(contact, str) for contact in contacts):
             raise ValueError(f"{read.where}: contacts must be usernames")
@@ -210,7 +211,7 @@ def _record_doc(record: StepRecord) -> dict[str, Any]:
     return doc
 
 
-def _record(read: _Reader) -> StepRecord:
+def _record(read: DocReader) -> StepRecord:
     at = read.optional("at", str)
     return StepRecord(
         state=read.enum("state", State),
@@ -226,59 +227,3 @@ def _time_doc(moment: datetime) -> str:
 
 def _day_doc(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
-
-
-T = TypeVar("T")
-E = TypeVar("E", bound=StrEnum)
-
-
-class _Reader:
-    """Typed reads from a JSON object, each failure a ValueError naming the key."""
-
-    def __init__(self, doc: Mapping[str, Any], where: str) -> None:
-        self.doc = doc
-        self.where = where
-
-    def get(self, key: str, kind: type[T]) -> T:
-        if key not in self.doc:
-            raise ValueError(f"{self.where}: {key} is missing")
-        value = self.optional(key, kind)
-        if value is None:
-            raise ValueError(f"{self.where}: {key} must not be null")
-        return value
-
-    def optional(self, key: str, kind: type[T]) -> T | None:
-        value = self.doc.get(key)
-        if value is None:
-            return None
-        # bool is an int to Python, not to JSON
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValueError(f"{self.where}: {key} must be a {kind.__name__}, not {value!r}")
-        return value
-
-    def enum(self, key: str, kind: type[E]) -> E:
-        value = self.get(key, str)
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise ValueError(f"{self.where}: {key} must be one of {allowed}") from None
-
-    def time(self, key: str) -> datetime:
-        value = self.get(key, str)
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{self.where}: {key} must be an ISO time") from None
-        if moment.utcoffset() is None:
-            raise ValueError(f"{self.where}: {key} must have a time zone")
-        return moment
-
-    def day(self, key: str) -> date | None:
-        value = self.optional(key, str)
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{self.where}: {key} must be an ISO date") from None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
+from workflows.documents import DocReader
 from workflows.onboarding import RuleError
 from workflows.reporting.money import (
     DEAL_KINDS,
@@ -378,65 +379,11 @@ def _time_doc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-T = TypeVar("T")
-E = TypeVar("E", bound=StrEnum)
-
-
-class _Reader:
-    """Typed reads from a JSON object, each failure a ValueError naming the key."""
-
-    def __init__(self, doc: Mapping[str, Any], where: str) -> None:
-        self.doc = doc
-        self.where = where
-
-    @classmethod
-    def of(cls, doc: object, where: str) -> _Reader:
-        if not isinstance(doc, Mapping):
-            raise ValueError(f"{where} must be an object")
-        return cls(doc, where)
-
-    def get(self, key: str, kind: type[T]) -> T:
-        value = self.optional(key, kind)
-        if value is None:
-            raise ValueError(f"{self.where}: {key} is missing")
-        return value
-
-    def optional(self, key: str, kind: type[T]) -> T | None:
-        value = self.doc.get(key)
-        if value is None:
-            return None
-        # bool is an int to Python, not to JSON
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValueError(f"{self.where}: {key} must be a {kind.__name__}, not {value!r}")
-        return value
-
-    def enum(self, key: str, kind: type[E]) -> E:
-        value = self.get(key, str)
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise ValueError(f"{self.where}: {key} must be one of {allowed}") from None
+class _Reader(DocReader):
+    """A report document's reads: money, and the fields of an entry."""
 
     def money(self, key: str) -> Decimal:
         return money_from_doc(self.doc.get(key), f"{self.where}: {key}")
-
-    def time(self, key: str) -> datetime:
-        value = self.get(key, str)
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{self.where}: {key} must be an ISO time") from None
-        if moment.utcoffset() is None:
-            raise ValueError(f"{self.where}: {key} must have a time zone")
-        return moment
-
-    def build(self, kind: Callable[..., T], *values: Any) -> T:
-        """`kind(*values)`, its ValueError (a value it does not take) naming where."""
-        try:
-            return kind(*values)
-        except ValueError as error:
-            raise ValueError(f"{self.where}: {error}") from None
 
     def client(self) -> str:
         return self.get("client", str)
