@@ -31,14 +31,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_storage import Reports, build, partner_id, status_mb
 from chat.console import Console
 from commands.export import Tally, csv_chunks
 from storage import SCHEMA, Store
@@ -59,30 +58,6 @@ NOW = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)  # 2026-09 is filed on time
 KINDS = (DealKind.HOSTING, DealKind.REFERRED, DealKind.PREMIUM)
 
 
-def partner_id(number: int) -> str:
-    return f"partner-{number:05}"
-
-
-def partner(number: int) -> dict[str, Any]:
-    step = {"state": "done", "at": "2025-01-15T10:00:00+00:00", "by": "am-alice"}
-    steps = ("application", "meeting", "goals", "contract", "listing", "workgroup", "training")
-    return {
-        "id": partner_id(number),
-        "company": f"Partner Company {number} Ltda.",
-        "type": ("hosting", "technology", "value-added")[number % 3],
-        "status": "active",
-        "manager": "am-alice",
-        "contacts": [f"user{number}"],
-        "workgroup": f"room-{number:05}",
-        "website": f"https://partner-{number}.example",
-        "email": f"partners@partner-{number}.example",
-        "signed": "2025-01-15",
-        "term": 12,
-        "terms": {},
-        "steps": {name: dict(step) for name in steps},
-    }
-
-
 def filed_report(number: int, month: Month) -> Report:
     report = new_draft(partner_id(number), month, DEFAULT_RATES)
     for index, kind in enumerate(KINDS):
@@ -99,56 +74,10 @@ def filed_report(number: int, month: Month) -> Report:
     return submit(report, f"user{number}", filed_at, UTC, 10)
 
 
-def export_text(partners: int, history: int) -> Iterator[str]:
-    """The store's export format, piece by piece (see `Store.import_`)."""
-    yield '{"version":1,"partners":['
-    yield ",".join(json.dumps(partner(n)) for n in range(partners))
-    yield '],"members":['
-    yield ",".join(
-        json.dumps({"username": f"user{n}", "partner": partner_id(n)}) for n in range(partners)
-    )
-    yield '],"reports":['
-    for number in range(partners):
-        months = [MONTH.plus(-back) for back in range(history, -1, -1)]
-        reports = (json.dumps(filed_report(number, month).to_doc()) for month in months)
-        yield ("," if number else "") + ",".join(reports)
-    yield '],"audit":[]}'
-
-
-class Generated:
-    """A text source that generates its text as it is read."""
-
-    def __init__(self, pieces: Iterator[str]) -> None:
-        self._pieces = pieces
-        self._pending = ""
-
-    def read(self, size: int) -> str:
-        while len(self._pending) < size:
-            piece = next(self._pieces, None)
-            if piece is None:
-                break
-            self._pending += piece
-        text, self._pending = self._pending[:size], self._pending[size:]
-        return text
-
-
-async def build(path: Path, partners: int, history: int) -> None:
-    store = await Store.open(path, SCHEMA)
-    await store.import_(Generated(export_text(partners, history)))
-    await store.close()
-
-
-def status_mb(field: str) -> float:
-    """A memory figure of this process from /proc (Linux): `VmRSS` now, `VmHWM` its peak.
-
-    Not `getrusage`'s `ru_maxrss`: Linux carries it over `exec` from the forked parent's
-    address space, so a measuring process started by a big parent would report the
-    parent's size.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
+def filed_months(history: int) -> Reports:
+    """Each partner's reports: MONTH and the `history` months before it, all filed."""
+    months = [MONTH.plus(-back) for back in range(history, -1, -1)]
+    return lambda number: (filed_report(number, month).to_doc() for month in months)
 
 
 def check(path: Path, partners: int, tally: Tally) -> int:
@@ -203,7 +132,7 @@ def run_size(partners: int, history: int, repeat: int) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="bench-export-"))
     try:
         started = time.perf_counter()
-        asyncio.run(build(folder / "data", partners, history))
+        asyncio.run(build(folder / "data", partners, filed_months(history)))
         built = time.perf_counter() - started
         command = [sys.executable, __file__, "--measure", str(folder / "data")]
         command += ["--partners", str(partners)]

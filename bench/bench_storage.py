@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,8 +99,17 @@ def monthly_report(number: int, month: str, state: str = "submitted") -> dict[st
     }
 
 
-def export_text(partners: int) -> Iterator[str]:
-    """The export of the benchmark's data, piece by piece."""
+Reports = Callable[[int], Iterable[dict[str, Any]]]  # partner number -> its report documents
+
+
+def five_years(number: int) -> list[dict[str, Any]]:
+    """This benchmark's reports: 60 filed months."""
+    return [monthly_report(number, month) for month in MONTHS]
+
+
+def export_text(partners: int, reports: Reports) -> Iterator[str]:
+    """The export of `partners` partners with their `reports`, piece by piece (the format
+    `Store.import_` reads)."""
     yield '{"version":1,"partners":['
     yield ",".join(json.dumps(partner(n)) for n in range(partners))
     yield '],"members":['
@@ -110,8 +119,7 @@ def export_text(partners: int) -> Iterator[str]:
     yield '],"reports":['
     for number in range(partners):
         separator = "," if number else ""
-        reports = (json.dumps(monthly_report(number, month)) for month in MONTHS)
-        yield separator + ",".join(reports)
+        yield separator + ",".join(json.dumps(doc) for doc in reports(number))
     yield '],"audit":[]}'
 
 
@@ -132,9 +140,10 @@ class Generated:
         return text
 
 
-async def build(path: Path, partners: int) -> None:
+async def build(path: Path, partners: int, reports: Reports = five_years) -> None:
+    """A data directory, made fast by importing a generated export."""
     store = await Store.open(path, SCHEMA)
-    await store.import_(Generated(export_text(partners)))
+    await store.import_(Generated(export_text(partners, reports)))
     await store.close()
 
 
@@ -181,18 +190,21 @@ async def measure(path: Path, partners: int, samples: int) -> dict[str, float]:
         "read_p95_ms": percentile(reads, 0.95) * 1000,
         "warm_p50_ms": percentile(warm_reads, 0.50) * 1000,
         "warm_p95_ms": percentile(warm_reads, 0.95) * 1000,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": status_mb("VmHWM"),
     }
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory, `VmHWM` from /proc (Linux). Not `getrusage`'s
-    `ru_maxrss`: Linux carries that over `exec` from the forked parent, which built the data
-    and is much bigger."""
+def status_mb(field: str) -> float:
+    """A memory figure of this process from /proc (Linux): `VmRSS` now, `VmHWM` its peak.
+
+    Not `getrusage`'s `ru_maxrss`: Linux carries it over `exec` from the forked parent's
+    address space, so a measuring process started by a big parent (the one that built the
+    data) would report the parent's size.
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def size_mb(path: Path) -> float:
