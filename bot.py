@@ -2,6 +2,9 @@
 
 python bot.py [run]                              serve Rocket.Chat (the console when no
                                                  server is configured)
+python bot.py run --start-time 2026-12-01T08:59:50+00:00
+                                                 the same, with the clock started there
+                                                 (for tests of the reminders)
 python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal
 python bot.py check-config                       check the configuration and the login
 python bot.py export                             all data as JSON on stdout
@@ -15,20 +18,23 @@ import asyncio
 import logging
 import signal
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import config
 from chat.base import Transport, User
-from chat.clock import system_clock
+from chat.clock import Clock
 from chat.console import Console
 from chat.health import serve_health
 from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
 from commands.dispatch import Dispatcher
+from commands.outbox import Outbox
 from commands.registry import Registry
+from commands.reminding import Reminders
 from commands.runner import Runner
+from commands.schedule import Schedule
 from storage import SCHEMA, StorageError, Store
 
 EXIT_CONFIG = 2
@@ -47,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":  # its every start and job run, not news at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    clock = Clock()
+    if args.start_time is not None:
+        clock.set(args.start_time)
     try:
         match args.command:
             case "check-config":
@@ -56,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             case "import":
                 return asyncio.run(import_(settings, args.file))
             case "console":
-                return asyncio.run(serve_console(settings, args.user, args.room))
+                return asyncio.run(serve_console(settings, clock, args.user, args.room))
             case _:
                 if not settings.has_server:
                     log.info("ROCKETCHAT_URL is not set: starting the local console")
-                    return asyncio.run(serve_console(settings, args.user, args.room))
-                return asyncio.run(serve_rocketchat(settings))
+                    return asyncio.run(serve_console(settings, clock, args.user, args.room))
+                return asyncio.run(serve_rocketchat(settings, clock))
     except StorageError as err:
         print(f"partnerbot: storage error: {err}", file=sys.stderr)
         return 1
@@ -86,12 +97,26 @@ def _arguments() -> argparse.ArgumentParser:
     for sub in (run, console):
         sub.add_argument("--as", dest="user", default="you", help="the user you speak as")
         sub.add_argument("--room", default=None, help="the room you speak in (default: a DM)")
+        sub.add_argument(
+            "--start-time",
+            type=_moment,
+            default=None,
+            help="start the bot's clock at this ISO time with its offset, for tests "
+            "(default: the system's time)",
+        )
     commands.add_parser("check-config", help="check the configuration and the login")
     commands.add_parser("export", help="write all data as JSON to stdout")
     load = commands.add_parser("import", help="load an export into an empty data directory")
     load.add_argument("file", type=Path)
-    parser.set_defaults(command="run", user="you", room=None)
+    parser.set_defaults(command="run", user="you", room=None, start_time=None)
     return parser
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs its offset, e.g. {text}+00:00")
+    return moment
 
 
 def check_config(settings: config.Settings) -> int:
@@ -101,7 +126,7 @@ def check_config(settings: config.Settings) -> int:
     if settings.url is None:
         print("no ROCKETCHAT_URL: `python bot.py` starts the local console")
         return 0
-    rest = Rest(settings.url, _credentials(settings), system_clock)
+    rest = Rest(settings.url, _credentials(settings), Clock())
     try:
         me = asyncio.run(rest.login())
     except (RestError, Unauthorized) as err:
@@ -131,10 +156,13 @@ async def import_(settings: config.Settings, file: Path) -> int:
     return 0
 
 
-async def serve_console(settings: config.Settings, user: str, room: str | None) -> int:
-    console = Console(user, room, system_clock)
-    runner = await _runner(settings, console)
+async def serve_console(
+    settings: config.Settings, clock: Clock, user: str, room: str | None
+) -> int:
+    console = Console(user, room, clock, zone=settings.timezone)
+    runner, schedule = await _runner(settings, console, clock)
     console.settle = runner.drain
+    console.on_time_moved = schedule.moved
     try:
         await runner.run()
     finally:
@@ -142,15 +170,15 @@ async def serve_console(settings: config.Settings, user: str, room: str | None) 
     return 0
 
 
-async def serve_rocketchat(settings: config.Settings) -> int:
+async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
     assert settings.url is not None
     transport = RocketChat(
         settings.url,
         _credentials(settings),
-        system_clock,
+        clock,
         catchup=timedelta(hours=settings.catchup_hours),
     )
-    runner = await _runner(settings, transport)
+    runner, _schedule = await _runner(settings, transport, clock)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, transport.stop)
@@ -190,17 +218,24 @@ def _credentials(settings: config.Settings) -> Credentials:
     )
 
 
-async def _runner(settings: config.Settings, transport: Transport) -> Runner:
+async def _runner(
+    settings: config.Settings, transport: Transport, clock: Clock
+) -> tuple[Runner, Schedule]:
+    """The runner, with the reminders' schedule as its service."""
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
     web = PageFetcher()
 
-    def make_dispatcher(me: User, first_order: int) -> Dispatcher:
-        return Dispatcher(registry, store, settings, system_clock, me, transport, web, first_order)
+    def make_dispatcher(me: User, outbox: Outbox) -> Dispatcher:
+        return Dispatcher(registry, store, settings, clock, me, transport, web, outbox)
 
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
-    return Runner(transport, store, make_dispatcher, system_clock, seen_kept)
+    runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
+    reminders = Reminders(store, settings, clock, transport, runner.post)
+    schedule = Schedule(reminders.send_due, settings.timezone, clock)
+    runner.services.append(schedule.run)
+    return runner, schedule
 
 
 if __name__ == "__main__":

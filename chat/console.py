@@ -1,8 +1,10 @@
 """The local console: a chat in the terminal, for trying the bot without a server.
 
 Each line typed is a message from the current user in the current room; lines starting
-with `:` steer the console (`:as maria`, `:room acme`, `:dm`, `:help`, `:quit`). The bot's
-replies are printed. With input piped in, each line is answered before the next is read,
+with `:` steer the console (`:as maria`, `:room acme`, `:dm`, `:time`, `:help`, `:quit`).
+The bot's replies are printed. `:time 2026-12-01T09:00` moves the console's clock there (in
+the configured zone) and lets the bot send what is due then, so a month's reminders can be
+seen in a minute. With input piped in, each line is answered before the next is read,
 and the console ends at the end of the input, so a session can be scripted.
 """
 
@@ -17,14 +19,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from chat.base import Incoming, Outgoing, Room, RoomKind, User
+from chat.clock import Clock
 
+UTC_ZONE = ZoneInfo("UTC")
 BOT = User(id="partnerbot", username="partnerbot", name="Partner Bot")
 CONSOLE_HELP = """console commands:
   :as USER     speak as another user
   :room NAME   go to the room NAME (created when first used)
   :dm          go back to your direct chat with the bot
+  :time [WHEN] show the time, or move the clock to WHEN (2026-12-01T09:00, in the
+               bot's time zone) and send the reminders due then
   :quit        leave (so does the end of the input)"""
 
 
@@ -38,14 +45,18 @@ class Console:
         clock: Callable[[], datetime],
         stdin: TextIO = sys.stdin,
         stdout: TextIO = sys.stdout,
+        zone: ZoneInfo = UTC_ZONE,
     ) -> None:
+        """`clock`: a `Clock` can be moved with `:time`; `zone` is how times are typed."""
         self._clock = clock
+        self._zone = zone
         self._in = stdin
         self._out = stdout
         self._user = _user(user)
         self._rooms: dict[str, Room] = {}
         self._room = self._group(room) if room else self._dm(self._user)
         self.settle: Callable[[], Awaitable[None]] | None = None  # set by the wiring
+        self.on_time_moved: Callable[[], Awaitable[object]] | None = None  # set by the wiring
 
     @property
     def me(self) -> User:
@@ -69,6 +80,9 @@ class Console:
             if not line:
                 return
             text = line.rstrip("\n")
+            if text.startswith(":time"):
+                await self._time(text[len(":time") :].strip())
+                continue
             if text.startswith(":"):
                 if not self._steer(text):
                     return
@@ -76,6 +90,26 @@ class Console:
             if not text.strip():
                 continue
             yield Incoming(uuid.uuid4().hex, self._room, self._user, text, self._clock())
+            if self.settle is not None:
+                await self.settle()
+
+    async def _time(self, when: str) -> None:
+        """Show the clock, or move it to `when` and let the bot do what is due then."""
+        if when:
+            if not isinstance(self._clock, Clock):
+                self._print("this console's clock cannot be moved")
+                return
+            try:
+                moment = datetime.fromisoformat(when)
+            except ValueError:
+                self._print(f"{when!r} is not a time; write it as 2026-12-01T09:00")
+                return
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self._zone)
+            self._clock.set(moment)
+        self._print(f"(the time is {self._clock().astimezone(self._zone):%Y-%m-%d %H:%M %Z})")
+        if when and self.on_time_moved is not None:
+            await self.on_time_moved()
             if self.settle is not None:
                 await self.settle()
 

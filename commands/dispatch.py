@@ -29,6 +29,7 @@ from commands.framework import (
     UsageError,
 )
 from commands.help import describe
+from commands.outbox import Outbox
 from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
 from config import Settings
@@ -61,9 +62,9 @@ class Dispatcher:
         me: User,
         chat: ChatActions,
         web: PageChecker,
-        first_order: int = 1,
+        outbox: Outbox | None = None,
     ) -> None:
-        """`first_order`: where the outbox order goes on (after what is pending there)."""
+        """`outbox`: shared with whatever else stores messages (the reminders)."""
         self.registry = registry
         self.store = store
         self.settings = settings
@@ -71,7 +72,7 @@ class Dispatcher:
         self.me = me
         self.chat = chat
         self.web = web
-        self._order = first_order
+        self.outbox = outbox if outbox is not None else Outbox()
         self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
 
     async def caller(self, user: User) -> Caller:
@@ -226,8 +227,7 @@ class Dispatcher:
             return Outcome(status, outgoing)
         tx.put("seen", seen)
         for out in outgoing:
-            tx.put("outbox", outbox_doc(out, self._order, now))
-            self._order += 1
+            self.outbox.put(tx, out, now)
         await tx.commit()
         return Outcome(status, outgoing, stored=True)
 
@@ -236,22 +236,6 @@ class Dispatcher:
         unsaved = list(self._unsaved.values())
         self._unsaved.clear()
         return unsaved
-
-
-def outbox_doc(out: Outgoing, order: int, now: datetime) -> dict[str, Any]:
-    return {
-        "id": out.id,
-        "order": order,
-        "room": out.room_id,
-        "text": out.text,
-        "thread": out.thread,
-        "attachments": [dict(a) for a in out.attachments],
-        "at": now.isoformat(),
-    }
-
-
-def outgoing_from(doc: dict[str, Any]) -> Outgoing:
-    return Outgoing(doc["id"], doc["room"], doc["text"], doc["thread"], tuple(doc["attachments"]))
 
 
 def _sentence(problem: str) -> str:

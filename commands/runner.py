@@ -8,6 +8,10 @@
 - Replies leave from the stored outbox through one delivery queue per room, in the order
   they were committed; an entry is deleted only after the transport has delivered it, so
   a crash resends it (with the same id, which the transport recognises) and never drops it.
+  At most `MAX_SENDING` messages are on their way at once, whatever the number of rooms (a
+  reminder to 10,000 workgroups is 10,000 rooms).
+- Services (the reminders' schedule) start once the dispatcher is ready and stop with the
+  stream; `post` lets them store and deliver messages as the commands' replies are.
 - Each room's cursor (the time of the newest message up to which all are handled) is kept
   in storage, so that after downtime the transport can fetch what was missed.
 """
@@ -19,13 +23,15 @@ import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from chat.base import DeliveryError, Incoming, Outgoing, Transport, User
-from commands.dispatch import Dispatcher, outgoing_from
+from commands.dispatch import Dispatcher
 from commands.metrics import Metrics
-from storage import Store
+from commands.outbox import Outbox, outgoing_from
+from storage import Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,9 @@ RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds between attempts to deliver a repl
 CURSOR_SAVE_INTERVAL = 1.0
 BOOKS_INTERVAL = 0.1
 PRUNE_BATCH = 500
+MAX_SENDING = 16  # messages on their way to the server at once
+
+Service = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Lanes:
@@ -76,9 +85,10 @@ class Runner:
         self,
         transport: Transport,
         store: Store,
-        make_dispatcher: Callable[[User, int], Dispatcher],
+        make_dispatcher: Callable[[User, Outbox], Dispatcher],
         clock: Callable[[], datetime],
         seen_kept: timedelta = timedelta(days=2),
+        max_sending: int = MAX_SENDING,
     ) -> None:
         """`seen_kept`: how long handled message ids are kept; longer than the catch-up."""
         self.transport = transport
@@ -92,6 +102,9 @@ class Runner:
         self._delivered: list[str] = []  # outbox ids delivered, not yet deleted
         self._books_due = asyncio.Event()
         self.dispatcher: Dispatcher | None = None
+        self.outbox = Outbox()
+        self.services: list[Service] = []
+        self._sending = asyncio.Semaphore(max_sending)
         self.metrics = Metrics()
         self.seen_kept = seen_kept
         self._pruned_at: datetime | None = None
@@ -110,11 +123,12 @@ class Runner:
         pending = sorted(
             [doc async for doc in self.store.scan("outbox")], key=lambda doc: doc["order"]
         )
-        next_order = 1 + max((doc["order"] for doc in pending), default=0)
-        self.dispatcher = self.make_dispatcher(self.transport.me, next_order)
+        self.outbox = Outbox(1 + max((doc["order"] for doc in pending), default=0))
+        self.dispatcher = self.make_dispatcher(self.transport.me, self.outbox)
         for doc in pending:
             self.deliver(outgoing_from(doc))
         helpers = [asyncio.create_task(self._keep_house()), asyncio.create_task(self._keep_books())]
+        helpers += [asyncio.create_task(service()) for service in self.services]
         try:
             async for message in self.transport.listen(self.since):
                 self.receive(message)
@@ -176,6 +190,15 @@ class Runner:
         if not outcome.stored and outcome.status not in ("ignored", "duplicate"):
             self._books_due.set()
 
+    async def post(self, tx: Transaction, messages: Sequence[Outgoing], now: datetime) -> None:
+        """Commit `tx` with `messages` in the outbox, then deliver them (a service's way to
+        send: its changes and its messages are stored together, or neither is)."""
+        for out in messages:
+            self.outbox.put(tx, out, now)
+        await tx.commit()
+        for out in messages:
+            self.deliver(out)
+
     def deliver(self, out: Outgoing, received: float | None = None, *, stored: bool = True) -> None:
         """Queue `out` in its room's delivery lane; `stored`: it is in the outbox."""
         self.delivering.submit(out.room_id, lambda: self._send(out, received, stored))
@@ -185,7 +208,8 @@ class Runner:
         behind it); only a permanent refusal (the room is gone, ...) drops it."""
         for attempt in itertools.count():
             try:
-                await self.transport.send(out)
+                async with self._sending:
+                    await self.transport.send(out)
                 if received is not None:
                     self.metrics.observe_latency(time.perf_counter() - received)
                 break

@@ -10,7 +10,10 @@ SCHEMA: tuple[Collection, ...] = (
     Collection("terms", key=("partner",)),
     Collection("reports", key=("partner", "month"), owned=True),
     Collection("reviews", key=("partner", "date"), owned=True),
-    # reminder marks: one document per reminder sent
+    # yearly program fees recorded with /fee (the fee at signing is the partner's fee_paid)
+    Collection("fees", key=("partner", "year"), owned=True),
+    # reminder marks: one document per reminder sent; the pending-approvals digest is
+    # kept under "@<manager>" in place of a partner id
     Collection("sent", key=("partner", "kind", "period"), owned=True),
     # ids of the chat messages already handled
     Collection("seen", key=("id",)),

@@ -9,6 +9,7 @@ from datetime import datetime
 from chat.base import Incoming, Outgoing, Room, RoomKind, User
 from commands.dispatch import Dispatcher
 from commands.framework import Command, Context, Role
+from commands.outbox import Outbox
 from commands.registry import Registry
 from commands.runner import Runner
 from config import Settings
@@ -101,9 +102,9 @@ async def test_a_slow_command_holds_its_room_only() -> None:
     store = await Store.open(None, SCHEMA)
     transport = QueueTransport()
 
-    def make(me: User, first_order: int) -> Dispatcher:
+    def make(me: User, outbox: Outbox) -> Dispatcher:
         return Dispatcher(
-            Registry(commands), store, Settings(), Clock(), me, FakeChat(), FakeWeb(), first_order
+            Registry(commands), store, Settings(), Clock(), me, FakeChat(), FakeWeb(), outbox
         )
 
     runner = Runner(transport, store, make, Clock())

@@ -18,9 +18,11 @@ that no longer applies (the report was filed meanwhile) is never sent.
 | `training-30` | signed + 30 days | not done; until training-53 | WG |
 | `training-53` | signed + 53 days | not done; until overdue | WG |
 | `training-overdue` | signed + 61 days (day 61) | not done; 31 days later | WG, AM |
-| `fee-renewal` | anniversary of signing - 30 days | -; the anniversary | WG, AM |
+| `fee-renewal` | anniversary of signing - 30 days | not paid; the anniversary | WG, AM |
+| `pending-approvals` | every day | requests waiting > 48 h; that day | each AM |
 
-(WG: the workgroup, AM: the account manager.)
+(WG: the workgroup, AM: the account manager.) The pending-approvals digest is one message per
+manager (`digests`), not per partner.
 
 Decisions where SPEC §4 is silent:
 
@@ -37,8 +39,11 @@ Decisions where SPEC §4 is silent:
 - Review dates are 3, 6, 9, ... months after signing, each computed from the signing date
   and clamped to the month's last day (Jan 31 -> Apr 30 -> Jul 31); anniversaries of a
   29 February fall on 28 February in other years.
-- The fee reminder goes out whatever `Partner.fee_paid` says: that flag is the fee at
-  signing, not the coming year's.
+- The fee reminder is not sent when the coming year's fee is already recorded (`/fee`,
+  read through `fee_paid`); `Partner.fee_paid` is the fee at signing, not the coming year's.
+- A digest lists the requests waiting for the partner's manager, or for every manager when
+  the partner has none yet (an application); it is for its day only: a digest missed while
+  the bot was down is replaced by the next day's.
 - A reminder that a later one replaces is not sent late: `review-soon` stops the day
   before the review date, `training-30` when `training-53` is due, and so on. Whether one
   applies depends on the local date only, never the hour, so a later moment of a day
@@ -59,7 +64,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from workflows.onboarding import TRAINING_DAYS, Partner, Status, Step
+from workflows.onboarding import TRAINING_DAYS, Partner, State, Status, Step
 from workflows.onboarding.rules import YEARLY_FEE
 from workflows.reporting import Month, check_due_day, due_date, local_day
 
@@ -114,6 +119,11 @@ class Reminder:
 
 ReportFiled = Callable[[str, Month], bool]  # (partner id, month) -> the report is filed
 ReviewRecorded = Callable[[str, date], bool]  # (partner id, review date) -> recorded
+FeePaid = Callable[[str, int], bool]  # (partner id, fee year) -> the fee is recorded as paid
+
+
+def _never(_partner: str, _year: int) -> bool:
+    return False
 
 
 def due(
@@ -123,14 +133,14 @@ def due(
     now: datetime,
     zone: ZoneInfo,
     due_day: int,
+    fee_paid: FeePaid = _never,
 ) -> list[Reminder]:
     """Every reminder whose time (09:00 local in `zone`) has come by `now` and that still
     applies, for active partners; ordered by day, partner, then kind. The caller drops those
     already sent (by `Reminder.key`)."""
     check_due_day(due_day)
     today = local_day(now, zone)
-    # the last day whose 09:00 has come: today from 09:00, yesterday before
-    last_day = today if now.astimezone(zone).time() >= SEND_AT else today - timedelta(days=1)
+    last_day = _last_day(now, zone)
     found: list[_Candidate] = []
     for partner in partners:
         if partner.status is not Status.ACTIVE or partner.signed is None:
@@ -138,10 +148,72 @@ def due(
         found += _reports(partner, partner.signed, report_filed, today, due_day)
         found += _reviews(partner, partner.signed, review_recorded, today)
         found += _training(partner, partner.signed)
-        found += _fees(partner, partner.signed, today)
+        found += _fees(partner, partner.signed, fee_paid, today)
     kinds = list(Kind)
     found.sort(key=lambda item: (item.day, item.reminder.partner, kinds.index(item.reminder.kind)))
     return [item.reminder for item in found if item.day <= last_day and today <= item.until]
+
+
+def _last_day(now: datetime, zone: ZoneInfo) -> date:
+    """The last day whose 09:00 has come: today from 09:00, yesterday before."""
+    today = local_day(now, zone)
+    return today if now.astimezone(zone).time() >= SEND_AT else today - timedelta(days=1)
+
+
+PENDING_AFTER = timedelta(hours=48)
+DIGEST = "pending-approvals"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One manager's daily list of the approval requests waiting for more than 48 hours."""
+
+    manager: str  # username
+    day: str  # the local date it is for, "2026-12-01"
+    text: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Its "sent" mark: under "@<manager>" where a reminder has the partner id."""
+        return (f"@{self.manager}", DIGEST, self.day)
+
+
+def digests(
+    partners: Iterable[Partner], managers: Iterable[str], now: datetime, zone: ZoneInfo
+) -> list[Digest]:
+    """Today's digest for each manager with requests waiting more than 48 hours, once 09:00
+    local has come (before, nothing: yesterday's digest is not sent late)."""
+    today = local_day(now, zone)
+    if _last_day(now, zone) != today:
+        return []
+    everyone = sorted({name.lower() for name in managers})
+    waiting: dict[str, list[str]] = {}
+    for partner in partners:
+        if partner.status in (Status.REMOVED, Status.REJECTED):
+            continue
+        for step in partner.steps:
+            record = partner.steps[step]
+            if record.state is not State.SUBMITTED or record.at is None:
+                continue
+            if now - record.at <= PENDING_AFTER:
+                continue
+            days = (now - record.at).days
+            line = (
+                f"- {partner.id} {step}, waiting {days} days since "
+                f"{record.at.astimezone(zone):%Y-%m-%d}: `/approve {partner.id} {step}` "
+                f"or `/reject {partner.id} {step} <reason>`"
+            )
+            for manager in [partner.manager.lower()] if partner.manager else everyone:
+                waiting.setdefault(manager, []).append(line)
+    day = today.isoformat()
+    return [
+        Digest(
+            manager,
+            day,
+            f"Approval requests waiting more than 48 hours ({len(lines)}):\n" + "\n".join(lines),
+        )
+        for manager, lines in sorted(waiting.items())
+    ]
 
 
 def review_dates(signed: date, until: date) -> list[date]:
@@ -324,11 +396,11 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
     ]
 
 
-def _fees(partner: Partner, signed: date, today: date) -> list[_Candidate]:
-    """The coming anniversary's notice, until the anniversary."""
+def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> list[_Candidate]:
+    """The coming anniversary's notice, until the anniversary, unless already paid."""
     found = []
     for anniversary in anniversaries(signed, today + timedelta(days=FEE_NOTICE_DAYS)):
-        if anniversary < today:
+        if anniversary < today or fee_paid(partner.id, anniversary.year):
             continue
         year = str(anniversary.year)
         found.append(

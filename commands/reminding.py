@@ -1,0 +1,213 @@
+"""Reminders (SPEC §4), each sent once: the rules (`workflows.reminders`) say what is due at a
+moment; this module reads what they need, keeps the "sent" marks and posts the messages.
+
+One evaluation reads every partner. For an active one it first asks the rules what would be
+due if nothing were filed, recorded or paid: a partner with nothing possibly due costs no
+more reading. Otherwise it reads the partner's reports (and reviews and fees, when such a
+reminder is among them) and its sent marks, and keeps what is due and not marked.
+
+What is kept is stored, its mark and its messages in the same commit (`Runner.post`), and
+then delivered. A crash after the commit delivers the stored messages after the restart
+(with the same ids, which the server recognises); a crash before it leaves no mark, so the
+next evaluation (at start-up) sends the reminder, if it still applies. Nothing is sent
+twice and nothing that still applies is lost.
+
+Not a command module (it has no SPEC): the wiring (bot.py) runs it on a schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from chat.base import ChatActions, ChatError, Outgoing
+from config import Settings
+from storage import Store, Transaction
+from workflows.onboarding import Partner, State, Status
+from workflows.reminders import Audience, Kind, Reminder, digests, due
+from workflows.reporting import Month, parse_month
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Transaction, Sequence[Outgoing], datetime], Awaitable[None]]
+
+BATCH = 250  # reminders stored per commit
+SENT = "sent"
+REPORT_KINDS = frozenset({Kind.REPORT_OPEN, Kind.REPORT_DUE_SOON, Kind.REPORT_OVERDUE})
+REVIEW_KINDS = frozenset({Kind.REVIEW_SOON, Kind.REVIEW_DUE})
+
+
+class Reminders:
+    """Sends what is due now and was not sent yet; one evaluation at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        chat: ChatActions,
+        post: Post,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.chat = chat
+        self.post = post
+        self._lock = asyncio.Lock()
+        self._rooms: dict[str, str] = {}  # "@user" -> DM room id, "#name" -> room id
+
+    async def send_due(self) -> int:
+        """Store and send the reminders and digests due now and not sent; how many."""
+        async with self._lock:
+            now = self.clock()
+            log.debug("reminders: evaluating at %s", now.isoformat())
+            batch, total = _Batch(now), 0
+            waiting = []  # partners with a request waiting for a manager
+            async for doc in self.store.scan("partners"):
+                partner = Partner.from_doc(doc)
+                if any(record.state is State.SUBMITTED for record in partner.steps.values()):
+                    waiting.append(partner)
+                for reminder in await self._due(partner, now):
+                    messages = await self._messages(reminder, partner)
+                    if messages:
+                        batch.add(reminder.key, messages)
+                if len(batch) >= BATCH:
+                    total += await self._store(batch)
+                    batch = _Batch(now)
+                await asyncio.sleep(0)  # commands go on while 10,000 partners are read
+            zone = self.settings.timezone
+            for digest in digests(waiting, self.settings.managers, now, zone):
+                if await self.store.get(SENT, *digest.key) is not None:
+                    continue
+                try:
+                    room = await self._direct(digest.manager)
+                except ChatError as err:
+                    log.warning("digest for @%s: %s; trying again later", digest.manager, err)
+                    continue
+                batch.add(digest.key, [_message(digest.key, room, digest.text)])
+            total += await self._store(batch)
+            if total:
+                log.info("reminders: %d sent for %s", total, now.isoformat())
+            return total
+
+    async def _due(self, partner: Partner, now: datetime) -> list[Reminder]:
+        """What is due for `partner` and not sent yet."""
+        if partner.status is not Status.ACTIVE or partner.signed is None:
+            return []
+        zone, due_day = self.settings.timezone, self.settings.report_due_day
+        maybe = due([partner], _no, _no, now, zone, due_day)  # as if nothing were done
+        if not maybe:
+            return []
+        kinds = {reminder.kind for reminder in maybe}
+        filed = await self._filed(partner) if kinds & REPORT_KINDS else set()
+        reviewed = await self._reviewed(partner) if kinds & REVIEW_KINDS else set()
+        paid = await self._paid(partner) if Kind.FEE_RENEWAL in kinds else set()
+        found = due(
+            [partner],
+            lambda _id, month: month in filed,
+            lambda _id, day: day in reviewed,
+            now,
+            zone,
+            due_day,
+            lambda _id, year: year in paid,
+        )
+        if not found:
+            return []
+        sent = {(doc["kind"], doc["period"]) async for doc in self.store.scan(SENT, partner.id)}
+        return [reminder for reminder in found if (reminder.kind, reminder.period) not in sent]
+
+    async def _filed(self, partner: Partner) -> set[Month]:
+        """The months whose report was filed (a reopened one was filed, and is kept)."""
+        return {
+            parse_month(doc["month"])
+            async for doc in self.store.scan("reports", partner.id)
+            if doc.get("state") == "submitted" or doc.get("filed")
+        }
+
+    async def _reviewed(self, partner: Partner) -> set[date]:
+        return {
+            date.fromisoformat(doc["date"]) async for doc in self.store.scan("reviews", partner.id)
+        }
+
+    async def _paid(self, partner: Partner) -> set[int]:
+        """The fee years recorded as paid; the signing year's fee may be on the partner."""
+        years = {int(doc["year"]) async for doc in self.store.scan("fees", partner.id)}
+        if partner.fee_paid is True and partner.signed is not None:
+            years.add(partner.signed.year)
+        return years
+
+    async def _messages(self, reminder: Reminder, partner: Partner) -> list[Outgoing]:
+        """The reminder's messages, one per room its audiences are in. A room that cannot be
+        found now leaves the reminder unsent (and unmarked), to go out at a later evaluation."""
+        rooms: list[str] = []
+        try:
+            for audience in reminder.audiences:
+                rooms += await self._rooms_of(audience, partner)
+        except ChatError as err:
+            log.warning("%s for %s: %s; trying again later", reminder.kind, partner.id, err)
+            return []
+        unique = list(dict.fromkeys(rooms))
+        return [_message(reminder.key, room, reminder.text) for room in unique]
+
+    async def _rooms_of(self, audience: Audience, partner: Partner) -> list[str]:
+        if audience is Audience.WORKGROUP:
+            if partner.workgroup is not None:
+                return [partner.workgroup]
+            return [await self._direct(name) for name in partner.contacts]
+        room_name = self.settings.manager_room
+        if room_name is not None:
+            room = self._rooms.get(f"#{room_name}") or await self.chat.room_named(room_name)
+            if room is not None:
+                self._rooms[f"#{room_name}"] = room
+                return [room]
+        managers = [partner.manager] if partner.manager else sorted(self.settings.managers)
+        return [await self._direct(name) for name in managers]
+
+    async def _direct(self, username: str) -> str:
+        key = f"@{username.lower()}"
+        if key not in self._rooms:
+            self._rooms[key] = await self.chat.direct_room(username)
+        return self._rooms[key]
+
+    async def _store(self, batch: _Batch) -> int:
+        """Store the batch's marks and messages in one commit; how many reminders."""
+        if not batch.messages:
+            return 0
+        tx = self.store.begin(actor="partnerbot", now=batch.now)
+        for partner, kind, period in batch.keys:
+            mark = {"partner": partner, "kind": kind, "period": period, "at": batch.at}
+            tx.put(SENT, mark)
+        await self.post(tx, batch.messages, batch.now)  # the marks and the messages together
+        return len(batch)
+
+
+class _Batch:
+    """Reminders to store in one commit: their marks and their messages."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.at = now.isoformat()
+        self.keys: list[tuple[str, str, str]] = []
+        self.messages: list[Outgoing] = []
+
+    def add(self, key: tuple[str, str, str], messages: list[Outgoing]) -> None:
+        self.keys.append(key)
+        self.messages += messages
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def _message(key: tuple[str, str, str], room: str, text: str) -> Outgoing:
+    """A reminder's message in `room`; its id is made from the reminder and the room, so a
+    message resent after a crash is recognised by the server."""
+    digest = hashlib.sha256("\x1f".join((*key, room)).encode()).hexdigest()
+    return Outgoing(f"rm{digest[:22]}", room, text)
+
+
+def _no(*_args: Any) -> bool:
+    return False

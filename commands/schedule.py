@@ -1,0 +1,95 @@
+"""When the reminders are evaluated: every day at 09:00 in `PARTNERBOT_TIMEZONE`, and once
+at start-up (which sends what was missed while the bot was down).
+
+APScheduler's `AsyncIOScheduler` keeps the time, in memory only: what was sent is known from
+the "sent" marks in storage, never from a job store (re-adding a stored job with
+`replace_existing=True` drops its missed runs: agronholm/apscheduler#696), so the start-up
+evaluation is what catches up.
+
+The bot's clock may run ahead of or behind the system's (the console's `:time`, the tests'
+`--start-time`): `ShiftedTrigger` turns the bot's 09:00 into the system's moment that
+APScheduler waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.job import Job
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from chat.clock import Clock
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 3600  # seconds: a run delayed by a busy loop still runs within the hour
+
+
+class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
+    """`trigger`'s times as read on `clock`, given to APScheduler as the system's moments."""
+
+    def __init__(self, trigger: BaseTrigger, clock: Clock) -> None:
+        self.trigger = trigger
+        self.clock = clock
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        shift = self.clock.offset
+        previous = None if previous_fire_time is None else previous_fire_time + shift
+        fire = self.trigger.get_next_fire_time(previous, now + shift)
+        return None if fire is None else fire - shift
+
+    def __str__(self) -> str:
+        return f"{self.trigger} shifted by {self.clock.offset}"
+
+
+class Schedule:
+    """Runs `job` at 09:00 every day in `zone` (on `clock`) and once when started."""
+
+    def __init__(self, job: Callable[[], Awaitable[object]], zone: ZoneInfo, clock: Clock) -> None:
+        self.job = job
+        self.zone = zone
+        self.clock = clock
+        self._daily: Job | None = None
+
+    def trigger(self) -> ShiftedTrigger:
+        return ShiftedTrigger(CronTrigger(hour=9, minute=0, timezone=self.zone), self.clock)
+
+    async def run(self) -> None:
+        """A `Runner` service: the start-up evaluation, then the daily ones until cancelled."""
+        scheduler = AsyncIOScheduler(timezone=self.zone, event_loop=asyncio.get_running_loop())
+        self._daily = scheduler.add_job(
+            self._evaluate,
+            self.trigger(),
+            id="reminders",
+            name="the reminders due at 09:00",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
+        scheduler.start()
+        try:
+            await self._evaluate()
+            await asyncio.Event().wait()  # until the runner stops its services
+        finally:
+            scheduler.shutdown(wait=False)
+            self._daily = None
+
+    async def moved(self) -> None:
+        """The clock was moved: evaluate at once and wait for the next 09:00 from there."""
+        if self._daily is not None:
+            self._daily.reschedule(self.trigger())
+        await self._evaluate()
+
+    async def _evaluate(self) -> None:
+        try:
+            await self.job()
+        except Exception:
+            log.exception("the reminders failed; the next evaluation sends what is still due")
