@@ -19,6 +19,7 @@ from workflows.reminders import (
     Reminder,
     add_months,
     anniversaries,
+    digests,
     due,
     review_dates,
 )
@@ -407,3 +408,63 @@ def test_later_the_same_day_is_a_superset(
     after = reminders(datetime.combine(day, late, zone), subject, filed, zone=zone)
     assert set(before) <= set(after)
     assert len(keys(after)) == len(after)
+
+
+def test_no_fee_renewal_once_the_coming_year_is_paid() -> None:
+    moment = at(date(2027, 8, 20))
+    paid = due([partner()], _none, _none, moment, UTC_ZONE, 10, lambda pid, year: year == 2027)
+    unpaid = due([partner()], _none, _none, moment, UTC_ZONE, 10, lambda pid, year: year == 2026)
+    assert key(Kind.FEE_RENEWAL, "2027") not in keys(paid)
+    assert key(Kind.FEE_RENEWAL, "2027") in keys(unpaid)
+
+
+def _none(*_args: object) -> bool:
+    return False
+
+
+# The pending-approvals digest ---------------------------------------------------------
+
+
+def waiting(
+    id: str,
+    step: Step,
+    since: datetime,
+    manager: str | None = "bob",
+    status: Status = Status.ONBOARDING,
+) -> Partner:
+    steps = dict(fresh_steps())
+    steps[step] = StepRecord(State.SUBMITTED, since, "alice")
+    return replace(partner(id=id, status=status), steps=steps, manager=manager)
+
+
+def test_a_digest_lists_requests_waiting_more_than_48_hours_for_their_manager() -> None:
+    now = at(date(2026, 12, 3))
+    partners = [
+        waiting("old-goals", Step.GOALS, now - timedelta(hours=49)),
+        waiting("fresh-goals", Step.GOALS, now - timedelta(hours=47)),
+        waiting("other-am", Step.LISTING, now - timedelta(days=5), manager="carla"),
+        waiting("gone", Step.GOALS, now - timedelta(days=5), status=Status.REMOVED),
+    ]
+    found = {d.manager: d for d in digests(partners, {"bob", "carla"}, now, UTC_ZONE)}
+    assert set(found) == {"bob", "carla"}
+    assert "old-goals goals" in found["bob"].text and "fresh-goals" not in found["bob"].text
+    assert "gone" not in found["bob"].text
+    assert "`/approve other-am listing`" in found["carla"].text
+    assert found["bob"].key == ("@bob", "pending-approvals", "2026-12-03")
+
+
+def test_an_application_without_a_manager_is_in_every_managers_digest() -> None:
+    now = at(date(2026, 12, 3))
+    partners = [waiting("new", Step.APPLICATION, now - timedelta(days=3), manager=None)]
+    found = digests(partners, {"Bob", "carla"}, now, UTC_ZONE)
+    assert [d.manager for d in found] == ["bob", "carla"]
+
+
+def test_the_digest_is_for_the_day_from_09_00_local_and_not_before() -> None:
+    since = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    partners = [waiting("p", Step.GOALS, since)]
+    morning = datetime(2026, 12, 3, 8, 59, tzinfo=NEW_YORK)
+    assert digests(partners, {"bob"}, morning, NEW_YORK) == []
+    (found,) = digests(partners, {"bob"}, morning + timedelta(minutes=1), NEW_YORK)
+    assert found.day == "2026-12-03"
+    assert digests([], {"bob"}, morning + timedelta(minutes=1), NEW_YORK) == []

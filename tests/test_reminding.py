@@ -1,0 +1,215 @@
+"""Reminders sent once each (commands/reminding.py): the sent marks and the messages are
+stored together, a reminder that no longer applies is not sent, rooms are found for each
+audience, and the managers' daily digest goes out once a day."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chat.base import ChatError, Outgoing
+from commands.outbox import Outbox
+from commands.reminding import Reminders
+from config import Settings
+from storage import SCHEMA, Store, Transaction
+from tests.fakes import Clock, FakeChat
+from tests.test_reminders import partner as make_partner
+from workflows.onboarding import Partner, State, Step, StepRecord
+
+DEC_1 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SETTINGS = Settings(managers=frozenset({"bob", "carla"}))
+
+
+class Posted:
+    """`Runner.post` without a runner: commits with the outbox and keeps what it sent."""
+
+    def __init__(self) -> None:
+        self.outbox = Outbox()
+        self.messages: list[Outgoing] = []
+        self.attempted: list[Outgoing] = []
+        self.fail_before_commit = False
+
+    async def __call__(self, tx: Transaction, messages: Sequence[Outgoing], now: datetime) -> None:
+        for out in messages:
+            self.outbox.put(tx, out, now)
+        self.attempted += messages
+        if self.fail_before_commit:
+            raise RuntimeError("the bot died before the commit")
+        await tx.commit()
+        self.messages += messages
+
+    def texts(self, room: str) -> list[str]:
+        return [out.text for out in self.messages if out.room_id == room]
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    opened = await Store.open(None, SCHEMA)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(DEC_1)
+
+
+def reminders(
+    store: Store,
+    clock: Clock,
+    posted: Posted,
+    settings: Settings = SETTINGS,
+    chat: FakeChat | None = None,
+) -> Reminders:
+    return Reminders(store, settings, clock, chat or FakeChat(), posted)
+
+
+async def put(store: Store, collection: str, *docs: Mapping[str, object]) -> None:
+    tx = store.begin(actor="test", now=DEC_1)
+    for doc in docs:
+        tx.put(collection, doc)
+    await tx.commit()
+
+
+def signed_in_october(**changes: object) -> Partner:
+    """Signed 2026-10-15, trained: on 2026-12-01 the report of 2026-11 opens (October's was
+    due on 2026-11-10 and is overdue unless filed)."""
+    return replace(make_partner(signed=date(2026, 10, 15), training=True), **changes)  # type: ignore[arg-type]
+
+
+async def test_each_reminder_goes_out_once(store: Store, clock: Clock) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    await put(
+        store, "reports", {"partner": "acme-hosting", "month": "2026-10", "state": "submitted"}
+    )
+    posted = Posted()
+    sender = reminders(store, clock, posted)
+    assert await sender.send_due() == 1
+    [out] = posted.messages
+    assert out.room_id == "ROOM1" and "report for 2026-11 is open" in out.text
+    assert await store.get("sent", "acme-hosting", "report-open", "2026-11") is not None
+    assert await store.get("outbox", out.id) is not None  # in the same commit
+    clock.advance(hours=3)
+    assert await sender.send_due() == 0
+    assert await reminders(store, clock, Posted()).send_due() == 0  # a restarted bot too
+
+
+async def test_nothing_is_marked_when_the_commit_does_not_happen(
+    store: Store, clock: Clock
+) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    posted = Posted()
+    posted.fail_before_commit = True
+    with pytest.raises(RuntimeError):
+        await reminders(store, clock, posted).send_due()
+    assert [doc async for doc in store.scan("sent")] == []
+    assert [doc async for doc in store.scan("outbox")] == []
+    again = Posted()
+    assert await reminders(store, clock, again).send_due() == 2  # open 2026-11, overdue 2026-10
+    # the same messages, with the same ids: a message that did reach the server is known
+    assert [(out.id, out.text) for out in again.messages] == [
+        (out.id, out.text) for out in posted.attempted
+    ]
+
+
+async def test_a_report_filed_meanwhile_stops_its_reminder(store: Store, clock: Clock) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    posted = Posted()
+    await reminders(store, clock, posted).send_due()
+    assert any("2026-10 was due on 2026-11-10" in text for text in posted.texts("ROOM1"))
+    await put(
+        store, "reports", {"partner": "acme-hosting", "month": "2026-11", "state": "submitted"}
+    )
+    clock.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    later = Posted()
+    assert await reminders(store, clock, later).send_due() == 0  # no "due soon" for 2026-11
+
+
+async def test_the_audiences_rooms(store: Store, clock: Clock) -> None:
+    """Without a workgroup, each contact's DM; the manager's DM, or the managers' room."""
+    await put(
+        store, "partners", signed_in_october(workgroup=None, contacts=("alice", "dan")).to_doc()
+    )
+    posted = Posted()
+    await reminders(store, clock, posted).send_due()
+    overdue = [out for out in posted.messages if "was due on" in out.text]
+    assert sorted(out.room_id for out in overdue) == ["dm-alice", "dm-bob", "dm-dan"]
+    assert len({out.id for out in posted.messages}) == len(posted.messages)
+
+    store2 = await Store.open(None, SCHEMA)
+    await put(store2, "partners", signed_in_october().to_doc())
+    chat = FakeChat()
+    chat.groups["partner-managers"] = ()
+    in_room = Posted()
+    settings = replace(SETTINGS, manager_room="partner-managers")
+    await reminders(store2, clock, in_room, settings, chat).send_due()
+    overdue = [out for out in in_room.messages if "was due on" in out.text]
+    assert sorted(out.room_id for out in overdue) == ["ROOM1", "room-partner-managers"]
+    await store2.close()
+
+
+class FlakyChat(FakeChat):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def direct_room(self, username: str) -> str:
+        if self.down:
+            raise ChatError(f"cannot open a DM with @{username}")
+        return await super().direct_room(username)
+
+
+async def test_a_room_not_found_now_is_tried_again_later(store: Store, clock: Clock) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    chat = FlakyChat()
+    posted = Posted()
+    sender = reminders(store, clock, posted, chat=chat)
+    assert await sender.send_due() == 1  # the workgroup's report-open; the overdue needs the AM
+    assert await store.get("sent", "acme-hosting", "report-overdue", "2026-10") is None
+    chat.down = False
+    assert await sender.send_due() == 1
+    assert sorted(posted.texts("dm-bob")) == posted.texts("dm-bob")
+    assert len(posted.texts("dm-bob")) == 1
+
+
+async def test_no_fee_reminder_for_a_year_paid(store: Store, clock: Clock) -> None:
+    signed = make_partner(signed=date(2026, 1, 15))
+    await put(store, "partners", signed.to_doc())
+    months = [f"2026-{month:02}" for month in range(1, 12)]
+    await put(
+        store,
+        "reports",
+        *({"partner": signed.id, "month": month, "state": "submitted"} for month in months),
+    )
+    clock.now = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    await put(
+        store, "fees", {"partner": signed.id, "year": "2027", "paid_on": "2026-12-01", "by": "bob"}
+    )
+    assert await reminders(store, clock, Posted()).send_due() == 0
+    await put(store, "partners", replace(signed, id="other").to_doc())
+    await put(
+        store,
+        "reports",
+        *({"partner": "other", "month": month, "state": "submitted"} for month in months),
+    )
+    posted = Posted()
+    assert await reminders(store, clock, posted).send_due() == 1
+    assert "`/fee other paid 2027`" in posted.messages[0].text
+
+
+async def test_the_digest_goes_to_each_manager_once_a_day(store: Store, clock: Clock) -> None:
+    steps = dict(make_partner().steps)
+    steps[Step.GOALS] = StepRecord(State.SUBMITTED, DEC_1 - timedelta(days=3), "alice")
+    waiting = replace(make_partner(), id="waiting", steps=steps, signed=None)
+    await put(store, "partners", waiting.to_doc())
+    posted = Posted()
+    sender = reminders(store, clock, posted)
+    assert await sender.send_due() == 1
+    assert len(posted.texts("dm-bob")) == 1 and "waiting goals" in posted.texts("dm-bob")[0]
+    clock.advance(hours=5)
+    assert await sender.send_due() == 0
+    clock.advance(days=1)
+    assert await sender.send_due() == 1
