@@ -35,12 +35,14 @@ class BotProcess:
         self.log = data.parent / "bot.log"
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
+    async def start(self, *args: str) -> None:
+        """`bot.py run` with `args` (e.g. "--start-time", "2026-12-01T08:59:58+00:00")."""
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 str(ROOT / "bot.py"),
                 "run",
+                *args,
                 env=self.env,
                 cwd=ROOT,
                 stdin=asyncio.subprocess.DEVNULL,
