@@ -172,7 +172,7 @@ async def test_reminders_once_each_across_kills_and_downtime(tmp_path: Path) -> 
         # 4. three days later, across the due date (the 10th): overdue once
         await run_at(emu, clock, process, "2026-12-12T10:00:00+00:00")
         await emu.wait_until(
-            lambda: everywhere(OVERDUE)["acme"] and everywhere(OVERDUE)["gamma"], timeout=WAIT
+            lambda: everywhere(OVERDUE)["acme"] + everywhere(OVERDUE)["gamma"] == 2, timeout=WAIT
         )
         await emu.wait_until(
             lambda: sum(OVERDUE in text for text in bot_messages(emu, manager)) == 2, timeout=WAIT
