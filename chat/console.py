@@ -114,7 +114,7 @@ class Console:
                 await self.settle()
 
     async def send(self, message: Outgoing) -> None:
-        room = self._rooms.get(message.room_id)
+        room = self._known(message.room_id)
         where = "" if room == self._room else f"[{self._label(room) if room else message.room_id}] "
         text = message.text
         for attachment in message.attachments:
@@ -202,6 +202,16 @@ class Console:
 
     def _group(self, name: str) -> Room:
         return self._remember(Room(f"room-{name.lstrip('#')}", RoomKind.PRIVATE, name.lstrip("#")))
+
+    def _known(self, room_id: str) -> Room | None:
+        """The room with this id: one seen here, or one named in a stored id."""
+        if room_id in self._rooms:
+            return self._rooms[room_id]
+        if room_id.startswith("dm-"):
+            return self._dm(_user(room_id.removeprefix("dm-")))
+        if room_id.startswith("room-"):
+            return self._group(room_id.removeprefix("room-"))
+        return None
 
     def _remember(self, room: Room) -> Room:
         return self._rooms.setdefault(room.id, room)

@@ -85,3 +85,28 @@ def test_what_the_console_did_is_stored(tmp_path: Path) -> None:
     assert {"partners", "reports", "reviews", "audit"} <= dump.keys()
     assert len(dump["seen"]) == 2
     assert dump["outbox"] == []  # every reply was delivered, then forgotten
+
+
+def test_time_moves_the_clock_and_sends_what_is_due(tmp_path: Path) -> None:
+    from tests.test_reminders_e2e import load, signed
+
+    data = tmp_path / "data"
+    load(data, [signed("acme", "alice", "room-partner-acme")])
+    script = (
+        ":time 2026-12-01T08:59\n"
+        ":time 2026-12-01T09:00\n"
+        ":time 2026-12-01T10:00\n"
+        ":time 2026-12-07T09:00\n"
+        ":time soon\n"
+        ":time\n"
+    )
+    result = console(script, data, "--as", "maria")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "(the time is 2026-12-01 08:59 UTC)" in out
+    opened = "[#partner-acme] partnerbot> The sales report for 2026-11 is open"
+    assert out.count(opened) == 1
+    assert out.index("(the time is 2026-12-01 09:00 UTC)") < out.index(opened)
+    assert out.count("partnerbot> The sales report for 2026-11 is due on 2026-12-10") == 1
+    assert "'soon' is not a time" in out
+    assert "(the time is 2026-12-07 09:00 UTC)" in out.splitlines()[-1]
