@@ -58,11 +58,19 @@ class Reminders:
         self.chat = chat
         self.post = post
         self._lock = asyncio.Lock()
+        self.deferred = 0  # reminders the last evaluation could not send (no room found)
         self._rooms: dict[str, str] = {}  # "@user" -> DM room id, "#name" -> room id
 
-    async def send_due(self) -> int:
+    async def send_due(self) -> bool:
+        """Store and send the reminders and digests due now and not sent; False when some
+        could not be (their rooms were not found), to be tried again."""
+        await self.evaluate()
+        return self.deferred == 0
+
+    async def evaluate(self) -> int:
         """Store and send the reminders and digests due now and not sent; how many."""
         async with self._lock:
+            self.deferred = 0
             now = self.clock()
             log.debug("reminders: evaluating at %s", now.isoformat())
             batch, total = _Batch(now), 0
@@ -87,6 +95,7 @@ class Reminders:
                     room = await self._direct(digest.manager)
                 except ChatError as err:
                     log.warning("digest for @%s: %s; trying again later", digest.manager, err)
+                    self.deferred += 1
                     continue
                 batch.add(digest.key, [_message(digest.key, room, digest.text)])
             total += await self._store(batch)
@@ -149,6 +158,7 @@ class Reminders:
                 rooms += await self._rooms_of(audience, partner)
         except ChatError as err:
             log.warning("%s for %s: %s; trying again later", reminder.kind, partner.id, err)
+            self.deferred += 1
             return []
         unique = list(dict.fromkeys(rooms))
         return [_message(reminder.key, room, reminder.text) for room in unique]

@@ -6,6 +6,9 @@ the "sent" marks in storage, never from a job store (re-adding a stored job with
 `replace_existing=True` drops its missed runs: agronholm/apscheduler#696), so the start-up
 evaluation is what catches up.
 
+An evaluation that could not do everything (a room not found while the server is away, an
+error) is run again `RETRY_AFTER` later, not only the next morning.
+
 The bot's clock may run ahead of or behind the system's (the console's `:time`, the tests'
 `--start-time`): `ShiftedTrigger` turns the bot's 09:00 into the system's moment that
 APScheduler waits for.
@@ -16,19 +19,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from chat.clock import Clock
 
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE = 3600  # seconds: a run delayed by a busy loop still runs within the hour
+RETRY_AFTER = timedelta(minutes=5)
 
 
 class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
@@ -51,12 +56,14 @@ class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no
 
 
 class Schedule:
-    """Runs `job` at 09:00 every day in `zone` (on `clock`) and once when started."""
+    """Runs `job` at 09:00 every day in `zone` (on `clock`) and once when started; again
+    soon when it returns False (not all done) or fails."""
 
-    def __init__(self, job: Callable[[], Awaitable[object]], zone: ZoneInfo, clock: Clock) -> None:
+    def __init__(self, job: Callable[[], Awaitable[bool]], zone: ZoneInfo, clock: Clock) -> None:
         self.job = job
         self.zone = zone
         self.clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
         self._daily: Job | None = None
 
     def trigger(self) -> ShiftedTrigger:
@@ -75,12 +82,13 @@ class Schedule:
             misfire_grace_time=MISFIRE_GRACE,
         )
         scheduler.start()
+        self._scheduler = scheduler
         try:
             await self._evaluate()
             await asyncio.Event().wait()  # until the runner stops its services
         finally:
             scheduler.shutdown(wait=False)
-            self._daily = None
+            self._scheduler = self._daily = None
 
     async def moved(self) -> None:
         """The clock was moved: evaluate at once and wait for the next 09:00 from there."""
@@ -90,6 +98,16 @@ class Schedule:
 
     async def _evaluate(self) -> None:
         try:
-            await self.job()
+            done = await self.job()
         except Exception:
-            log.exception("the reminders failed; the next evaluation sends what is still due")
+            log.exception("the reminders failed; trying again in %s", RETRY_AFTER)
+            done = False
+        if not done and self._scheduler is not None:
+            self._scheduler.add_job(
+                self._evaluate,
+                DateTrigger(datetime.now(UTC) + RETRY_AFTER),
+                id="reminders-again",
+                name="the reminders not all done",
+                replace_existing=True,
+                misfire_grace_time=MISFIRE_GRACE,
+            )

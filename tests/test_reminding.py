@@ -87,14 +87,14 @@ async def test_each_reminder_goes_out_once(store: Store, clock: Clock) -> None:
     )
     posted = Posted()
     sender = reminders(store, clock, posted)
-    assert await sender.send_due() == 1
+    assert await sender.evaluate() == 1
     [out] = posted.messages
     assert out.room_id == "ROOM1" and "report for 2026-11 is open" in out.text
     assert await store.get("sent", "acme-hosting", "report-open", "2026-11") is not None
     assert await store.get("outbox", out.id) is not None  # in the same commit
     clock.advance(hours=3)
-    assert await sender.send_due() == 0
-    assert await reminders(store, clock, Posted()).send_due() == 0  # a restarted bot too
+    assert await sender.evaluate() == 0
+    assert await reminders(store, clock, Posted()).evaluate() == 0  # a restarted bot too
 
 
 async def test_nothing_is_marked_when_the_commit_does_not_happen(
@@ -104,11 +104,11 @@ async def test_nothing_is_marked_when_the_commit_does_not_happen(
     posted = Posted()
     posted.fail_before_commit = True
     with pytest.raises(RuntimeError):
-        await reminders(store, clock, posted).send_due()
+        await reminders(store, clock, posted).evaluate()
     assert [doc async for doc in store.scan("sent")] == []
     assert [doc async for doc in store.scan("outbox")] == []
     again = Posted()
-    assert await reminders(store, clock, again).send_due() == 2  # open 2026-11, overdue 2026-10
+    assert await reminders(store, clock, again).evaluate() == 2  # open 2026-11, overdue 2026-10
     # the same messages, with the same ids: a message that did reach the server is known
     assert [(out.id, out.text) for out in again.messages] == [
         (out.id, out.text) for out in posted.attempted
@@ -118,14 +118,14 @@ async def test_nothing_is_marked_when_the_commit_does_not_happen(
 async def test_a_report_filed_meanwhile_stops_its_reminder(store: Store, clock: Clock) -> None:
     await put(store, "partners", signed_in_october().to_doc())
     posted = Posted()
-    await reminders(store, clock, posted).send_due()
+    await reminders(store, clock, posted).evaluate()
     assert any("2026-10 was due on 2026-11-10" in text for text in posted.texts("ROOM1"))
     await put(
         store, "reports", {"partner": "acme-hosting", "month": "2026-11", "state": "submitted"}
     )
     clock.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     later = Posted()
-    assert await reminders(store, clock, later).send_due() == 0  # no "due soon" for 2026-11
+    assert await reminders(store, clock, later).evaluate() == 0  # no "due soon" for 2026-11
 
 
 async def test_the_audiences_rooms(store: Store, clock: Clock) -> None:
@@ -134,7 +134,7 @@ async def test_the_audiences_rooms(store: Store, clock: Clock) -> None:
         store, "partners", signed_in_october(workgroup=None, contacts=("alice", "dan")).to_doc()
     )
     posted = Posted()
-    await reminders(store, clock, posted).send_due()
+    await reminders(store, clock, posted).evaluate()
     overdue = [out for out in posted.messages if "was due on" in out.text]
     assert sorted(out.room_id for out in overdue) == ["dm-alice", "dm-bob", "dm-dan"]
     assert len({out.id for out in posted.messages}) == len(posted.messages)
@@ -145,7 +145,7 @@ async def test_the_audiences_rooms(store: Store, clock: Clock) -> None:
     chat.groups["partner-managers"] = ()
     in_room = Posted()
     settings = replace(SETTINGS, manager_room="partner-managers")
-    await reminders(store2, clock, in_room, settings, chat).send_due()
+    await reminders(store2, clock, in_room, settings, chat).evaluate()
     overdue = [out for out in in_room.messages if "was due on" in out.text]
     assert sorted(out.room_id for out in overdue) == ["ROOM1", "room-partner-managers"]
     await store2.close()
@@ -167,10 +167,12 @@ async def test_a_room_not_found_now_is_tried_again_later(store: Store, clock: Cl
     chat = FlakyChat()
     posted = Posted()
     sender = reminders(store, clock, posted, chat=chat)
-    assert await sender.send_due() == 1  # the workgroup's report-open; the overdue needs the AM
+    assert await sender.send_due() is False  # some to try again soon
+    assert len(posted.messages) == 1  # the workgroup's report-open; the overdue needs the AM
     assert await store.get("sent", "acme-hosting", "report-overdue", "2026-10") is None
     chat.down = False
-    assert await sender.send_due() == 1
+    assert await sender.send_due() is True
+    assert len(posted.messages) == 3
     assert sorted(posted.texts("dm-bob")) == posted.texts("dm-bob")
     assert len(posted.texts("dm-bob")) == 1
 
@@ -188,7 +190,7 @@ async def test_no_fee_reminder_for_a_year_paid(store: Store, clock: Clock) -> No
     await put(
         store, "fees", {"partner": signed.id, "year": "2027", "paid_on": "2026-12-01", "by": "bob"}
     )
-    assert await reminders(store, clock, Posted()).send_due() == 0
+    assert await reminders(store, clock, Posted()).evaluate() == 0
     await put(store, "partners", replace(signed, id="other").to_doc())
     await put(
         store,
@@ -196,7 +198,7 @@ async def test_no_fee_reminder_for_a_year_paid(store: Store, clock: Clock) -> No
         *({"partner": "other", "month": month, "state": "submitted"} for month in months),
     )
     posted = Posted()
-    assert await reminders(store, clock, posted).send_due() == 1
+    assert await reminders(store, clock, posted).evaluate() == 1
     assert "`/fee other paid 2027`" in posted.messages[0].text
 
 
@@ -207,9 +209,9 @@ async def test_the_digest_goes_to_each_manager_once_a_day(store: Store, clock: C
     await put(store, "partners", waiting.to_doc())
     posted = Posted()
     sender = reminders(store, clock, posted)
-    assert await sender.send_due() == 1
+    assert await sender.evaluate() == 1
     assert len(posted.texts("dm-bob")) == 1 and "waiting goals" in posted.texts("dm-bob")[0]
     clock.advance(hours=5)
-    assert await sender.send_due() == 0
+    assert await sender.evaluate() == 0
     clock.advance(days=1)
-    assert await sender.send_due() == 1
+    assert await sender.evaluate() == 1

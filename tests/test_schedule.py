@@ -7,10 +7,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from chat.clock import Clock
-from commands.schedule import Schedule, ShiftedTrigger
+from commands.schedule import RETRY_AFTER, Schedule, ShiftedTrigger
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -56,9 +57,10 @@ async def test_it_runs_at_start_up_at_09_00_and_when_the_clock_is_moved() -> Non
     runs: list[datetime] = []
     ran = asyncio.Event()
 
-    async def job() -> None:
+    async def job() -> bool:
         runs.append(clock())
         ran.set()
+        return True
 
     schedule = Schedule(job, LONDON, clock)
     service = asyncio.create_task(schedule.run())
@@ -76,18 +78,24 @@ async def test_it_runs_at_start_up_at_09_00_and_when_the_clock_is_moved() -> Non
     assert len(runs) == 3
 
 
-async def test_a_failing_run_does_not_stop_the_schedule() -> None:
+@pytest.mark.parametrize("outcome", ["fails", "not all done"])
+async def test_a_run_not_done_is_tried_again_soon(outcome: str) -> None:
     calls = 0
 
-    async def job() -> None:
+    async def job() -> bool:
         nonlocal calls
         calls += 1
-        raise RuntimeError("boom")
+        if outcome == "fails":
+            raise RuntimeError("boom")
+        return False
 
     schedule = Schedule(job, LONDON, Clock())
     service = asyncio.create_task(schedule.run())
     await asyncio.sleep(0)
-    await schedule.moved()
-    assert calls == 2
+    assert calls == 1
+    assert schedule._scheduler is not None
+    again = schedule._scheduler.get_job("reminders-again")
+    wait = again.next_run_time - datetime.now(UTC)
+    assert RETRY_AFTER - timedelta(seconds=5) < wait <= RETRY_AFTER
     service.cancel()
     await asyncio.gather(service, return_exceptions=True)
