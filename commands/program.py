@@ -202,7 +202,8 @@ def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, An
 
 
 def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
-    """The checklist as a chat message."""
+    """The onboarding checklist as a chat message. The yearly fee is not in it: it needs
+    the fees recorded with /fee (`compliance.fee_status`), which /status adds."""
     lines = [
         f"*{partner.company}* (`{partner.id}`, {partner.type}): {partner.status}"
         + (f", account manager @{partner.manager}" if partner.manager else "")
@@ -229,8 +230,6 @@ def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
         flags.append("statistics sharing not attested (/attest statistics on)")
     if partner.vendor_referenced is not True:
         flags.append("vendor reference not attested (/attest reference on)")
-    if partner.signed is not None and partner.fee_paid is False:
-        flags.append("program fee unpaid")
     if flags:
         lines.append("Compliance: " + "; ".join(flags) + ".")
     return "\n".join(lines)

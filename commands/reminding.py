@@ -27,6 +27,7 @@ from typing import Any
 from chat.base import ChatActions, ChatError, Outgoing
 from config import Settings
 from storage import Store, Transaction
+from workflows.compliance import fee_paid
 from workflows.onboarding import Partner, State, Status
 from workflows.reminders import Audience, Kind, Reminder, digests, due
 from workflows.reporting import Month, parse_month
@@ -114,7 +115,7 @@ class Reminders:
         kinds = {reminder.kind for reminder in maybe}
         filed = await self._filed(partner) if kinds & REPORT_KINDS else set()
         reviewed = await self._reviewed(partner) if kinds & REVIEW_KINDS else set()
-        paid = await self._paid(partner) if Kind.FEE_RENEWAL in kinds else set()
+        paid = await self._fee_years(partner) if Kind.FEE_RENEWAL in kinds else set()
         found = due(
             [partner],
             lambda _id, month: month in filed,
@@ -122,7 +123,7 @@ class Reminders:
             now,
             zone,
             due_day,
-            lambda _id, year: year in paid,
+            lambda _id, year: fee_paid(partner, year, paid),
         )
         if not found:
             return []
@@ -142,12 +143,9 @@ class Reminders:
             date.fromisoformat(doc["date"]) async for doc in self.store.scan("reviews", partner.id)
         }
 
-    async def _paid(self, partner: Partner) -> set[int]:
-        """The fee years recorded as paid; the signing year's fee may be on the partner."""
-        years = {int(doc["year"]) async for doc in self.store.scan("fees", partner.id)}
-        if partner.fee_paid is True and partner.signed is not None:
-            years.add(partner.signed.year)
-        return years
+    async def _fee_years(self, partner: Partner) -> set[int]:
+        """The fee years recorded as paid with /fee."""
+        return {int(doc["year"]) async for doc in self.store.scan("fees", partner.id)}
 
     async def _messages(self, reminder: Reminder, partner: Partner) -> list[Outgoing]:
         """The reminder's messages, one per room its audiences are in. A room that cannot be

@@ -8,6 +8,7 @@ from typing import Any, ParamSpec, TypeVar
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.parsing import ArgumentError, split_arguments
+from workflows.compliance import Filed, MonthReport
 from workflows.onboarding import Partner
 from workflows.reporting import (
     DealKind,
@@ -183,28 +184,28 @@ async def _load(ctx: Context, partner: Partner, month: Month) -> Report:
     return new_draft(partner.id, month, await rates(ctx, partner.id))
 
 
-async def recent(ctx: Context, partner: Partner, months: int = 3) -> list[str]:
-    """A line per recent month since signing: filed on time or late, a draft, or missing."""
+async def recent(ctx: Context, partner: Partner, months: int = 3) -> list[MonthReport]:
+    """The recent months since signing, newest first: each filed on time or late, a draft,
+    or not filed, with its due date."""
     if partner.signed is None:
         return []
-    zone = ctx.settings.timezone
-    month = open_month(ctx.now, zone)
-    lines = []
+    month = open_month(ctx.now, ctx.settings.timezone)
+    found = []
     for _ in range(months):
         if month < Month.of(partner.signed):
             break
         doc = await ctx.tx.get(REPORTS, partner.id, str(month))
-        due = due_date(month, ctx.settings.report_due_day)
         if doc is None:
-            lines.append(f"{month}: not filed (due {due})")
+            filed = Filed.MISSING
         else:
-            found = Report.from_doc(doc)
-            if found.state is ReportState.SUBMITTED:
-                lines.append(f"{month}: filed {'on time' if found.on_time else 'late'}")
+            stored = Report.from_doc(doc)
+            if stored.state is ReportState.SUBMITTED:
+                filed = Filed.ON_TIME if stored.on_time else Filed.LATE
             else:
-                lines.append(f"{month}: draft (due {due})")
+                filed = Filed.DRAFT
+        found.append(MonthReport(month, due_date(month, ctx.settings.report_due_day), filed))
         month = month.previous()
-    return lines
+    return found
 
 
 async def rates(ctx: Context, partner_id: str) -> dict[DealKind, Any]:

@@ -1,11 +1,14 @@
-"""/status: a partner's onboarding checklist, deadlines and compliance flags."""
+"""/status: a partner's onboarding checklist, deadlines, the yearly fee and compliance flags."""
 
 from __future__ import annotations
 
 from commands import program
+from commands.fee import status_of
 from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
 from commands.report import recent
+from workflows.compliance import fee_line, upcoming_review
+from workflows.reporting import local_day
 
 
 async def status(ctx: Context) -> None:
@@ -13,11 +16,16 @@ async def status(ctx: Context) -> None:
     if len(ctx.args.words) > 1:
         raise UsageError("give at most one partner id")
     partner = await program.target(ctx)
-    text = checklist(partner, ctx.now, ctx.settings.timezone)
+    today = local_day(ctx.now, ctx.settings.timezone)
+    lines = [checklist(partner, ctx.now, ctx.settings.timezone)]
+    fee = await status_of(ctx, partner)
+    if fee is not None and partner.signed is not None:
+        lines.append(fee_line(fee, today))
+        lines.append(f"Next quarterly review on {upcoming_review(partner.signed, today)}.")
     reports = await recent(ctx, partner)
     if reports:
-        text += "\nMonthly reports: " + "; ".join(reports) + "."
-    ctx.reply(text)
+        lines.append("Monthly reports: " + "; ".join(map(str, reports)) + ".")
+    ctx.reply("\n".join(lines))
 
 
 SPEC = Command(

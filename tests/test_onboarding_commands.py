@@ -182,6 +182,10 @@ COMMANDS = [
     "/report",
     "/report acme-hosting 2026-10 reopen",
     "/terms acme-hosting hosting=25",
+    "/review acme-hosting",
+    "/review acme-hosting fail late reports",
+    "/fee acme-hosting paid",
+    "/fee acme-hosting paid 2026",
 ]
 MANAGER_ONLY = {
     "partners",
@@ -192,6 +196,8 @@ MANAGER_ONLY = {
     "reinstate",
     "remove",
     "terms",
+    "review",
+    "fee",
 }
 PARTNER_ONLY = {"goals", "listing", "attest", "contacts"}
 

@@ -1,0 +1,102 @@
+"""/fee: an account manager records a partner's yearly program fee as paid."""
+
+from __future__ import annotations
+
+from commands import program
+from commands.framework import Command, Context, Refused, Role, UsageError
+from workflows.compliance import (
+    FeeRecord,
+    FeeStatus,
+    check_fee_year,
+    fee_due_date,
+    fee_line,
+    fee_mark,
+    fee_status,
+    in_program,
+    parse_year,
+    record_fee,
+)
+from workflows.onboarding import Partner, RuleError
+from workflows.onboarding.rules import YEARLY_FEE
+from workflows.reporting import local_day
+
+FEES = "fees"
+
+
+async def fee(ctx: Context) -> None:
+    """Records the fee of a fee year (default: the current one) as paid; the partner is
+    told. Without `paid`, shows where the partner's fee stands."""
+    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    words = ctx.args.words[1:]
+    if not words:
+        await _show(ctx, partner)
+        return
+    if words[0].lower() != "paid":
+        raise UsageError(
+            f"{words[0]!r} is not understood; say paid, and the year if not the current one"
+        )
+    if len(words) > 2:
+        raise UsageError(f"unexpected {words[2]!r}")
+    try:
+        typed = parse_year(words[1]) if len(words) == 2 else None
+    except RuleError as err:
+        raise UsageError(str(err)) from None
+    by, zone = ctx.caller.user.username, ctx.settings.timezone
+    try:
+        year = check_fee_year(partner, typed, local_day(ctx.now, zone))
+        doc = await ctx.tx.get(FEES, partner.id, str(year))
+        existing = None if doc is None else FeeRecord.from_doc(doc)
+        paid = record_fee(partner, year, existing, by, ctx.now, zone)
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    ctx.tx.put(FEES, paid.to_doc(), what=f"fee {paid.year} paid")
+    assert partner.signed is not None  # record_fee checked it
+    due = fee_due_date(partner.signed, paid.year)
+    ctx.reply(
+        f"Recorded: the program fee of {partner.company} (`{partner.id}`) for {paid.year} "
+        f"({YEARLY_FEE}, due {due}) is paid."
+    )
+    await program.tell_partner(
+        ctx,
+        partner,
+        f"Your yearly program fee of {YEARLY_FEE} for {paid.year} (due {due}) is recorded "
+        "as paid. Thank you!",
+    )
+
+
+async def _show(ctx: Context, partner: Partner) -> None:
+    try:
+        in_program(partner, "pay the program fee")
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    status = await status_of(ctx, partner)
+    assert status is not None  # in the program
+    today = local_day(ctx.now, ctx.settings.timezone)
+    ctx.reply(
+        f"{partner.company} (`{partner.id}`): {fee_mark(status, today)} "
+        f"{fee_line(status, today)}\n"
+        f"Record a payment with `/fee {partner.id} paid [YYYY]`."
+    )
+
+
+async def recorded_years(ctx: Context, partner: Partner) -> frozenset[int]:
+    """The fee years recorded as paid with /fee."""
+    return frozenset(
+        {FeeRecord.from_doc(doc).year async for doc in ctx.tx.scan(FEES, owner=partner.id)}
+    )
+
+
+async def status_of(ctx: Context, partner: Partner) -> FeeStatus | None:
+    """The partner's current and coming fee years; None unless it is in the program."""
+    today = local_day(ctx.now, ctx.settings.timezone)
+    return fee_status(partner, await recorded_years(ctx, partner), today)
+
+
+SPEC = Command(
+    name="fee",
+    summary=f"record a partner's yearly program fee ({YEARLY_FEE}) as paid, or see where it stands",
+    usage="<partner-id> [paid [YYYY]]",
+    example="/fee acme-hosting paid 2027",
+    roles=frozenset({Role.MANAGER}),
+    handler=fee,
+)

@@ -1,0 +1,112 @@
+"""/review: an account manager sees a partner's quarterly compliance checklist, and records
+the review's outcome (pass, warn or fail) for the current review date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from commands import program
+from commands.fee import status_of
+from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.report import recent
+from workflows.compliance import (
+    Outcome,
+    Review,
+    current_review,
+    in_program,
+    next_review,
+    parse_outcome,
+    partner_notice,
+    previous_review,
+    record_review,
+    review_checklist,
+)
+from workflows.onboarding import Partner, RuleError, Status
+from workflows.reporting import local_day
+
+REVIEWS = "reviews"
+
+
+async def review(ctx: Context) -> None:
+    """Shows the checklist for the quarterly review, or records its outcome; the partner
+    is told the outcome, and a failed review offers the suspension."""
+    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    if len(ctx.args.words) == 1:
+        await _show(ctx, partner)
+        return
+    try:
+        outcome = parse_outcome(ctx.args.words[1])
+    except RuleError as err:
+        raise UsageError(str(err)) from None
+    zone = ctx.settings.timezone
+    try:
+        recorded = record_review(
+            partner, outcome, ctx.args.rest(2), ctx.caller.user.username, ctx.now, zone
+        )
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    day = recorded.day
+    doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
+    ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {day}: {outcome}")
+    assert partner.signed is not None  # record_review checked it
+    following = next_review(partner.signed, local_day(ctx.now, zone))
+    text = f"Recorded the quarterly review of {partner.company} (`{partner.id}`) for {day}: "
+    text += f"*{outcome}*" + (f", notes: {recorded.notes}." if recorded.notes else ".")
+    if doc is not None:
+        text += f" It replaces the earlier record: {Review.from_doc(doc).describe(zone)}."
+    text += f" The next review is on {following}."
+    attachments: tuple[dict[str, Any], ...] = ()
+    if outcome is Outcome.FAIL and partner.status is Status.ACTIVE:
+        text += f"\nTo suspend the partner: `/suspend {partner.id} <reason>`, or the button."
+        attachments = suspend_button(ctx.bot.username, partner.id, day)
+    ctx.reply(text, attachments)
+    await program.tell_partner(ctx, partner, partner_notice(recorded, following))
+
+
+async def _show(ctx: Context, partner: Partner) -> None:
+    zone = ctx.settings.timezone
+    try:
+        signed = in_program(partner, "are reviewed")
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    today = local_day(ctx.now, zone)
+    current = current_review(signed, today)
+    shown = [] if current is None else [current, previous_review(signed, current)]
+    reviews: dict[date, Review] = {}
+    for day in filter(None, shown):  # the current review date and the one before
+        doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
+        if doc is not None:
+            reviews[day] = Review.from_doc(doc)
+    fee = await status_of(ctx, partner)
+    assert fee is not None  # in the program
+    reports = await recent(ctx, partner)
+    ctx.reply("\n".join(review_checklist(partner, reports, fee, reviews, ctx.now, zone)))
+
+
+def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any], ...]:
+    """A Suspend button (as `program.approval_buttons`): it sends the mention form of
+    /suspend with the failed review as the reason."""
+    return (
+        {
+            "button_alignment": "horizontal",
+            "actions": [
+                {
+                    "type": "button",
+                    "text": "Suspend",
+                    "msg_in_chat_window": True,
+                    "msg": f"@{bot} suspend {partner_id} failed the quarterly review of {day}",
+                },
+            ],
+        },
+    )
+
+
+SPEC = Command(
+    name="review",
+    summary="the quarterly compliance checklist of a partner, or record the review's outcome",
+    usage="<partner-id> [pass|warn|fail [notes ...]]",
+    example="/review acme-hosting warn the report for 2027-01 was late",
+    roles=frozenset({Role.MANAGER}),
+    handler=review,
+)

@@ -1,0 +1,512 @@
+"""Quarterly reviews and the yearly program fee (SPEC §1, §3): which fee years there are and
+which are paid, which review date a review is for, and the review's compliance checklist.
+
+Pure: no I/O. `today` is the local date (the caller takes it in `PARTNERBOT_TIMEZONE`);
+the stored fee years and reviews come in as arguments. A refusal is a `RuleError` with a
+sentence for the user.
+
+Fee years. The fee (`YEARLY_FEE`) is due at signing and at every anniversary of it
+(`reminders.anniversaries`); a fee year is named by the calendar year of its due date.
+Signed on 2026-11-26: 2026 is due on 2026-11-26, 2027 on 2027-11-26. Signed on 2028-02-29:
+2029 is due on 2029-02-28, 2032 on 2032-02-29. The current fee year is the year of the
+latest due date on or before today; `/fee` takes the years from the signing year to the
+next anniversary's (paying the coming year early is allowed). The fee at signing may have
+been marked with the contract (`Partner.fee_paid is True`): that year counts as paid.
+
+Reviews. The review dates are 3, 6, 9, ... months after signing, each counted from the
+signing date and clamped to the month's end (`reminders.review_dates`: Jan 31 -> Apr 30 ->
+Jul 31). The current review is the latest review date on or before today + 7 days (the
+week the `review-soon` reminder announces it); before the first one is that near, there
+is nothing to record. Recording again for the same date replaces the record.
+
+Only active or suspended partners with a signing date are reviewed or pay fees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any
+
+from workflows.documents import DocReader
+from workflows.onboarding import Partner, RuleError, State, Status, Step
+from workflows.reminders import (
+    FEE_NOTICE_DAYS,
+    REVIEW_SOON_DAYS,
+    add_months,
+    anniversaries,
+    review_dates,
+)
+from workflows.reporting import Month, local_day
+
+IN_PROGRAM = frozenset({Status.ACTIVE, Status.SUSPENDED})
+NOTES_MAX = 1000
+
+OK = "✅"
+BAD = "❌"
+ATTENTION = "⚠️"
+NOT_YET = "⏳"
+
+
+def in_program(partner: Partner, doing: str) -> date:
+    """The partner's signing date; a `RuleError` unless it is active or suspended and
+    signed. `doing` completes "only active or suspended partners ...", e.g. "are reviewed"."""
+    if partner.status not in IN_PROGRAM or partner.signed is None:
+        raise RuleError(
+            f"{partner.company} is {partner.status}: only active or suspended partners, "
+            f"with a signed contract, {doing}."
+        )
+    return partner.signed
+
+
+def check_not_contact(partner: Partner, by: str) -> None:
+    """An account manager who is also one of the partner's contacts decides nothing on it."""
+    if partner.is_contact(by):
+        raise RuleError(
+            f"You are a contact of {partner.company}: another account manager does that."
+        )
+
+
+# The yearly fee.
+
+
+def fee_due_date(signed: date, year: int) -> date | None:
+    """When the fee of fee year `year` is due: the signing date or its anniversary in that
+    calendar year; None for a year before signing."""
+    if year < signed.year:
+        return None
+    return add_months(signed, 12 * (year - signed.year))
+
+
+def current_fee_year(signed: date, today: date) -> int:
+    """The year of the latest due date on or before `today` (the signing year before it)."""
+    passed = anniversaries(signed, today)
+    return passed[-1].year if passed else signed.year
+
+
+def fee_years(signed: date, today: date) -> list[int]:
+    """The fee years `/fee` takes: from the signing year to the next anniversary's."""
+    return list(range(signed.year, current_fee_year(signed, today) + 2))
+
+
+def parse_year(text: str) -> int:
+    """A year written YYYY."""
+    value = text.strip()
+    if len(value) != 4 or not value.isdigit() or not value.isascii():
+        raise RuleError("the year must be written YYYY, e.g. 2027")
+    return int(value)
+
+
+def check_fee_year(partner: Partner, year: int | None, today: date) -> int:
+    """`year`, or the current fee year when None, if the partner's fee can be recorded for
+    it; else a `RuleError`."""
+    signed = in_program(partner, "pay the program fee")
+    if year is None:
+        return current_fee_year(signed, today)
+    years = fee_years(signed, today)
+    if year not in years:
+        raise RuleError(
+            f"the fee years of {partner.company} are {years[0]} (signed on {signed}) to "
+            f"{years[-1]} (the next anniversary); {year} is not one of them"
+        )
+    return year
+
+
+def fee_paid(partner: Partner, year: int, recorded_years: Collection[int]) -> bool:
+    """Whether the fee of `year` is paid: recorded with `/fee`, or the signing year's
+    marked paid with the contract."""
+    return year in recorded_years or (
+        partner.signed is not None and year == partner.signed.year and partner.fee_paid is True
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeeYear:
+    """One fee year: its due date and whether it is paid."""
+
+    year: int
+    due: date
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FeeStatus:
+    """The current fee year and the coming one."""
+
+    current: FeeYear
+    coming: FeeYear
+
+
+def fee_status(partner: Partner, recorded_years: Collection[int], today: date) -> FeeStatus | None:
+    """The partner's fee status; None unless it is active or suspended and signed."""
+    if partner.status not in IN_PROGRAM or partner.signed is None:
+        return None
+    signed = partner.signed
+    current = current_fee_year(signed, today)
+
+    def year(number: int) -> FeeYear:
+        due = fee_due_date(signed, number)
+        assert due is not None  # number >= the signing year
+        return FeeYear(number, due, fee_paid(partner, number, recorded_years))
+
+    return FeeStatus(year(current), year(current + 1))
+
+
+def fee_line(status: FeeStatus, today: date) -> str:
+    """ "Program fee for 2026 (due 2026-11-26): paid." and, within 30 days of the next
+    anniversary, what is due then. `fee_mark` is its mark."""
+    current = status.current
+    if current.paid:
+        text = f"Program fee for {current.year} (due {current.due}): paid"
+    elif current.due > today:
+        text = f"Program fee for {current.year}: due on {_in_days(current.due, today)}"
+    else:
+        text = f"Program fee for {current.year} (due {current.due}): unpaid"
+    coming = status.coming
+    if (coming.due - today).days <= FEE_NOTICE_DAYS:
+        if coming.paid:
+            text += f"; for {coming.year} (due {coming.due}): paid in advance"
+        else:
+            text += f"; for {coming.year} due on {_in_days(coming.due, today)}"
+    return text + "."
+
+
+def fee_mark(status: FeeStatus, today: date) -> str:
+    """✅ the current fee year is paid, ⏳ not due yet, ❌ unpaid."""
+    if status.current.paid:
+        return OK
+    return NOT_YET if status.current.due > today else BAD
+
+
+def _in_days(day: date, today: date) -> str:
+    days = (day - today).days
+    if days == 0:
+        return f"{day}, today"
+    return f"{day}, in {days} day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRecord:
+    """A fee year recorded as paid with `/fee`."""
+
+    partner: str
+    year: int
+    paid_on: date  # the local date it was recorded
+    by: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "year": str(self.year),
+            "paid_on": self.paid_on.isoformat(),
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> FeeRecord:
+        read = DocReader(doc, f"fee {doc.get('partner')!r} {doc.get('year')!r}")
+        paid_on = read.day("paid_on")
+        if paid_on is None:
+            raise ValueError(f"{read.where}: paid_on must not be null")
+        return cls(
+            partner=read.get("partner", str),
+            year=read.build(int, read.get("year", str)),
+            paid_on=paid_on,
+            by=read.get("by", str),
+        )
+
+
+def record_fee(
+    partner: Partner,
+    year: int,
+    existing: FeeRecord | None,
+    by: str,
+    now: datetime,
+    zone: tzinfo,
+) -> FeeRecord:
+    """The record that the fee of `year` is paid, on the local date of `now`; `existing`
+    is what is stored for that year. Refused when it is already paid or the year is not
+    one of the partner's fee years (see `check_fee_year`)."""
+    check_not_contact(partner, by)
+    today = local_day(now, zone)
+    check_fee_year(partner, year, today)
+    if existing is not None:
+        raise RuleError(
+            f"The fee of {partner.company} for {year} was already recorded as paid on "
+            f"{existing.paid_on} by @{existing.by}."
+        )
+    if fee_paid(partner, year, ()):
+        contract = partner.steps[Step.CONTRACT]
+        when = f" on {local_day(contract.at, zone)}" if contract.at is not None else ""
+        who = f" by @{contract.by}" if contract.by else ""
+        raise RuleError(
+            f"The fee of {partner.company} for {year} was marked paid with the contract, "
+            f"approved{when}{who}."
+        )
+    return FeeRecord(partner.id, year, today, by)
+
+
+# Quarterly reviews.
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+def parse_outcome(text: str) -> Outcome:
+    try:
+        return Outcome(text.strip().lower())
+    except ValueError:
+        raise RuleError(f"{text!r} is not an outcome; give pass, warn or fail") from None
+
+
+def current_review(signed: date, today: date) -> date | None:
+    """The review date a review recorded `today` is for: the latest one on or before
+    today + 7 days; None before the first one is that near."""
+    dates = review_dates(signed, today + timedelta(days=REVIEW_SOON_DAYS))
+    return dates[-1] if dates else None
+
+
+def next_review(signed: date, today: date) -> date:
+    """The review date after the current one (the first one more than 7 days ahead)."""
+    return _review_after(signed, today + timedelta(days=REVIEW_SOON_DAYS))
+
+
+def upcoming_review(signed: date, today: date) -> date:
+    """The first review date on or after `today`."""
+    return _review_after(signed, today - timedelta(days=1))
+
+
+def previous_review(signed: date, review: date) -> date | None:
+    """The review date before `review`, if there is one."""
+    dates = review_dates(signed, review - timedelta(days=1))
+    return dates[-1] if dates else None
+
+
+def _review_after(signed: date, day: date) -> date:
+    quarters = len(review_dates(signed, day)) + 1
+    return add_months(signed, 3 * quarters)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A quarterly review as recorded: for which review date, the outcome, by whom."""
+
+    partner: str
+    day: date  # the review date it is for
+    outcome: Outcome
+    notes: str | None
+    by: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if self.at.utcoffset() is None:
+            raise ValueError(f"review of {self.partner}: at must be an aware datetime")
+
+    def describe(self, zone: tzinfo) -> str:
+        """ "warn by @maria on 2027-02-25 (reports late)"."""
+        text = f"{self.outcome} by @{self.by} on {local_day(self.at, zone)}"
+        return text + (f" ({self.notes})" if self.notes else "")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "date": self.day.isoformat(),
+            "outcome": self.outcome.value,
+            "notes": self.notes,
+            "by": self.by,
+            "at": self.at.astimezone(UTC).isoformat(),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Review:
+        read = DocReader(doc, f"review {doc.get('partner')!r} {doc.get('date')!r}")
+        day = read.day("date")
+        if day is None:
+            raise ValueError(f"{read.where}: date must not be null")
+        return cls(
+            partner=read.get("partner", str),
+            day=day,
+            outcome=read.enum("outcome", Outcome),
+            notes=read.optional("notes", str),
+            by=read.get("by", str),
+            at=read.time("at"),
+        )
+
+
+def record_review(
+    partner: Partner, outcome: Outcome, notes: str, by: str, now: datetime, zone: tzinfo
+) -> Review:
+    """The review for the current review date (`today` the local date of `now`); refused
+    before the first one is near."""
+    check_not_contact(partner, by)
+    signed = in_program(partner, "are reviewed")
+    today = local_day(now, zone)
+    review = current_review(signed, today)
+    if review is None:
+        first = next_review(signed, today)
+        opens = first - timedelta(days=REVIEW_SOON_DAYS)
+        raise RuleError(
+            f"The first quarterly review of {partner.company} is on {first}: it can be "
+            f"recorded from {opens}."
+        )
+    text = " ".join(notes.split())
+    if len(text) > NOTES_MAX:
+        raise RuleError(f"the notes are too long: at most {NOTES_MAX} characters")
+    return Review(partner.id, review, outcome, text or None, by, now)
+
+
+def partner_notice(review: Review, next_date: date) -> str:
+    """What the partner is told of its review."""
+    day = review.day
+    text = {
+        Outcome.PASS: f"Your quarterly review of {day} passed. Thank you!",
+        Outcome.WARN: f"Your quarterly review of {day} passed with a warning: please put "
+        f"right what the notes say before the next review, on {next_date}.",
+        Outcome.FAIL: f"Your quarterly review of {day} failed: the program's rules are not "
+        "met. Your account manager will tell you what happens next.",
+    }[review.outcome]
+    return text + (f" Notes: {review.notes}" if review.notes else "")
+
+
+# The review's checklist.
+
+
+class Filed(StrEnum):
+    """Where a monthly report stands."""
+
+    ON_TIME = "filed on time"
+    LATE = "filed late"
+    DRAFT = "draft"
+    MISSING = "not filed"
+
+
+@dataclass(frozen=True, slots=True)
+class MonthReport:
+    """One month's report as the checklists show it."""
+
+    month: Month
+    due: date
+    filed: Filed
+
+    def __str__(self) -> str:
+        return f"{self.month}: {self.filed} (due {self.due})"
+
+    def mark(self, today: date) -> str:
+        if self.filed is Filed.ON_TIME:
+            return OK
+        if self.filed is Filed.LATE:
+            return ATTENTION
+        return NOT_YET if today <= self.due else BAD
+
+
+def review_checklist(
+    partner: Partner,
+    reports: Sequence[MonthReport],
+    fee: FeeStatus,
+    reviews: Mapping[date, Review],
+    now: datetime,
+    zone: tzinfo,
+) -> list[str]:
+    """The quarterly compliance checklist, a line each; `reports` the last months'
+    reports, `reviews` the recorded reviews by date (the current and previous are shown)."""
+    signed = in_program(partner, "are reviewed")
+    today = local_day(now, zone)
+    lines = [
+        f"*Quarterly review of {partner.company}* (`{partner.id}`, {partner.status}), "
+        f"signed on {signed}"
+    ]
+    review = current_review(signed, today)
+    if review is None:
+        first = next_review(signed, today)
+        lines.append(
+            f"{NOT_YET} The first review is on {first}; it can be recorded from "
+            f"{first - timedelta(days=REVIEW_SOON_DAYS)}."
+        )
+    else:
+        recorded = reviews.get(review)
+        if recorded is None:
+            lines.append(
+                f"{ATTENTION} This review is for {review}: not recorded yet "
+                f"(`/review {partner.id} pass|warn|fail [notes]`)."
+            )
+        else:
+            lines.append(
+                f"{_outcome_mark(recorded)} This review is for {review}: "
+                f"recorded, {recorded.describe(zone)}."
+            )
+        before = previous_review(signed, review)
+        if before is not None:
+            found = reviews.get(before)
+            if found is None:
+                lines.append(f"{ATTENTION} Previous review ({before}): not recorded.")
+            else:
+                lines.append(
+                    f"{_outcome_mark(found)} Previous review ({before}): {found.describe(zone)}."
+                )
+    if not reports:
+        lines.append(f"{NOT_YET} Monthly reports: none due yet.")
+    for report in reports:
+        lines.append(f"{report.mark(today)} Report {report}.")
+    lines.append(_goals(partner))
+    lines.append(_listing(partner))
+    lines.append(_attested("Statistics sharing", partner.statistics_shared, "statistics"))
+    lines.append(_attested("Vendor reference", partner.vendor_referenced, "reference"))
+    lines.append(f"{fee_mark(fee, today)} {fee_line(fee, today)}")
+    lines.append(
+        f"{OK} Support contract: yes." if partner.support else f"{BAD} Support contract: none."
+    )
+    lines.append(_training(partner, today))
+    return lines
+
+
+def _outcome_mark(review: Review) -> str:
+    return {Outcome.PASS: OK, Outcome.WARN: ATTENTION, Outcome.FAIL: BAD}[review.outcome]
+
+
+def _step_mark(partner: Partner, step: Step) -> str:
+    state = partner.state(step)
+    return {State.DONE: OK, State.SUBMITTED: ATTENTION}.get(state, BAD)
+
+
+def _goals(partner: Partner) -> str:
+    state = partner.state(Step.GOALS)
+    three = partner.goals_3m or "(none)"
+    year = partner.goals_1y or "(none)"
+    return f"{_step_mark(partner, Step.GOALS)} Goals: {state}; 3 months: {three}; 1 year: {year}."
+
+
+def _listing(partner: Partner) -> str:
+    state = partner.state(Step.LISTING)
+    line = f"{_step_mark(partner, Step.LISTING)} Listing: {state}"
+    if partner.listing_url is None:
+        return line + " (the partner sends it with `/listing <url>`)."
+    line += f", {partner.listing_url}"
+    if partner.listing_mentions_vendor is True:
+        line += " (the page mentions the vendor)"
+    elif partner.listing_mentions_vendor is False:
+        line += " (the vendor was not found on the page when it was checked)"
+    return line + "."
+
+
+def _attested(name: str, value: bool | None, kind: str) -> str:
+    if value is True:
+        return f"{OK} {name}: attested on."
+    if value is False:
+        return f"{BAD} {name}: attested off."
+    return f"{BAD} {name}: not attested (`/attest {kind} on`)."
+
+
+def _training(partner: Partner, today: date) -> str:
+    if partner.done(Step.TRAINING):
+        on = f" on {partner.training_on}" if partner.training_on is not None else ""
+        return f"{OK} Training: done{on}."
+    due = partner.training_due()
+    assert due is not None  # in program: signed
+    if today <= due:
+        return f"{NOT_YET} Training: due by {_in_days(due, today)}."
+    return f"{BAD} Training: late, it was due by {due}."
