@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from commands import program
 from commands.fee import status_of
 from commands.framework import Command, Context, Role, UsageError
@@ -21,7 +23,10 @@ async def status(ctx: Context) -> None:
     fee = await status_of(ctx, partner)
     if fee is not None and partner.signed is not None:
         lines.append(fee_line(fee, today))
-        lines.append(f"Next quarterly review on {upcoming_review(partner.signed, today)}.")
+        review = upcoming_review(partner.signed, today)
+        while await ctx.tx.get("reviews", partner.id, review.isoformat()) is not None:
+            review = upcoming_review(partner.signed, review + timedelta(days=1))  # recorded early
+        lines.append(f"Next quarterly review on {review}.")
     reports = await recent(ctx, partner)
     if reports:
         lines.append("Monthly reports: " + "; ".join(map(str, reports)) + ".")

@@ -282,6 +282,10 @@ async def test_the_fee_is_dated_in_the_local_zone(program: Program) -> None:
 async def test_status_shows_the_next_review(program: Program) -> None:
     program.clock.now = datetime(2027, 2, 27, 12, 0, tzinfo=UTC)
     assert "Next quarterly review on 2027-05-26." in (await program.say("alice", "/status")).text
+    program.clock.now = datetime(2027, 5, 20, 12, 0, tzinfo=UTC)
+    assert "Next quarterly review on 2027-05-26." in (await program.say("alice", "/status")).text
+    assert (await program.say("maria", "/review acme-hosting pass")).status == "done"
+    assert "Next quarterly review on 2027-08-26." in (await program.say("alice", "/status")).text
 
 
 # Bad input and who may do it: one reply, nothing stored.
