@@ -63,5 +63,10 @@ class BotProcess:
             self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 30)
 
+    async def kill_if_running(self) -> None:
+        """For a test's `finally`: no bot is left behind by a failure."""
+        if self.process is not None and self.process.returncode is None:
+            await self.kill()
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -143,53 +143,60 @@ async def test_reminders_once_each_across_kills_and_downtime(tmp_path: Path) -> 
         def everywhere(text: str) -> dict[str, int]:
             return {p: sum(text in m for m in bot_messages(emu, r)) for p, r in rooms.items()}
 
-        # 1. just before 09:00 on the 1st, then 09:00
-        await run_at(emu, clock, process, "2026-12-01T08:59:58+00:00")
-        assert everywhere(OPEN) == {"acme": 0, "beta": 0, "gamma": 0}  # not before 09:00
-        await emu.wait_until(lambda: all(everywhere(OPEN).values()), timeout=WAIT)
-        assert everywhere(OPEN) == {"acme": 1, "beta": 1, "gamma": 1}
-        assert emu.sent_by("olga") == [] and not bot_messages(emu, emu.dm("olga", "partnerbot").id)
+        try:
+            # 1. just before 09:00 on the 1st, then 09:00
+            await run_at(emu, clock, process, "2026-12-01T08:59:58+00:00")
+            assert everywhere(OPEN) == {"acme": 0, "beta": 0, "gamma": 0}  # not before 09:00
+            await emu.wait_until(lambda: all(everywhere(OPEN).values()), timeout=WAIT)
+            assert everywhere(OPEN) == {"acme": 1, "beta": 1, "gamma": 1}
+            assert emu.sent_by("olga") == [] and not bot_messages(
+                emu, emu.dm("olga", "partnerbot").id
+            )
 
-        # 2. killed, and started again half a minute later
-        await process.kill()
-        await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 0, timeout=WAIT)
-        before = len(emu.sent_by("partnerbot"))
-        await run_at(emu, clock, process, "2026-12-01T09:00:30+00:00")
-        await say(emu, "alice", rooms["acme"], "/help")  # the bot is through its start-up
-        assert len(emu.sent_by("partnerbot")) == before + 1
-        # (messages the killed bot had not yet struck from its outbox may be sent again,
-        # with their ids, which the server knows: so they are not counted here but in 5.)
-        assert everywhere(OPEN) == {"acme": 1, "beta": 1, "gamma": 1}
-        await stop(emu, process)
+            # 2. killed, and started again half a minute later
+            await process.kill()
+            await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 0, timeout=WAIT)
+            before = len(emu.sent_by("partnerbot"))
+            await run_at(emu, clock, process, "2026-12-01T09:00:30+00:00")
+            await say(emu, "alice", rooms["acme"], "/help")  # the bot is through its start-up
+            assert len(emu.sent_by("partnerbot")) == before + 1
+            # (messages the killed bot had not yet struck from its outbox may be sent again,
+            # with their ids, which the server knows: so they are not counted here but in 5.)
+            assert everywhere(OPEN) == {"acme": 1, "beta": 1, "gamma": 1}
+            await stop(emu, process)
 
-        # 3. the 9th: the due-soon reminder of the 7th was missed and still applies
-        await run_at(emu, clock, process, "2026-12-09T10:00:00+00:00")
-        await emu.wait_until(lambda: all(everywhere(DUE_SOON).values()), timeout=WAIT)
-        reply = await say(emu, "bruno", rooms["beta"], "/report 2026-11 none")
-        assert "Filed" in reply
-        await stop(emu, process)
+            # 3. the 9th: the due-soon reminder of the 7th was missed and still applies
+            await run_at(emu, clock, process, "2026-12-09T10:00:00+00:00")
+            await emu.wait_until(lambda: all(everywhere(DUE_SOON).values()), timeout=WAIT)
+            reply = await say(emu, "bruno", rooms["beta"], "/report 2026-11 none")
+            assert "Filed" in reply
+            await stop(emu, process)
 
-        # 4. three days later, across the due date (the 10th): overdue once
-        await run_at(emu, clock, process, "2026-12-12T10:00:00+00:00")
-        await emu.wait_until(
-            lambda: everywhere(OVERDUE)["acme"] + everywhere(OVERDUE)["gamma"] == 2, timeout=WAIT
-        )
-        await emu.wait_until(
-            lambda: sum(OVERDUE in text for text in bot_messages(emu, manager)) == 2, timeout=WAIT
-        )
-        await say(emu, "alice", rooms["acme"], "/help")
-        assert everywhere(OVERDUE) == {"acme": 1, "beta": 0, "gamma": 1}
-        assert everywhere(DUE_SOON) == {"acme": 1, "beta": 1, "gamma": 1}
-        await stop(emu, process)
+            # 4. three days later, across the due date (the 10th): overdue once
+            await run_at(emu, clock, process, "2026-12-12T10:00:00+00:00")
+            await emu.wait_until(
+                lambda: everywhere(OVERDUE)["acme"] + everywhere(OVERDUE)["gamma"] == 2,
+                timeout=WAIT,
+            )
+            await emu.wait_until(
+                lambda: sum(OVERDUE in text for text in bot_messages(emu, manager)) == 2,
+                timeout=WAIT,
+            )
+            await say(emu, "alice", rooms["acme"], "/help")
+            assert everywhere(OVERDUE) == {"acme": 1, "beta": 0, "gamma": 1}
+            assert everywhere(DUE_SOON) == {"acme": 1, "beta": 1, "gamma": 1}
+            await stop(emu, process)
 
-        # 5. once more the same day: nothing new
-        before = len(emu.sent_by("partnerbot"))
-        sends = emu.rest_calls("chat.sendMessage")
-        await run_at(emu, clock, process, "2026-12-12T10:05:00+00:00")
-        await say(emu, "alice", rooms["acme"], "/help")
-        assert len(emu.sent_by("partnerbot")) == before + 1
-        assert emu.rest_calls("chat.sendMessage") == sends + 1  # not even tried again
-        await stop(emu, process)
+            # 5. once more the same day: nothing new
+            before = len(emu.sent_by("partnerbot"))
+            sends = emu.rest_calls("chat.sendMessage")
+            await run_at(emu, clock, process, "2026-12-12T10:05:00+00:00")
+            await say(emu, "alice", rooms["acme"], "/help")
+            assert len(emu.sent_by("partnerbot")) == before + 1
+            assert emu.rest_calls("chat.sendMessage") == sends + 1  # not even tried again
+            await stop(emu, process)
+        finally:
+            await process.kill_if_running()
 
         for room in [*rooms.values(), manager]:
             repeated = [
