@@ -59,6 +59,7 @@ def partner(number: int) -> dict[str, Any]:
         "workgroup": f"room-{number:05}",
         "website": f"https://partner-{number}.example",
         "email": f"partners@partner-{number}.example",
+        "applied_at": "2020-01-15T10:00:00+00:00",
         "signed": "2020-01-15",
         "term": 12,
         "terms": {},
@@ -120,7 +121,15 @@ def export_text(partners: int, reports: Reports) -> Iterator[str]:
     for number in range(partners):
         separator = "," if number else ""
         yield separator + ",".join(json.dumps(doc) for doc in reports(number))
+    yield '],"filings":['
+    yield ",".join(json.dumps(filings(number, reports(number))) for number in range(partners))
     yield '],"audit":[]}'
+
+
+def filings(number: int, reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The index of filed months that /report keeps (its last 12)."""
+    months = sorted(doc["month"] for doc in reports if doc["state"] == "submitted")
+    return {"partner": partner_id(number), "months": months[-12:]}
 
 
 class Generated:

@@ -74,6 +74,7 @@ class Dispatcher:
         self.web = web
         self.outbox = outbox if outbox is not None else Outbox()
         self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
+        self._settled: list[str] = []  # of those, the ones whose replies are delivered
 
     async def caller(self, user: User) -> Caller:
         roles = {Role.ANYONE}
@@ -211,9 +212,10 @@ class Dispatcher:
         """Store what the message did, the record that it was handled, and its replies.
 
         A message that changed nothing (a question, a refusal) need not wait for the disk:
-        its replies go out at once and its record joins the next batch (`take_unsaved`).
-        Should the bot die first, the message is handled again after the restart and its
-        reply, whose id is derived from the message's, is recognised by the server.
+        its replies go out at once, and once they are delivered (`settled`) its record joins
+        the next batch (`take_unsaved`). Should the bot die first, the message is handled
+        again after the restart and its reply, whose id is derived from the message's, is
+        recognised by the server.
         """
         seen = {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()}
         outgoing = tuple(
@@ -231,11 +233,16 @@ class Dispatcher:
         await tx.commit()
         return Outcome(status, outgoing, stored=True)
 
+    def settled(self, message_id: str) -> None:
+        """The replies to a message that changed nothing are delivered: its record may be
+        stored (before, a crash must leave it to be handled again)."""
+        if message_id in self._unsaved:
+            self._settled.append(message_id)
+
     def take_unsaved(self) -> list[dict[str, Any]]:
-        """The records of handled messages that changed nothing, for the next batch."""
-        unsaved = list(self._unsaved.values())
-        self._unsaved.clear()
-        return unsaved
+        """The records of settled messages that changed nothing, for the next batch."""
+        settled, self._settled = self._settled, []
+        return [self._unsaved.pop(message_id) for message_id in settled]
 
 
 def _sentence(problem: str) -> str:

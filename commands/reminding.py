@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chat.base import ChatActions, ChatError, Outgoing
+from commands.report import FILINGS, filed_months
 from config import Settings
 from storage import Store, Transaction
 from workflows.compliance import fee_paid
@@ -77,7 +78,11 @@ class Reminders:
             batch, total = _Batch(now), 0
             waiting = []  # partners with a request waiting for a manager
             async for doc in self.store.scan("partners"):
-                partner = Partner.from_doc(doc)
+                try:
+                    partner = Partner.from_doc(doc)
+                except ValueError as err:  # one bad document must not stop everyone's
+                    log.error("reminders: skipping partner %r: %s", doc.get("id"), err)
+                    continue
                 if any(record.state is State.SUBMITTED for record in partner.steps.values()):
                     waiting.append(partner)
                 for reminder in await self._due(partner, now):
@@ -131,12 +136,12 @@ class Reminders:
         return [reminder for reminder in found if (reminder.kind, reminder.period) not in sent]
 
     async def _filed(self, partner: Partner) -> set[Month]:
-        """The months whose report was filed (a reopened one was filed, and is kept)."""
-        return {
-            parse_month(doc["month"])
-            async for doc in self.store.scan("reports", partner.id)
-            if doc.get("state") == "submitted" or doc.get("filed")
-        }
+        """The months whose report was filed: from the index /report keeps, or (data from
+        before it) from the partner's reports."""
+        doc = await self.store.get(FILINGS, partner.id)
+        if doc is not None:
+            return {parse_month(month) for month in doc["months"]}
+        return await filed_months(self.store, partner.id)
 
     async def _reviewed(self, partner: Partner) -> set[date]:
         return {

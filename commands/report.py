@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
@@ -38,7 +38,17 @@ from workflows.reporting import (
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class Reader(Protocol):
+    """What reads stored documents: the store or a transaction."""
+
+    def scan(self, collection: str, owner: str | None = None) -> AsyncIterator[dict[str, Any]]: ...
+
+
 REPORTS = "reports"
+FILINGS = "filings"
+FILINGS_KEPT = 12  # months; the reminders look at the last 3
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
@@ -87,7 +97,7 @@ async def report(ctx: Context) -> None:
         ctx.reply(render(changed, ctx.settings.timezone))
     else:
         changed = await _file(ctx, partner, draft, none=verb == "none")
-    _save(ctx, changed, f"report {month}: {verb}")
+    await _save(ctx, changed, f"report {month}: {verb}")
 
 
 async def answer(ctx: Context) -> None:
@@ -101,7 +111,7 @@ async def answer(ctx: Context) -> None:
     if asking == "confirm":
         if text.lower() in ("yes", "y", "submit"):
             ctx.end_conversation()
-            _save(
+            await _save(
                 ctx,
                 await _file(ctx, partner, draft, none=not draft.entries),
                 f"report {month}: submit",
@@ -129,7 +139,7 @@ async def answer(ctx: Context) -> None:
     changed = _with_entry(
         ctx, draft, "deal" if asking == "deals" else "prospect", dict(args.options)
     )
-    _save(ctx, changed, f"report {month}: {asking[:-1]}")
+    await _save(ctx, changed, f"report {month}: {asking[:-1]}")
     count = len(changed.deals if asking == "deals" else changed.prospects)
     _ask(
         ctx,
@@ -249,7 +259,7 @@ async def _reopen(ctx: Context, partner: Partner, month: Month) -> None:
     if doc is None:
         raise Refused(f"{partner.company} has no report for {month}.")
     opened = _rule(reopen, Report.from_doc(doc), ctx.caller.user.username, ctx.now)
-    _save(ctx, opened, f"report {month}: reopen")
+    await _save(ctx, opened, f"report {month}: reopen")
     ctx.reply(
         f"The report for {month} of {partner.company} is open again; the filed version is kept."
     )
@@ -262,8 +272,33 @@ async def _reopen(ctx: Context, partner: Partner, month: Month) -> None:
     )
 
 
-def _save(ctx: Context, changed: Report, what: str) -> None:
+async def _save(ctx: Context, changed: Report, what: str) -> None:
     ctx.tx.put(REPORTS, changed.to_doc(), what=what)
+    if changed.state is ReportState.SUBMITTED:
+        await _index_filing(ctx, changed)
+
+
+async def _index_filing(ctx: Context, report: Report) -> None:
+    """Keep the partner's last filed months in `FILINGS`, in the same commit as the report:
+    the reminders read them there instead of every partner's reports. Data from before
+    the index gets it from its reports."""
+    doc = await ctx.tx.get(FILINGS, report.partner)
+    if doc is None:
+        months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
+    else:
+        months = set(doc["months"])
+    months.add(str(report.month))
+    ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months)[-FILINGS_KEPT:]})
+
+
+async def filed_months(reader: Reader, partner_id: str) -> set[Month]:
+    """The months the partner filed, read from its reports (a reopened report was filed,
+    and its filed version is kept)."""
+    return {
+        parse_month(doc["month"])
+        async for doc in reader.scan(REPORTS, partner_id)
+        if doc.get("state") == ReportState.SUBMITTED.value or doc.get("filed")
+    }
 
 
 def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

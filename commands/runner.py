@@ -40,6 +40,7 @@ CURSOR_SAVE_INTERVAL = 1.0
 BOOKS_INTERVAL = 0.1
 PRUNE_BATCH = 500
 MAX_SENDING = 16  # messages on their way to the server at once
+SHUTDOWN_GRACE = 10.0  # seconds a stop waits for the server to take the replies in hand
 
 Service = Callable[[], Coroutine[Any, Any, None]]
 
@@ -79,6 +80,13 @@ class Lanes:
     async def drain(self) -> None:
         await self._idle.wait()
 
+    def cancel(self) -> None:
+        """Drop every job, running or queued."""
+        for task in self._tasks:
+            task.cancel()
+        self._queues.clear()
+        self._idle.set()
+
 
 class Runner:
     def __init__(
@@ -89,6 +97,7 @@ class Runner:
         clock: Callable[[], datetime],
         seen_kept: timedelta = timedelta(days=2),
         max_sending: int = MAX_SENDING,
+        shutdown_grace: float = SHUTDOWN_GRACE,
     ) -> None:
         """`seen_kept`: how long handled message ids are kept; longer than the catch-up."""
         self.transport = transport
@@ -107,6 +116,7 @@ class Runner:
         self._sending = asyncio.Semaphore(max_sending)
         self.metrics = Metrics()
         self.seen_kept = seen_kept
+        self.shutdown_grace = shutdown_grace
         self._pruned_at: datetime | None = None
 
     async def since(self, room_id: str) -> datetime | None:
@@ -132,11 +142,29 @@ class Runner:
         try:
             async for message in self.transport.listen(self.since):
                 self.receive(message)
-            await self.drain()
+            for helper in helpers[2:]:
+                helper.cancel()  # the services: no new messages while stopping
+            await self._finish()
         finally:
             for helper in helpers:
                 helper.cancel()
         await self.transport.disconnect()
+
+    async def _finish(self) -> None:
+        """Handle what was received and deliver the replies, for at most `shutdown_grace`
+        if the server does not take them: a stop must not hang on a server that is away.
+        What is not delivered then stays in the outbox, and the messages whose replies were
+        not stored are not settled: the cursor stays before them, to handle them again."""
+        await self.handling.drain()
+        try:
+            await asyncio.wait_for(self.delivering.drain(), self.shutdown_grace)
+        except TimeoutError:
+            log.warning(
+                "stopping with replies not delivered after %.0fs; they go out at the next start",
+                self.shutdown_grace,
+            )
+            self.delivering.cancel()
+        await self._write_books()
 
     async def _keep_house(self) -> None:
         """Save the cursors now and then, and forget handled ids older than the catch-up."""
@@ -181,14 +209,31 @@ class Runner:
             self.metrics.errors += 1
             raise  # the cursor stays before the message: it is fetched again after a restart
         log.debug("message %s in %s: %s", message.id, message.room.id, outcome.status)
-        self._advance_cursor(message)
         self.metrics.handled[outcome.status] += 1
         if outcome.status == "failed":
             self.metrics.errors += 1
+        if outcome.stored or not outcome.replies:
+            self._settle(message)  # its replies are in the outbox, or it has none
+        else:  # its replies exist only here: it is settled once they are delivered
+            left = len(outcome.replies)
+
+            def one_delivered() -> None:
+                nonlocal left
+                left -= 1
+                if left == 0:
+                    self._settle(message)
+
         for out in outcome.replies:
-            self.deliver(out, received, stored=outcome.stored)
-        if not outcome.stored and outcome.status not in ("ignored", "duplicate"):
-            self._books_due.set()
+            then = None if outcome.stored else one_delivered
+            self.deliver(out, received, stored=outcome.stored, then=then)
+
+    def _settle(self, message: Incoming) -> None:
+        """Nothing of `message` is lost any more if the bot dies: its cursor may pass it and
+        the record that it was handled (if not stored with its changes) may be stored."""
+        self._advance_cursor(message)
+        assert self.dispatcher is not None
+        self.dispatcher.settled(message.id)
+        self._books_due.set()
 
     async def post(self, tx: Transaction, messages: Sequence[Outgoing], now: datetime) -> None:
         """Commit `tx` with `messages` in the outbox, then deliver them (a service's way to
@@ -199,11 +244,25 @@ class Runner:
         for out in messages:
             self.deliver(out)
 
-    def deliver(self, out: Outgoing, received: float | None = None, *, stored: bool = True) -> None:
-        """Queue `out` in its room's delivery lane; `stored`: it is in the outbox."""
-        self.delivering.submit(out.room_id, lambda: self._send(out, received, stored))
+    def deliver(
+        self,
+        out: Outgoing,
+        received: float | None = None,
+        *,
+        stored: bool = True,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """Queue `out` in its room's delivery lane; `stored`: it is in the outbox; `then` is
+        called once it is delivered (or refused for good)."""
+        self.delivering.submit(out.room_id, lambda: self._send(out, received, stored, then))
 
-    async def _send(self, out: Outgoing, received: float | None, stored: bool) -> None:
+    async def _send(
+        self,
+        out: Outgoing,
+        received: float | None,
+        stored: bool,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Deliver `out`, retrying until the server takes it (the room's later replies wait
         behind it); only a permanent refusal (the room is gone, ...) drops it."""
         for attempt in itertools.count():
@@ -224,6 +283,8 @@ class Runner:
         if stored:
             self._delivered.append(out.id)
             self._books_due.set()
+        if then is not None:
+            then()
 
     async def _keep_books(self) -> None:
         """Forget delivered replies and save cursors, batched: one commit for many, at most

@@ -124,6 +124,8 @@ async def test_a_message_that_changes_nothing_does_not_wait_for_the_disk(
     assert not outcome.stored and [reply.id for reply in outcome.replies] == ["q1r1"]
     assert await store.count("outbox") == 0
     assert (await dispatcher.handle(message("/help", id="q1"))).status == "duplicate"
+    assert dispatcher.take_unsaved() == []  # not before its reply is delivered
+    dispatcher.settled("q1")
     assert [doc["id"] for doc in dispatcher.take_unsaved()] == ["q1"]
     assert dispatcher.take_unsaved() == []
 

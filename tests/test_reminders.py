@@ -468,3 +468,16 @@ def test_the_digest_is_for_the_day_from_09_00_local_and_not_before() -> None:
     (found,) = digests(partners, {"bob"}, morning + timedelta(minutes=1), NEW_YORK)
     assert found.day == "2026-12-03"
     assert digests([], {"bob"}, morning + timedelta(minutes=1), NEW_YORK) == []
+
+
+@given(
+    signed=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    since=st.dates(date(2000, 1, 1), date(2035, 12, 31)),
+    span=st.integers(0, 800),
+)
+def test_review_dates_from_a_day_are_the_tail_of_all_of_them(
+    signed: date, since: date, span: int
+) -> None:
+    until = since + timedelta(days=span)
+    everything = review_dates(signed, until)
+    assert review_dates(signed, until, since) == [day for day in everything if day >= since]

@@ -215,3 +215,13 @@ async def test_the_digest_goes_to_each_manager_once_a_day(store: Store, clock: C
     assert await sender.evaluate() == 0
     clock.advance(days=1)
     assert await sender.evaluate() == 1
+
+
+async def test_the_filed_months_come_from_the_index_when_there_is_one(
+    store: Store, clock: Clock
+) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    await put(store, "filings", {"partner": "acme-hosting", "months": ["2026-10"]})
+    posted = Posted()
+    assert await reminders(store, clock, posted).evaluate() == 1  # no overdue for 2026-10
+    assert "report for 2026-11 is open" in posted.messages[0].text

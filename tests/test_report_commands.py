@@ -161,3 +161,23 @@ async def test_random_text_after_report_stores_nothing_it_refused(
     after = await program.store.get("reports", "acme-hosting", "2026-09")
     if said.status == "refused":
         assert after == before
+
+
+async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
+    """The reminders read the filed months from `filings`, kept with each filing; data from
+    before the index gets it from its reports at the next filing."""
+    assert await program.store.get("filings", "acme-hosting") is None
+    await program.say("alice", "/report 2026-09 deal client=Foo amount=100 kind=hosting")
+    assert await program.store.get("filings", "acme-hosting") is None  # a draft is not filed
+    assert (await program.say("alice", "/report 2026-09 submit")).status == "done"
+    index = await program.store.get("filings", "acme-hosting")
+    assert index == {"partner": "acme-hosting", "months": ["2026-09"]}
+    assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
+    assert await program.store.get("filings", "acme-hosting") == index  # still filed
+    tx = program.store.begin(actor="test", now=program.clock())
+    tx.delete("filings", "acme-hosting")  # as in data from before the index
+    await tx.commit()
+    program.clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert (await program.say("alice", "/report 2026-10 none")).status == "done"
+    index = await program.store.get("filings", "acme-hosting")
+    assert index == {"partner": "acme-hosting", "months": ["2026-09", "2026-10"]}

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
-from chat.base import Incoming, Outgoing, Room, RoomKind, User
+from chat.base import DeliveryError, Incoming, Outgoing, Room, RoomKind, User
 from commands.dispatch import Dispatcher
 from commands.framework import Command, Context, Role
 from commands.outbox import Outbox
@@ -119,4 +119,52 @@ async def test_a_slow_command_holds_its_room_only() -> None:
     assert [out.text for out in transport.sent] == ["fast 3", "slow 1", "fast 2"]
     transport.incoming.put_nowait(None)
     await running
+    await store.close()
+
+
+class AwayTransport(QueueTransport):
+    """A server that takes no message: every send fails, as if it were away."""
+
+    async def send(self, out: Outgoing) -> None:
+        raise DeliveryError("the server is away")
+
+
+async def test_a_stop_does_not_hang_on_a_server_that_is_away() -> None:
+    async def ask(ctx: Context) -> None:
+        ctx.reply("an answer that changes nothing")
+
+    async def keep(ctx: Context) -> None:
+        ctx.tx.put("terms", {"partner": "acme", "rates": {}})
+        ctx.reply("kept")
+
+    commands = [
+        Command(
+            name=name,
+            summary=name,
+            usage="",
+            example=f"/{name}",
+            roles=frozenset({Role.ANYONE}),
+            handler=handler,
+        )
+        for name, handler in (("ask", ask), ("keep", keep))
+    ]
+    store = await Store.open(None, SCHEMA)
+    transport = AwayTransport()
+
+    def make(me: User, outbox: Outbox) -> Dispatcher:
+        return Dispatcher(
+            Registry(commands), store, Settings(), Clock(), me, FakeChat(), FakeWeb(), outbox
+        )
+
+    runner = Runner(transport, store, make, Clock(), shutdown_grace=0.05)
+    asked, kept = message("/ask", room=ROOM_A), message("/keep", room=ROOM_B)
+    for item in (asked, kept, None):
+        transport.incoming.put_nowait(item)
+    await asyncio.wait_for(runner.run(), 5)
+    # the stored reply waits in the outbox; the question will be handled again (its record
+    # is not stored and the cursor of its room stays before it)
+    assert [doc["text"] async for doc in store.scan("outbox")] == ["kept"]
+    assert await store.get("seen", kept.id) is not None
+    assert await store.get("seen", asked.id) is None
+    assert [doc["room"] async for doc in store.scan("cursors")] == [ROOM_B.id]
     await store.close()

@@ -216,13 +216,18 @@ def digests(
     ]
 
 
-def review_dates(signed: date, until: date) -> list[date]:
-    """The quarterly review dates after signing, up to `until` (inclusive): every 3 months,
-    each counted from the signing date (a signing on the 31st: Jan 31 -> Apr 30 -> Jul 31)."""
+def review_dates(signed: date, until: date, since: date | None = None) -> list[date]:
+    """The quarterly review dates after signing, up to `until` (inclusive) and from `since`
+    (inclusive) if given: every 3 months, each counted from the signing date (a signing on
+    the 31st: Jan 31 -> Apr 30 -> Jul 31)."""
     dates = []
     quarter = 1
+    if since is not None:  # start a quarter early: months differ in length
+        months = (since.year - signed.year) * 12 + since.month - signed.month
+        quarter = max(1, months // REVIEW_EVERY_MONTHS - 1)
     while (day := add_months(signed, REVIEW_EVERY_MONTHS * quarter)) <= until:
-        dates.append(day)
+        if since is None or day >= since:
+            dates.append(day)
         quarter += 1
     return dates
 
@@ -328,10 +333,11 @@ def _reviews(
 ) -> list[_Candidate]:
     """Review dates from 31 days ago to 7 days ahead, not recorded."""
     found = []
-    for review in review_dates(signed, today + timedelta(days=REVIEW_SOON_DAYS)):
-        last = review + timedelta(days=CATCH_UP_DAYS)
-        if last < today or review_recorded(partner.id, review):
+    since = today - timedelta(days=CATCH_UP_DAYS)
+    for review in review_dates(signed, today + timedelta(days=REVIEW_SOON_DAYS), since):
+        if review_recorded(partner.id, review):
             continue
+        last = review + timedelta(days=CATCH_UP_DAYS)
         period = review.isoformat()
         found += [
             _candidate(
