@@ -209,6 +209,19 @@ class Rest:
                 rooms.append(Room(sub["rid"], RoomKind(kind), sub.get("name", "")))
         return rooms
 
+    async def last_messages(self) -> dict[str, datetime | None] | None:
+        """When each of the bot's rooms last had a message (`rooms.get`'s `lm`; None: never),
+        or None if the server does not say."""
+        try:
+            answer = await self.call("rooms_get")
+        except RestError as err:
+            log.info("rooms.get: %s; every room's history will be read", err)
+            return None
+        return {
+            room["_id"]: parse_ts(room["lm"]) if room.get("lm") else None
+            for room in answer.get("update", [])
+        }
+
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
         """Every message of `room` from `oldest` (inclusive) until now, oldest first."""
         window = {

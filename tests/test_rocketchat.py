@@ -142,10 +142,18 @@ async def test_downtime_is_caught_up_at_start(emu: RocketChatEmulator, bot: BotP
     await answered(emu, [first])
     assert await bot.stop() == 0
     missed = [await emu.post(members(emu, room)[1], room, "/help help") for room in ROOMS[:4]]
+    before = history_calls(emu)
     await bot.start()
     await answered(emu, missed)
     await settled(emu)
     assert_exactly_once_in_order(emu)
+    # only the rooms with something new are read (`rooms.get` says which); not all ten
+    assert history_calls(emu) - before == 4
+
+
+def history_calls(emu: RocketChatEmulator) -> int:
+    routes = ("channels.history", "groups.history", "im.history", "dm.history")
+    return sum(emu.rest_calls(route) for route in routes)
 
 
 async def test_429_on_30_percent_of_replies(emu: RocketChatEmulator, bot: BotProcess) -> None:

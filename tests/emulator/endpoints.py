@@ -16,7 +16,9 @@
   `im.history` compare with `=== 'true'`, take `count` from `getPaginationItems`
   (default 50, at most 100, 0 = no limit) and hide thread replies unless
   `showThreadMessages=true`.
-* `subscriptions.get`: `v1/subscriptions.ts`; `users.info`: `v1/users.ts`;
+* `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `methods/getRoomsForUser`
+  (the rooms of the caller's subscriptions, each with `lm`, the time of its last message,
+  which every new message sets, thread replies included); `users.info`: `v1/users.ts`;
   `groups.create`/`groups.invite`: `v1/groups.ts`, `app/utils/server/lib/getValidRoomName.ts`;
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
@@ -393,6 +395,20 @@ async def subscriptions_get(call: Call) -> JsonDict:
     return {"update": update, "remove": []}
 
 
+async def rooms_get(call: Call) -> JsonDict:
+    since_text = call.query.get("updatedSince")
+    since = parse_js_date(since_text) if since_text else None
+    if since_text and since is None:
+        reason = 'The "lastUpdate" query parameter must be a valid date.'
+        raise thrown("error-roomId-param-invalid", reason)
+    update = [
+        rest_doc(call.store.room_doc(room))
+        for room in call.store.rooms.values()
+        if call.me.id in room.members and (since is None or room.updated > since)
+    ]
+    return {"update": update, "remove": []}
+
+
 async def groups_create(call: Call) -> JsonDict:
     body = call.body if isinstance(call.body, dict) else {}
     name = body.get("name")
@@ -632,6 +648,7 @@ def routes() -> list[Route]:
         Route("im.history", "GET", dm_history, typed_schema=DM_HISTORY),
         Route("dm.history", "GET", dm_history, typed_schema=DM_HISTORY),
         Route("subscriptions.get", "GET", subscriptions_get),
+        Route("rooms.get", "GET", rooms_get),
         Route("groups.create", "POST", groups_create),
         Route("groups.invite", "POST", groups_invite),
         Route("groups.kick", "POST", groups_kick),
