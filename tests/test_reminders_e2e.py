@@ -22,27 +22,17 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from chat.clock import Clock
 from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
 from tests.emulator import RocketChatEmulator
-from workflows.onboarding import (
-    Apply,
-    Approve,
-    Event,
-    Partner,
-    Step,
-    SubmitGoals,
-    WorkgroupCreated,
-    apply,
-    decide,
-)
+from tests.partners import onboarded
+from workflows.onboarding import Partner
 
 pytestmark = pytest.mark.slow
 WAIT = 60.0
@@ -53,31 +43,9 @@ OVERDUE = "for 2026-11 was due on 2026-12-10 and is not filed"
 
 
 def signed(partner_id: str, contact: str, workgroup: str | None, sign: bool = True) -> Partner:
-    """A partner as the onboarding rules leave it, signed on 2026-11-02 (or only applied)."""
-    utc = ZoneInfo("UTC")
-    day = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    website = f"https://{partner_id}.example"
-    partner, _ = apply(
-        partner_id,
-        Apply(partner_id.title(), "hosting", website, f"partners@{partner_id}.example"),
-        contact,
-        day,
-    )
-    steps: list[tuple[Event, str]] = [
-        (Approve(Step.APPLICATION), "maria"),
-        (Approve(Step.MEETING, {"on": "2026-11-02"}), "maria"),
-        (SubmitGoals("3m", "five workspaces"), contact),
-        (SubmitGoals("1y", "fifty workspaces"), contact),
-        (Approve(Step.GOALS), "maria"),
-    ]
-    if sign:
-        contract = {"signed": "2026-11-02", "support": "yes", "fee": "paid"}
-        steps.append((Approve(Step.CONTRACT, contract), "maria"))
-    for event, by in steps:
-        partner, _ = decide(partner, event, by, day, utc)
-    if workgroup is not None:
-        partner, _ = decide(partner, WorkgroupCreated(workgroup), "partnerbot", day, utc)
-    return partner
+    """A partner signed on 2026-11-02 (or only applied)."""
+    day = date(2026, 11, 2)
+    return onboarded(partner_id, partner_id.title(), contact, day, workgroup, sign=sign)
 
 
 def load(data: Path, partners: list[Partner]) -> None:

@@ -22,26 +22,16 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
 from tests.emulator import RocketChatEmulator
-from workflows.onboarding import (
-    Apply,
-    Approve,
-    Event,
-    Partner,
-    Step,
-    SubmitGoals,
-    WorkgroupCreated,
-    apply,
-    decide,
-)
+from tests.partners import onboarded
+from workflows.onboarding import Partner
 
 pytestmark = pytest.mark.slow
 WAIT = 60.0
@@ -61,30 +51,7 @@ FIGURES = (
 
 def acme(workgroup: str | None) -> Partner:
     """Acme Hosting as the onboarding rules leave it, signed on 2026-01-15."""
-    utc = ZoneInfo("UTC")
-    day = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
-    partner, _ = apply(
-        "acme-hosting",
-        Apply("Acme Hosting", "hosting", "https://acme.example", "partners@acme.example"),
-        "alice",
-        day,
-    )
-    steps: list[tuple[Event, str]] = [
-        (Approve(Step.APPLICATION), "maria"),
-        (Approve(Step.MEETING, {"on": "2026-01-15"}), "maria"),
-        (SubmitGoals("3m", "five workspaces"), "alice"),
-        (SubmitGoals("1y", "fifty workspaces"), "alice"),
-        (Approve(Step.GOALS), "maria"),
-        (
-            Approve(Step.CONTRACT, {"signed": "2026-01-15", "support": "yes", "fee": "paid"}),
-            "maria",
-        ),
-    ]
-    for event, by in steps:
-        partner, _ = decide(partner, event, by, day, utc)
-    if workgroup is not None:
-        partner, _ = decide(partner, WorkgroupCreated(workgroup), "partnerbot", day, utc)
-    return partner
+    return onboarded("acme-hosting", "Acme Hosting", "alice", date(2026, 1, 15), workgroup)
 
 
 def load(data: Path, partner: Partner) -> None:

@@ -379,12 +379,18 @@ def _history(
 # -- rooms ---------------------------------------------------------------------------------
 
 
-async def subscriptions_get(call: Call) -> JsonDict:
+def _updated_since(call: Call) -> When | None:
+    """The `updatedSince` query parameter of `subscriptions.get` and `rooms.get`."""
     since_text = call.query.get("updatedSince")
     since = parse_js_date(since_text) if since_text else None
     if since_text and since is None:
         reason = 'The "lastUpdate" query parameter must be a valid date.'
         raise thrown("error-roomId-param-invalid", reason)
+    return since
+
+
+async def subscriptions_get(call: Call) -> JsonDict:
+    since = _updated_since(call)
     update = []
     for room in call.store.rooms.values():
         if call.me.id not in room.members:
@@ -396,11 +402,7 @@ async def subscriptions_get(call: Call) -> JsonDict:
 
 
 async def rooms_get(call: Call) -> JsonDict:
-    since_text = call.query.get("updatedSince")
-    since = parse_js_date(since_text) if since_text else None
-    if since_text and since is None:
-        reason = 'The "lastUpdate" query parameter must be a valid date.'
-        raise thrown("error-roomId-param-invalid", reason)
+    since = _updated_since(call)
     update = [
         rest_doc(call.store.room_doc(room))
         for room in call.store.rooms.values()

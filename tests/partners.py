@@ -1,0 +1,55 @@
+"""Partners as the onboarding rules leave them, for tests that load them with `bot.py import`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from workflows.onboarding import (
+    Apply,
+    Approve,
+    Event,
+    Partner,
+    Step,
+    SubmitGoals,
+    WorkgroupCreated,
+    apply,
+    decide,
+)
+
+
+def onboarded(
+    partner_id: str,
+    company: str,
+    contact: str,
+    day: date,
+    workgroup: str | None,
+    *,
+    sign: bool = True,
+) -> Partner:
+    """Applied, met, goals approved and (with `sign`) the contract signed on `day` with
+    support and the fee paid, all by maria; with its workgroup if one is given."""
+    utc = ZoneInfo("UTC")
+    moment = datetime.combine(day, time(9, 0), tzinfo=UTC)
+    website = f"https://{partner_id}.example"
+    partner, _ = apply(
+        partner_id,
+        Apply(company, "hosting", website, f"partners@{partner_id}.example"),
+        contact,
+        moment,
+    )
+    steps: list[tuple[Event, str]] = [
+        (Approve(Step.APPLICATION), "maria"),
+        (Approve(Step.MEETING, {"on": day.isoformat()}), "maria"),
+        (SubmitGoals("3m", "five workspaces"), contact),
+        (SubmitGoals("1y", "fifty workspaces"), contact),
+        (Approve(Step.GOALS), "maria"),
+    ]
+    if sign:
+        contract = {"signed": day.isoformat(), "support": "yes", "fee": "paid"}
+        steps.append((Approve(Step.CONTRACT, contract), "maria"))
+    for event, by in steps:
+        partner, _ = decide(partner, event, by, moment, utc)
+    if workgroup is not None:
+        partner, _ = decide(partner, WorkgroupCreated(workgroup), "partnerbot", moment, utc)
+    return partner
