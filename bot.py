@@ -160,7 +160,7 @@ async def serve_console(
     settings: config.Settings, clock: Clock, user: str, room: str | None
 ) -> int:
     console = Console(user, room, clock, zone=settings.timezone)
-    runner, schedule = await _runner(settings, console, clock)
+    runner, _reminders, schedule = await _runner(settings, console, clock)
     console.settle = runner.drain
     console.on_time_moved = schedule.moved
     try:
@@ -178,7 +178,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
     )
-    runner, _schedule = await _runner(settings, transport, clock)
+    runner, reminders, _schedule = await _runner(settings, transport, clock)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, transport.stop)
@@ -187,7 +187,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
         health = await serve_health(
             settings.health_port,
             ready=lambda: transport.health.ready,
-            metrics=lambda: _metrics(runner, transport),
+            metrics=lambda: _metrics(runner, transport, reminders),
             host="",
         )
     try:
@@ -199,12 +199,16 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
     return 0
 
 
-async def _metrics(runner: Runner, transport: RocketChat) -> str:
+async def _metrics(runner: Runner, transport: RocketChat, reminders: Reminders) -> str:
     return runner.metrics.render(
-        gauges={"outbox_depth": await runner.store.count("outbox")},
+        gauges={
+            "outbox_depth": await runner.store.count("outbox"),
+            "reminders_deferred": reminders.deferred,
+        },
         counters={
             "reconnects_total": transport.health.reconnects,
             "rate_limited_total": transport.rest.rate_limited,
+            "reminders_sent_total": reminders.sent_total,
         },
     )
 
@@ -220,7 +224,7 @@ def _credentials(settings: config.Settings) -> Credentials:
 
 async def _runner(
     settings: config.Settings, transport: Transport, clock: Clock
-) -> tuple[Runner, Schedule]:
+) -> tuple[Runner, Reminders, Schedule]:
     """The runner, with the reminders' schedule as its service."""
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
@@ -235,7 +239,7 @@ async def _runner(
     reminders = Reminders(store, settings, clock, transport, runner.post)
     schedule = Schedule(reminders.send_due, settings.timezone, clock)
     runner.services.append(schedule.run)
-    return runner, schedule
+    return runner, reminders, schedule
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class Reminders:
         self.post = post
         self._lock = asyncio.Lock()
         self.deferred = 0  # reminders the last evaluation could not send (no room found)
+        self.sent_total = 0  # reminders and digests stored to go out, since start-up
         self._rooms: dict[str, str] = {}  # "@user" -> DM room id, "#name" -> room id
 
     async def send_due(self) -> bool:
@@ -105,6 +106,7 @@ class Reminders:
                     continue
                 batch.add(digest.key, [_message(digest.key, room, digest.text)])
             total += await self._store(batch)
+            self.sent_total += total
             if total:
                 log.info("reminders: %d sent for %s", total, now.isoformat())
             return total

@@ -239,6 +239,8 @@ async def test_health_and_metrics(emu: RocketChatEmulator, tmp_path: Path) -> No
             assert 'partnerbot_commands_handled_total{outcome="done"} 1' in text
             assert "partnerbot_reply_latency_seconds_count 1" in text
             assert "partnerbot_outbox_depth " in text
+            assert "partnerbot_reminders_sent_total 0" in text  # no partners here
+            assert "partnerbot_reminders_deferred 0" in text
             emu.refuse_connections(30, status=0)
             emu.drop_sockets()
             await wait_status(http, f"http://127.0.0.1:{port}/healthz", 503)
