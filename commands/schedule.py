@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -105,7 +105,7 @@ class Schedule:
         if not done and self._scheduler is not None:
             self._scheduler.add_job(
                 self._evaluate,
-                DateTrigger(datetime.now(UTC) + RETRY_AFTER),
+                ShiftedTrigger(DateTrigger(self.clock() + RETRY_AFTER), self.clock),
                 id="reminders-again",
                 name="the reminders not all done",
                 replace_existing=True,
