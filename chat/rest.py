@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 100
 MAX_RATE_LIMIT_WAIT = 120.0
+HISTORY_PATHS = {
+    RoomKind.PUBLIC: "channels.history",
+    RoomKind.PRIVATE: "groups.history",
+    RoomKind.DIRECT: "dm.history",
+}
 HISTORY_ROUTES = {
     RoomKind.PUBLIC: "channels_history",
     RoomKind.PRIVATE: "groups_history",
@@ -108,7 +114,8 @@ class Rest:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        """With an aiohttp `session`, replies are posted with it; else with rocketchat-API."""
+        """With an aiohttp `session`, replies are posted and history read with it; else with
+        rocketchat-API."""
         self.url = url
         self.session = session
         self.credentials = credentials
@@ -230,9 +237,30 @@ class Rest:
             "inclusive": "true",  # only ever sent as true: old servers read "false" as true
             "showThreadMessages": "true",  # channels and DMs hide thread replies without it
         }
-        pages = await self.call(HISTORY_ROUTES[room.kind], room.id, count=HISTORY_PAGE, **window)
+        if self.session is None:
+            pages = await self.call(
+                HISTORY_ROUTES[room.kind], room.id, count=HISTORY_PAGE, **window
+            )
+        else:
+            pages = await self._history_pages(HISTORY_PATHS[room.kind], room.id, window)
         unique = {message["_id"]: message for message in pages}
         return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+
+    async def _history_pages(
+        self, route: str, room_id: str, window: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Every page of a history route, with aiohttp on the event loop: a catch-up after
+        a fan-out reads thousands of rooms, and a worker thread per call costs more CPU than
+        the call (rocketchat-API pages the same way, by offset)."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            query = {**window, "roomId": room_id, "count": str(HISTORY_PAGE)}
+            query["offset"] = str(len(messages))
+            answer = await self._retrying(route, partial(self._request, "GET", route, query))
+            page = answer.get("messages") or []
+            messages += page
+            if len(page) < HISTORY_PAGE:
+                return messages
 
     async def send(self, message: dict[str, Any]) -> None:
         """`chat.sendMessage` with the client's `_id`; a message already sent is not an error.
@@ -246,22 +274,24 @@ class Rest:
             else:
                 await self._retrying(
                     "chat_send_message",
-                    lambda: self._post("chat.sendMessage", {"message": message}),
+                    lambda: self._request("POST", "chat.sendMessage", {"message": message}),
                 )
         except RestError as err:
             if err.permanent and await self.exists(message["_id"]):
                 return
             raise
 
-    async def _post(self, route: str, body: dict[str, Any]) -> Any:
-        """POST with aiohttp on the event loop: the reply path, where a worker thread costs
-        more than the call itself (bench/bench_roundtrip.py has both figures)."""
+    async def _request(self, method: str, route: str, data: dict[str, Any]) -> Any:
+        """A call with aiohttp on the event loop (`data`: the JSON body of a POST, the query
+        of a GET): the reply path and the catch-up, where a worker thread costs more than
+        the call itself (bench/bench_roundtrip.py has both figures)."""
         assert self.session is not None
         user_id, token = self.token
         headers = {"X-User-Id": user_id, "X-Auth-Token": token}
+        body, query = (data, None) if method == "POST" else (None, data)
         try:
-            async with self.session.post(
-                f"{self.url}/api/v1/{route}", json=body, headers=headers
+            async with self.session.request(
+                method, f"{self.url}/api/v1/{route}", json=body, params=query, headers=headers
             ) as response:
                 if response.status == 429:
                     reset = response.headers.get("X-RateLimit-Reset", "")

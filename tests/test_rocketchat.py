@@ -151,6 +151,22 @@ async def test_downtime_is_caught_up_at_start(emu: RocketChatEmulator, bot: BotP
     assert history_calls(emu) - before == 4
 
 
+async def test_a_long_downtime_is_read_page_by_page(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    first = await emu.post("user0", "room0", "/help")
+    await answered(emu, [first])
+    assert await bot.stop() == 0
+    sender = members(emu, "room0")[1]
+    missed = [await emu.post(sender, "room0", f"/help #{n}") for n in range(250)]
+    before = history_calls(emu)
+    await bot.start()
+    await answered(emu, missed)
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
+    assert history_calls(emu) - before == 3  # pages of 100
+
+
 def history_calls(emu: RocketChatEmulator) -> int:
     routes = ("channels.history", "groups.history", "im.history", "dm.history")
     return sum(emu.rest_calls(route) for route in routes)
