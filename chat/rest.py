@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -230,10 +230,10 @@ class Rest:
         }
 
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
-        """Every message of `room` from `oldest` (inclusive) until now, oldest first."""
+        """Every message of `room` from `oldest` (inclusive) until the server's now (no `latest`:
+        a bot clock behind the server's must not cut off its newest messages), oldest first."""
         window = {
             "oldest": iso_ms(oldest),
-            "latest": iso_ms(self.clock() + timedelta(seconds=1)),
             "inclusive": "true",  # only ever sent as true: old servers read "false" as true
             "showThreadMessages": "true",  # channels and DMs hide thread replies without it
         }

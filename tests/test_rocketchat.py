@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -304,3 +305,23 @@ async def test_a_refused_login_stops_the_bot_with_one_line(
     assert process.process is not None
     assert await asyncio.wait_for(process.process.wait(), WAIT) == 1
     assert "the server refused the bot's login" in process.output()
+
+
+async def test_a_server_clock_ahead_of_the_bots(tmp_path: Path) -> None:
+    """The catch-up reads up to the server's now: a bot whose clock is 5 s behind still
+    finds what was written during its downtime."""
+    async with RocketChatEmulator(clock=lambda: time.time() + 5) as emu:
+        emu.add_user("partnerbot", BOT_PASSWORD, roles=("bot",))
+        emu.add_user("alice", "pw")
+        room = emu.add_room("ahead", "p", ["partnerbot", "alice"]).id
+        process = BotProcess(emu.url, tmp_path / "data")
+        try:
+            await process.start()
+            await until_subscribed(emu)
+            await answered(emu, [await emu.post("alice", room, "/help")])
+            assert await process.stop() == 0
+            missed = await emu.post("alice", room, "/help help")
+            await process.start()
+            await answered(emu, [missed])
+        finally:
+            await process.kill_if_running()
