@@ -1,8 +1,10 @@
-"""Partners as the onboarding rules leave them, for tests that load them with `bot.py import`."""
+"""Partners for tests: built field by field (`acme`), or as the onboarding rules leave them
+(`onboarded`, for tests that load them with `bot.py import`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.onboarding import (
@@ -10,12 +12,35 @@ from workflows.onboarding import (
     Approve,
     Event,
     Partner,
+    PartnerType,
+    Status,
     Step,
     SubmitGoals,
     WorkgroupCreated,
     apply,
     decide,
+    fresh_steps,
 )
+
+
+def acme(**fields: Any) -> Partner:
+    """Acme Hosting, active, with `fields` in place of the defaults (every step to do,
+    manager bob, contact alice, workgroup ROOM1, applied on 2026-08-01, not signed)."""
+    defaults: dict[str, Any] = {
+        "id": "acme-hosting",
+        "company": "Acme Hosting",
+        "type": PartnerType.HOSTING,
+        "website": "https://acme.example",
+        "email": "partners@acme.example",
+        "country": None,
+        "status": Status.ACTIVE,
+        "manager": "bob",
+        "contacts": ("alice",),
+        "workgroup": "ROOM1",
+        "steps": fresh_steps(),
+        "applied_at": datetime(2026, 8, 1, tzinfo=UTC),
+    }
+    return Partner(**(defaults | fields))
 
 
 def onboarded(

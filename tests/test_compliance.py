@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.partners import acme
 from workflows.compliance import (
     FeeRecord,
     FeeStatus,
@@ -40,7 +41,6 @@ from workflows.compliance import (
 )
 from workflows.onboarding import (
     Partner,
-    PartnerType,
     RuleError,
     State,
     Status,
@@ -65,17 +65,9 @@ def partner(
 ) -> Partner:
     steps = dict(fresh_steps())
     steps[Step.CONTRACT] = StepRecord(State.DONE, CONTRACT_AT, "maria")
-    made = Partner(
-        id="acme-hosting",
-        company="Acme Hosting",
-        type=PartnerType.HOSTING,
-        website="https://acme.example",
-        email="partners@acme.example",
-        country=None,
+    made = acme(
         status=status,
         manager="maria",
-        contacts=("alice",),
-        workgroup="ROOM1",
         steps=steps,
         applied_at=datetime(2026, 11, 1, tzinfo=UTC),
         signed=signed,

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.onboarding import Partner, PartnerType, State, Status, Step, StepRecord, fresh_steps
+from tests.partners import acme
+from workflows.onboarding import Partner, State, Status, Step, StepRecord, fresh_steps
 from workflows.reminders import (
     Audience,
     Kind,
@@ -40,21 +41,7 @@ def partner(
     steps = dict(fresh_steps())
     if training:
         steps[Step.TRAINING] = StepRecord(State.DONE, datetime(2026, 10, 1, tzinfo=UTC), "bob")
-    return Partner(
-        id=id,
-        company="Acme Hosting",
-        type=PartnerType.HOSTING,
-        website="https://acme.example",
-        email="partners@acme.example",
-        country=None,
-        status=status,
-        manager="bob",
-        contacts=("alice",),
-        workgroup="ROOM1",
-        steps=steps,
-        applied_at=datetime(2026, 8, 1, tzinfo=UTC),
-        signed=signed,
-    )
+    return acme(id=id, status=status, steps=steps, signed=signed)
 
 
 def at(day: date, hour: int = 9, minute: int = 0, zone: ZoneInfo = UTC_ZONE) -> datetime:
