@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chat.base import ChatError
-from commands.framework import Context, Refused, Role
+from commands.framework import Context, Refused, Role, UsageError
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -96,6 +96,16 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
         raise Refused(str(err)) from None
     store(ctx, partner, after, what)
     return await carry_out(ctx, after, effects)
+
+
+async def change_status(ctx: Context, event: Callable[[str], Event], what: str) -> None:
+    """/suspend and /remove: the partner named first, then the reason, which it is told."""
+    partner = await find(ctx, ctx.word(0, "the partner id"))
+    reason = ctx.args.rest(1).strip()
+    if not reason:
+        raise UsageError("the reason is missing (the partner is told it)")
+    after = await act(ctx, partner, event(reason), what)
+    ctx.reply(f"{after.company} (`{after.id}`) is now {after.status}.")
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:

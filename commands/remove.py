@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
+from commands.framework import Command, Context, Role
 from workflows.onboarding import Remove
 
 
 async def remove(ctx: Context) -> None:
     """Removes the partner; it is told, with the reason."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
-    reason = ctx.args.rest(1).strip()
-    if not reason:
-        raise UsageError("the reason is missing (the partner is told it)")
-    after = await program.act(ctx, partner, Remove(reason), "remove")
-    ctx.reply(f"{after.company} (`{after.id}`) is now {after.status}.")
+    await program.change_status(ctx, Remove, "remove")
 
 
 SPEC = Command(

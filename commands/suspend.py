@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
+from commands.framework import Command, Context, Role
 from workflows.onboarding import Suspend
 
 
 async def suspend(ctx: Context) -> None:
     """Suspends the partner; it is told, with the reason."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
-    reason = ctx.args.rest(1).strip()
-    if not reason:
-        raise UsageError("the reason is missing (the partner is told it)")
-    after = await program.act(ctx, partner, Suspend(reason), "suspend")
-    ctx.reply(f"{after.company} (`{after.id}`) is now {after.status}.")
+    await program.change_status(ctx, Suspend, "suspend")
 
 
 SPEC = Command(
