@@ -207,9 +207,7 @@ class FeeRecord:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> FeeRecord:
         read = DocReader(doc, f"fee {doc.get('partner')!r} {doc.get('year')!r}")
-        paid_on = read.day("paid_on")
-        if paid_on is None:
-            raise ValueError(f"{read.where}: paid_on must not be null")
+        paid_on = read.required_day("paid_on")
         return cls(
             partner=read.get("partner", str),
             year=read.build(int, read.get("year", str)),
@@ -325,9 +323,7 @@ class Review:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Review:
         read = DocReader(doc, f"review {doc.get('partner')!r} {doc.get('date')!r}")
-        day = read.day("date")
-        if day is None:
-            raise ValueError(f"{read.where}: date must not be null")
+        day = read.required_day("date")
         return cls(
             partner=read.get("partner", str),
             day=day,

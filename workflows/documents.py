@@ -70,6 +70,12 @@ class DocReader:
         except ValueError:
             raise ValueError(f"{self.where}: {key} must be an ISO date") from None
 
+    def required_day(self, key: str) -> date:
+        day = self.day(key)
+        if day is None:
+            raise ValueError(f"{self.where}: {key} must not be null")
+        return day
+
     def build(self, kind: Callable[..., T], *values: Any) -> T:
         """`kind(*values)`, its ValueError (a value it does not take) naming where."""
         try:
