@@ -11,7 +11,7 @@ command (it is handled again after restart) or none of it (its replies still go 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,9 +37,7 @@ from storage import Conflict, Store, Transaction
 
 log = logging.getLogger(__name__)
 
-MAX_CONFLICT_RETRIES = 5
 CONVERSATION_IDLE = timedelta(minutes=30)
-TOO_BUSY = "I was too busy to do that; please try again."
 DM_HINT = "I only understand commands. Type /help to see what you can do."
 
 
@@ -108,13 +106,7 @@ class Dispatcher:
                 "refused",
                 [f"I don't know /{invocation.name}. Type /help to see the commands."],
             )
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            try:
-                return await self._run(message, command, invocation)
-            except Conflict:
-                log.info("conflict handling %s, retrying", message.id)
-        log.error("gave up on %s after %d conflicts", message.id, MAX_CONFLICT_RETRIES)
-        return await self._answer(message, "failed", [TOO_BUSY])
+        return await self._until_done(message, lambda: self._run(message, command, invocation))
 
     async def _conversation(self, message: Incoming) -> dict[str, Any] | None:
         """The open conversation of the sender in this room; one idle too long is over."""
@@ -136,12 +128,22 @@ class Dispatcher:
             tx.delete(CONVERSATIONS, message.room.id, message.user.username)
             reply = Reply(message.room.id, "Cancelled; nothing was stored.", message.thread)
             return await self._commit(tx, now, message, "done", [reply])
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            try:
-                return await self._run(message, command, None, conversation["state"])
-            except Conflict:
-                log.info("conflict handling %s, retrying", message.id)
-        return await self._answer(message, "failed", [TOO_BUSY])
+        return await self._until_done(
+            message, lambda: self._run(message, command, None, conversation["state"])
+        )
+
+    async def _until_done(
+        self, message: Incoming, run: Callable[[], Awaitable[Outcome]]
+    ) -> Outcome:
+        """Run a handler's transaction; after a conflict, run it again alone (the store's
+        other commits wait meanwhile), where it cannot conflict: a storage conflict never
+        reaches the user, however many commands arrive at once."""
+        try:
+            return await run()
+        except Conflict:
+            log.info("conflict handling %s; running it again alone", message.id)
+        async with self.store.exclusive():
+            return await run()
 
     async def _run(
         self,

@@ -1,7 +1,8 @@
 """The files under a data directory (`FileDisk`), and the same interface in memory (`MemoryDisk`).
 
 Every method here is blocking; the store calls them in a worker thread. Every write
-replaces its file atomically: see `atomic_write`.
+but the journal's replaces its file atomically (see `atomic_write`); the journal appends
+(see `storage.journal`).
 """
 
 from __future__ import annotations
@@ -13,60 +14,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from tinydb.storages import MemoryStorage, Storage
 
 from storage.collection import Collection, file_stem, shard_of_stem
 from storage.documents import Doc, Docs
 from storage.errors import StorageError
+from storage.files import atomic_write, dump_json, fsync_dir, load_json
+from storage.journal import Journal, JournalRecord
 
-_JOURNAL_NAME = re.compile(r"(\d{16})\.json")
 _AUDIT_NAME = re.compile(r"(\d{16})\.jsonl")
-
-
-def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
-    """Replace `path` by `data` so that a crash leaves either the old or the new file.
-
-    Write a temporary file in the same folder, flush and fsync it, rename it over `path`,
-    then fsync the folder so that the rename itself is durable (unless the caller does
-    that once for many files: `sync_folder=False`).
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if sync_folder:
-        fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make the creation, renaming and removal of files in `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def dump_json(value: object) -> bytes:
-    """Compact UTF-8 JSON, as every file of the store is written."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def load_json(path: Path) -> Any:
-    """The JSON value in `path`; a file that does not parse is an error naming it."""
-    raw = path.read_bytes()
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise StorageError(f"{path} is corrupt: {error}") from error
 
 
 class AtomicJSONStorage(Storage):
@@ -101,43 +59,11 @@ class AtomicJSONStorage(Storage):
 
 
 @dataclass(frozen=True)
-class JournalRecord:
-    """One committed transaction: the full documents it wrote (None: deleted), its audit."""
-
-    seq: int
-    writes: list[tuple[str, str, Doc | None]]
-    audit: list[Doc]
-
-    def to_bytes(self) -> bytes:
-        writes = [{"collection": c, "key": k, "doc": doc} for c, k, doc in self.writes]
-        return dump_json({"seq": self.seq, "writes": writes, "audit": self.audit})
-
-    @classmethod
-    def parse(cls, data: Any, seq: int, origin: object) -> JournalRecord:
-        """The record in `data`, read from `origin`, which must be transaction `seq`."""
-        try:
-            writes = [(w["collection"], w["key"], w["doc"]) for w in data["writes"]]
-            record = cls(data["seq"], writes, data["audit"])
-        except (KeyError, TypeError) as error:
-            raise StorageError(f"{origin} is malformed: {error!r}") from error
-        well_formed = (
-            record.seq == seq
-            and all(isinstance(c, str) and isinstance(k, str) for c, k, _ in writes)
-            and all(doc is None or isinstance(doc, dict) for _, _, doc in writes)
-            and isinstance(record.audit, list)
-            and all(isinstance(entry, dict) for entry in record.audit)
-        )
-        if not well_formed:
-            raise StorageError(f"{origin} is malformed")
-        return record
-
-
-@dataclass(frozen=True)
 class Recovery:
     """What `Disk.open` found: where the shard files stand and what is left to replay."""
 
     checkpoint: int
-    journal: list[int]
+    journal: list[JournalRecord]  # the transactions after the checkpoint, in order
     audit: list[int]
 
 
@@ -150,11 +76,10 @@ class Disk(Protocol):
     def shard_size(self, collection: Collection, shard: str) -> int: ...
     def read_shard(self, collection: Collection, shard: str) -> Docs | None: ...
     def write_shards(self, shards: list[tuple[Collection, str, Docs]]) -> None: ...
-    def write_journal(self, record: JournalRecord) -> None: ...
-    def read_journal(self, seq: int) -> JournalRecord: ...
+    def write_journal(self, records: list[JournalRecord]) -> None: ...
     def write_audit(self, last: int, entries: list[Doc]) -> None: ...
     def read_audit(self, last: int) -> list[Doc]: ...
-    def write_checkpoint(self, seq: int, previous: int) -> None: ...
+    def write_checkpoint(self, seq: int) -> None: ...
     def start_import(self) -> None: ...
     def finish_import(self) -> None: ...
     def abort_import(self) -> None: ...
@@ -166,7 +91,7 @@ class FileDisk:
     def __init__(self, root: Path, schema: Iterable[Collection]) -> None:
         self.root = root
         self._schema = list(schema)
-        self._journal = root / "journal"
+        self._journal = Journal(root / "journal")
         self._audit = root / "audit"
         self._checkpoint = root / "checkpoint.json"
         self._importing = root / "importing"
@@ -177,7 +102,7 @@ class FileDisk:
 
     def open(self) -> Recovery:
         """Take the directory for this process, clean up after a crash, say what to replay."""
-        folders = [self._journal, self._audit, *(self._folder(c) for c in self._schema)]
+        folders = [self._journal.folder, self._audit, *(self._folder(c) for c in self._schema)]
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
         fsync_dir(self.root.parent)
@@ -190,19 +115,15 @@ class FileDisk:
         for folder in [self.root, *folders]:
             _remove_temporary_files(folder)
         checkpoint = self._read_checkpoint()
-        journal = self._numbered(self._journal, _JOURNAL_NAME)
+        journal = self._journal.recover(checkpoint)
         audit = self._numbered(self._audit, _AUDIT_NAME)
-        # Shard files already hold these transactions; audit segments after the checkpoint
-        # come from one that was interrupted, and their entries are still in the journal.
-        self._remove([self._journal_path(s) for s in journal if s <= checkpoint])
+        # Audit segments after the checkpoint come from one that was interrupted, and
+        # their entries are still in the journal.
         self._remove([self._audit_path(s) for s in audit if s > checkpoint])
-        pending = [seq for seq in journal if seq > checkpoint]
-        for expected, seq in enumerate(pending, start=checkpoint + 1):
-            if seq != expected:
-                raise StorageError(f"{self._journal_path(expected)} is missing")
-        return Recovery(checkpoint, pending, [seq for seq in audit if seq <= checkpoint])
+        return Recovery(checkpoint, journal, [seq for seq in audit if seq <= checkpoint])
 
     def close(self) -> None:
+        self._journal.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -251,12 +172,9 @@ class FileDisk:
         for collection in {collection for collection, _, _ in shards}:
             fsync_dir(self._folder(collection))
 
-    def write_journal(self, record: JournalRecord) -> None:
-        atomic_write(self._journal_path(record.seq), record.to_bytes())
-
-    def read_journal(self, seq: int) -> JournalRecord:
-        path = self._journal_path(seq)
-        return JournalRecord.parse(load_json(path), seq, path)
+    def write_journal(self, records: list[JournalRecord]) -> None:
+        """Append the transactions as one group: one write, one fdatasync."""
+        self._journal.append(records)
 
     def write_audit(self, last: int, entries: list[Doc]) -> None:
         lines = b"".join(dump_json(entry) + b"\n" for entry in entries)
@@ -272,10 +190,10 @@ class FileDisk:
                 raise StorageError(f"{path} line {number} is corrupt: {error}") from error
         return entries
 
-    def write_checkpoint(self, seq: int, previous: int) -> None:
+    def write_checkpoint(self, seq: int) -> None:
         """Record that the shard files hold every transaction up to `seq`; drop their journal."""
         atomic_write(self._checkpoint, dump_json({"seq": seq}))
-        self._remove([self._journal_path(s) for s in range(previous + 1, seq + 1)])
+        self._journal.drop_through(seq)
 
     def start_import(self) -> None:
         atomic_write(self._importing, b"")
@@ -332,9 +250,6 @@ class FileDisk:
     def _shard_path(self, collection: Collection, shard: str) -> Path:
         return self._folder(collection) / f"{file_stem(shard)}.json"
 
-    def _journal_path(self, seq: int) -> Path:
-        return self._journal / f"{seq:016d}.json"
-
     def _audit_path(self, last: int) -> Path:
         return self._audit / f"{last:016d}.jsonl"
 
@@ -376,11 +291,8 @@ class MemoryDisk:
                 self._shards[ident] = MemoryStorage()  # type: ignore[no-untyped-call]
             self._shards[ident].write({collection.name: docs})
 
-    def write_journal(self, record: JournalRecord) -> None:
+    def write_journal(self, records: list[JournalRecord]) -> None:
         """Nothing outlives the process, so nothing to make durable."""
-
-    def read_journal(self, seq: int) -> JournalRecord:
-        raise StorageError("the in-memory store has no journal")
 
     def write_audit(self, last: int, entries: list[Doc]) -> None:
         self._audit[last] = list(entries)
@@ -388,7 +300,7 @@ class MemoryDisk:
     def read_audit(self, last: int) -> list[Doc]:
         return self._audit[last]
 
-    def write_checkpoint(self, seq: int, previous: int) -> None:
+    def write_checkpoint(self, seq: int) -> None:
         """The shards in MemoryStorage are the checkpoint."""
 
     def start_import(self) -> None:

@@ -7,15 +7,17 @@ import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from storage.collection import Collection
-from storage.disk import Disk, FileDisk, JournalRecord, MemoryDisk
+from storage.disk import Disk, FileDisk, MemoryDisk
 from storage.documents import Doc, Docs, copy_doc, normalize
 from storage.errors import Conflict, StorageError
+from storage.journal import JournalRecord
 from storage.shards import Shard, ShardId, Shards
 from storage.threads import IOThreads
 from storage.transfer import TextSink, TextSource, read_export
@@ -28,9 +30,21 @@ Where = Callable[[Mapping[str, Any]], bool]
 EXPORT_VERSION = 1
 _CONFLICT_WINDOW = 1024  # commits remembered to check transactions against
 _AUDIT_SEGMENT = 1000  # audit entries per segment file written by an import
+_GATHER_STEPS = 6  # event-loop steps a busy writer gives acknowledged commits to come back
 
 _Ident = tuple[str, str]  # (collection, key)
 _Op = tuple[Collection, str, Doc | None, str | None]  # (collection, key, doc, what)
+
+
+@dataclass
+class _Group:
+    """Transactions validated one after the other, written to the journal together."""
+
+    records: list[JournalRecord] = field(default_factory=list)
+    shards: list[dict[ShardId, Shard]] = field(default_factory=list)  # pinned, one per record
+    written: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +75,22 @@ class Store:
         self._checkpoint_every = checkpoint_every
         self._lock = asyncio.Lock()  # the one writer: commits, checkpoint snapshots, export
         self._checkpoint_lock = asyncio.Lock()  # one checkpoint at a time
-        self._seq = 0
+        self._seq = 0  # the last transaction applied in memory (visible to reads)
+        self._assigned = 0  # the last transaction validated (maybe still being written)
         self._checkpoint_seq = 0
+        # Validated transactions not applied yet: the group being written, the next group.
+        self._unapplied: dict[_Ident, tuple[int, Doc | None]] = {}
+        self._group: _Group | None = None  # the next group, filling while one is written
+        self._last_written: asyncio.Future[None] | None = None  # of the newest group
+        self._writer: asyncio.Task[None] | None = None
+        # `exclusive`: while a task holds it, others' commits wait at the gate.
+        self._exclusive = asyncio.Lock()
+        self._exclusive_owner: asyncio.Task[Any] | None = None
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._committing = 0  # commits past the gate and not finished
+        self._quiet = asyncio.Event()  # set when `_committing` is 0
+        self._quiet.set()
         self._written: deque[tuple[int, frozenset[tuple[str, str, str]]]] = deque()
         self._conflict_floor = 0  # transactions that began before this cannot be checked
         self._audit_segments: list[int] = []
@@ -158,9 +186,27 @@ class Store:
     # Life cycle
 
     async def checkpoint(self) -> None:
-        """Write the shards that are ahead of their files now (it also runs by itself)."""
+        """Write the commits under way, then the shards that are ahead of their files (it
+        also runs by itself)."""
         self._check_open()
+        if self._last_written is not None:
+            await asyncio.wait([self._last_written])  # written, or failed: not raised here
         await self._checkpoint()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Run alone: other tasks' commits wait until this is left, and the commits under
+        way are written before it is entered. So a transaction begun inside cannot
+        conflict: the way to make progress after a conflict, whatever the load."""
+        async with self._exclusive:
+            self._exclusive_owner = asyncio.current_task()
+            self._gate.clear()
+            try:
+                await self._quiet.wait()
+                yield
+            finally:
+                self._exclusive_owner = None
+                self._gate.set()
 
     async def close(self, *, checkpoint: bool = True) -> None:
         """Finish the work under way, checkpoint unless told not to, release the directory.
@@ -171,6 +217,7 @@ class Store:
             return
         self._closing = True
         try:
+            await self._quiet.wait()  # the commits under way are written
             if self._checkpointing is not None:
                 await self._checkpointing
             if checkpoint and self._failure is None:
@@ -214,7 +261,7 @@ class Store:
                 await self._io.run(self._disk.abort_import)
                 raise
             await self._durably(self._disk.finish_import)
-            self._seq = self._checkpoint_seq = self._conflict_floor = last
+            self._seq = self._assigned = self._checkpoint_seq = self._conflict_floor = last
 
     # Inside: reads
 
@@ -277,21 +324,66 @@ class Store:
 
     # Inside: writes
 
-    async def _commit(self, tx: Transaction) -> int:
-        async with self._lock:
-            self._check_usable()
-            self._validate(tx)
-            if not tx._ops:
-                return self._seq
-            shards = await self._pin([(kind, key) for kind, key, _, _ in tx._ops])
-            try:
-                record = self._record(tx, self._seq + 1, shards)
-                await self._durably(self._disk.write_journal, record)
-                self._apply(record, shards)
-            finally:
-                self._unpin(shards)
+    async def _commit(self, tx: Transaction, privileged: bool) -> int:
+        """Validate `tx`, queue it in the next group, and wait until that group is written
+        and applied: the acknowledgement. Transactions that arrive while a group is being
+        written form the next group, written with one fsync."""
+        while not privileged and not self._gate.is_set():
+            await self._gate.wait()
+        self._committing += 1
+        self._quiet.clear()
+        try:
+            async with self._lock:
+                self._check_usable()
+                self._validate(tx)
+                if not tx._ops:
+                    return self._seq
+                shards = await self._pin([(kind, key) for kind, key, _, _ in tx._ops])
+                record = self._record(tx, self._assigned + 1, shards)
+                self._assigned = record.seq
+                self._remember(record, shards)
+                if self._group is None:
+                    self._group = _Group()
+                    self._last_written = self._group.written
+                group = self._group
+                group.records.append(record)
+                group.shards.append(shards)
+                if self._writer is None:
+                    self._writer = asyncio.create_task(self._write_groups())
+            await group.written
+        finally:
+            self._committing -= 1
+            if not self._committing:
+                self._quiet.set()
         self._maybe_checkpoint()
         return record.seq
+
+    async def _write_groups(self) -> None:
+        """Write the groups one after the other until none is waiting."""
+        try:
+            while self._group is not None:
+                group, self._group = self._group, None
+                try:
+                    self._check_failure()
+                    await self._durably(self._disk.write_journal, group.records)
+                except BaseException as error:
+                    for shards in group.shards:
+                        self._unpin(shards)
+                    group.written.set_exception(error)
+                    group.written.exception()  # retrieved: each waiter raises it
+                    continue
+                async with self._lock:  # not in the middle of a checkpoint's snapshot
+                    for record, shards in zip(group.records, group.shards, strict=True):
+                        self._apply(record, shards)
+                        self._unpin(shards)
+                group.written.set_result(None)
+                if self._group is not None:
+                    # Under load: let the commits just acknowledged come back with their
+                    # next transactions and join the group about to be written.
+                    for _ in range(_GATHER_STEPS):
+                        await asyncio.sleep(0)
+        finally:
+            self._writer = None
 
     def _validate(self, tx: Transaction) -> None:
         """Raise Conflict if a commit since `tx` began wrote what `tx` read."""
@@ -332,6 +424,8 @@ class Store:
             ident = (kind.name, key)
             if ident in after:
                 before = after[ident]
+            elif ident in self._unapplied:
+                before = self._unapplied[ident][1]
             else:
                 before = shards[kind.name, kind.shard_of(key)].docs.get(key)
             if what is not None:
@@ -343,20 +437,29 @@ class Store:
         writes = [(name, key, doc) for (name, key), doc in after.items()]
         return JournalRecord(seq, writes, audit)
 
+    def _remember(self, record: JournalRecord, shards: Mapping[ShardId, Shard]) -> None:
+        """Note what a validated transaction writes, for the transactions validated after
+        it (conflicts, and the "before" of their audit entries) until it is applied."""
+        written = set()
+        for name, key, doc in record.writes:
+            shard = shards[name, self._collections[name].shard_of(key)]
+            written.add((name, shard.name, key))
+            self._unapplied[name, key] = (record.seq, doc)
+        self._written.append((record.seq, frozenset(written)))
+        if len(self._written) > _CONFLICT_WINDOW:
+            self._conflict_floor = self._written.popleft()[0]
+
     def _apply(self, record: JournalRecord, shards: Mapping[ShardId, Shard]) -> None:
         """Make a journaled transaction visible in memory."""
-        written = set()
         for name, key, doc in record.writes:
             kind = self._collections[name]
             shard = shards[name, kind.shard_of(key)]
             shard.apply(key, doc)
             self._shards.changed(shard)
-            written.add((name, shard.name, key))
+            if self._unapplied.get((name, key), (0, None))[0] == record.seq:
+                del self._unapplied[name, key]
         self._audit_pending.extend(record.audit)
         self._seq = record.seq
-        self._written.append((record.seq, frozenset(written)))
-        if len(self._written) > _CONFLICT_WINDOW:
-            self._conflict_floor = self._written.popleft()[0]
 
     async def _durably(self, write: Callable[..., None], *args: Any) -> None:
         """Run a write of the disk in a thread; if it fails, the store takes no more writes."""
@@ -377,8 +480,8 @@ class Store:
         for kind in self._collections.values():
             if not kind.owned:
                 await self._shards.load_all(kind)
-        for seq in recovery.journal:
-            record = await self._io.run(self._disk.read_journal, seq)
+        for record in recovery.journal:
+            seq = record.seq
             unknown = {name for name, _, _ in record.writes} - set(self._collections)
             if unknown:
                 raise StorageError(f"{self._disk}: transaction {seq} writes to unknown {unknown}")
@@ -387,8 +490,7 @@ class Store:
                 self._apply(record, shards)
             finally:
                 self._unpin(shards)
-        self._written.clear()
-        self._conflict_floor = self._seq
+        self._assigned = self._conflict_floor = self._seq
         if self._checkpoint_due():
             await self._checkpoint()
 
@@ -430,7 +532,7 @@ class Store:
                 self._audit_segments.append(last)
                 del self._audit_pending[: len(audit)]
             if last > previous:
-                await self._durably(self._disk.write_checkpoint, last, previous)
+                await self._durably(self._disk.write_checkpoint, last)
                 self._checkpoint_seq = last
             self._shards.evict()
 
@@ -489,7 +591,7 @@ class Store:
         if audit:
             await self._write_audit_segment(last, audit)
         await self._flush(await self._snapshot())
-        await self._durably(self._disk.write_checkpoint, last, self._checkpoint_seq)
+        await self._durably(self._disk.write_checkpoint, last)
         return last
 
     async def _import_doc(self, name: str, item: Any) -> None:
@@ -612,7 +714,11 @@ class Transaction:
         """
         self._check_active()
         self._finished = True
-        return await asyncio.shield(self._store._commit(self))
+        store = self._store
+        privileged = store._exclusive_owner is not None and (
+            store._exclusive_owner is asyncio.current_task()
+        )
+        return await asyncio.shield(store._commit(self, privileged))
 
     def _write(self, kind: Collection, key: str, doc: Doc | None, what: str | None) -> None:
         self._ops.append((kind, key, doc, what))

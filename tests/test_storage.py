@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import re
@@ -15,9 +16,9 @@ import pytest
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
-import storage.disk
 from storage import SCHEMA, AtomicJSONStorage, Collection, Conflict, StorageError, Store
 from storage.disk import FileDisk
+from storage.journal import Journal
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -619,7 +620,9 @@ async def test_reopen_after_a_crash_replays_the_journal(data: Path) -> None:
     tx.delete("reviews", "partner-01", "2024-03-01", what="dropped")
     await tx.commit()
     await store.close(checkpoint=False)  # as a crash leaves it: the journal not folded in
-    assert len(list((data / "journal").iterdir())) == 3
+    [segment] = (data / "journal").iterdir()  # started after the checkpoint
+    assert segment.name == "0000000000000042.log"
+    assert len(segment.read_bytes().splitlines()) == 3  # one group a commit, one at a time
 
     store = await Store.open(data, SCHEMA)
 
@@ -727,13 +730,18 @@ async def test_a_corrupt_shard_file_is_named(data: Path) -> None:
 
 
 async def test_a_missing_journal_file_is_named(data: Path) -> None:
-    store = await Store.open(data, SCHEMA)
-    for number in range(3):
-        await put(store, "partners", {"id": f"p{number}"})
-    await store.close(checkpoint=False)
-    (data / "journal" / "0000000000000002.json").unlink()
+    for _start in range(2):  # each opening starts a segment: 1.log, then 4.log
+        store = await Store.open(data, SCHEMA)
+        for number in range(3):
+            await put(store, "partners", {"id": f"p{number}"})
+        await store.close(checkpoint=False)
+    assert sorted(p.name for p in (data / "journal").iterdir()) == [
+        "0000000000000001.log",
+        "0000000000000004.log",
+    ]
+    (data / "journal" / "0000000000000001.log").unlink()
 
-    with pytest.raises(StorageError, match=re.escape("0000000000000002.json is missing")):
+    with pytest.raises(StorageError, match="transaction 1 is missing"):
         await Store.open(data, SCHEMA)
 
 
@@ -768,10 +776,10 @@ async def test_a_failed_write_stops_the_store(data: Path, monkeypatch: pytest.Mo
     store = await Store.open(data, SCHEMA)
     await put(store, "partners", {"id": "acme"})
 
-    def disk_full(path: Path, data: bytes) -> None:
+    def disk_full(journal: Journal, records: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(storage.disk, "atomic_write", disk_full)
+    monkeypatch.setattr(Journal, "append", disk_full)
     with pytest.raises(StorageError, match="No space left"):
         await put(store, "partners", {"id": "globex"})
     with pytest.raises(StorageError, match="no more writes"):
@@ -833,3 +841,146 @@ async def test_a_data_directory_that_cannot_be_made_is_named(tmp_path: Path) -> 
 
     with pytest.raises(StorageError, match=re.escape(str(tmp_path / "taken"))):
         await Store.open(tmp_path / "taken", SCHEMA)
+
+
+# Group commit: transactions ready together share one journal write
+
+
+async def test_concurrent_commits_are_written_in_groups(data: Path) -> None:
+    store = await Store.open(data, SCHEMA)
+    await put(store, "partners", {"id": "acme", "n": 0}, what="first")
+    writes: list[int] = []
+    append = Journal.append
+
+    def counting(journal: Journal, records: list[Any]) -> None:
+        writes.append(len(records))
+        append(journal, records)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Journal, "append", counting)
+
+        async def bump(number: int) -> int:
+            tx = store.begin(f"user{number}", NOW)
+            tx.put("partners", {"id": "acme", "n": number}, what=f"bump {number}")
+            tx.put("seen", {"id": f"m{number}"})
+            return await tx.commit()
+
+        seqs = await asyncio.gather(*(bump(number) for number in range(1, 51)))
+
+    assert sorted(seqs) == list(range(2, 52))
+    assert sum(writes) == 50
+    assert len(writes) <= 3  # the first alone, then those that queued meanwhile
+    assert await store.count("seen") == 50
+    # Each audit entry's "before" is what the transaction before it left, also within a group.
+    entries = [e async for e in store.audit()]
+    assert [(e["before"]["n"], e["after"]["n"]) for e in entries[1:]] == [
+        (number - 1, number) for number in range(1, 51)
+    ]
+    await store.close(checkpoint=False)
+
+    store = await Store.open(data, SCHEMA)  # the groups replay as they were written
+    assert await store.get("partners", "acme") == {"id": "acme", "n": 50}
+    assert len([e async for e in store.audit()]) == 51
+    await store.close()
+
+
+async def test_a_conflict_is_found_against_a_group_not_yet_written(store: Store) -> None:
+    await put(store, "partners", {"id": "acme", "n": 0})
+    first = store.begin("alice", NOW)
+    first.put("partners", {"id": "acme", "n": 1})
+    second = store.begin("bob", NOW)
+    assert await second.get("partners", "acme") == {"id": "acme", "n": 0}
+    second.put("partners", {"id": "acme", "n": 2})
+
+    writing = asyncio.create_task(first.commit())
+    await asyncio.sleep(0)  # validated and queued, maybe not written yet
+    with pytest.raises(Conflict):
+        await second.commit()
+    assert await writing == 2
+    assert await store.get("partners", "acme") == {"id": "acme", "n": 1}
+
+
+async def test_a_torn_last_group_is_cut_and_the_rest_kept(data: Path) -> None:
+    store = await Store.open(data, SCHEMA)
+    for number in range(3):
+        await put(store, "partners", {"id": f"p{number}"})
+    await store.close(checkpoint=False)
+    [segment] = (data / "journal").iterdir()
+    whole = segment.read_bytes()
+    lines = whole.splitlines(keepends=True)
+    segment.write_bytes(b"".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # a crash mid-write
+
+    store = await Store.open(data, SCHEMA)
+    assert [doc["id"] async for doc in store.scan("partners")] == ["p0", "p1"]
+    assert segment.read_bytes() == b"".join(lines[:2])
+    assert await put(store, "partners", {"id": "p3"}) == 3
+    await store.close(checkpoint=False)
+    store = await Store.open(data, SCHEMA)
+    assert sorted([doc["id"] async for doc in store.scan("partners")]) == ["p0", "p1", "p3"]
+    await store.close()
+
+
+async def test_damage_before_a_good_group_is_an_error_naming_the_file(data: Path) -> None:
+    store = await Store.open(data, SCHEMA)
+    for number in range(3):
+        await put(store, "partners", {"id": f"p{number}"})
+    await store.close(checkpoint=False)
+    [segment] = (data / "journal").iterdir()
+    lines = segment.read_bytes().splitlines(keepends=True)
+    segment.write_bytes(lines[0] + lines[1].replace(b"p1", b"q1") + lines[2])
+
+    with pytest.raises(StorageError, match=re.escape(f"{segment} is corrupt")):
+        await Store.open(data, SCHEMA)
+
+
+async def test_journal_files_of_the_earlier_format_are_replayed(data: Path) -> None:
+    store = await Store.open(data, SCHEMA)
+    await put(store, "partners", {"id": "acme"}, what="applied")
+    await store.close()
+    older = {
+        "seq": 2,
+        "writes": [{"collection": "partners", "key": "globex", "doc": {"id": "globex"}}],
+        "audit": [{"seq": 2, "what": "applied", "key": "globex"}],
+    }
+    (data / "journal" / "0000000000000002.json").write_text(json.dumps(older))
+
+    store = await Store.open(data, SCHEMA)
+    assert await store.get("partners", "globex") == {"id": "globex"}
+    assert await put(store, "partners", {"id": "initech"}, what="applied") == 3
+    await store.checkpoint()
+    assert list((data / "journal").iterdir()) == []
+    assert [e["key"] async for e in store.audit()] == ["acme", "globex", "initech"]
+    await store.close()
+
+
+async def test_a_transaction_run_exclusively_never_conflicts(store: Store) -> None:
+    await put(store, "cursors", {"room": "r", "count": 0})
+    stop = asyncio.Event()
+
+    async def hammer() -> None:  # keeps changing what the other one reads
+        while not stop.is_set():
+            tx = store.begin("bot", NOW)
+            cursor = await tx.get("cursors", "r")
+            assert cursor is not None
+            tx.put("cursors", cursor | {"count": cursor["count"] + 1})
+            with contextlib.suppress(Conflict):
+                await tx.commit()
+            await asyncio.sleep(0)
+
+    hammers = [asyncio.create_task(hammer()) for _ in range(5)]
+    try:
+        for _ in range(20):
+            async with store.exclusive():
+                tx = store.begin("alice", NOW)
+                cursor = await tx.get("cursors", "r")
+                assert cursor is not None
+                await asyncio.sleep(0)  # the others get to run, but not to commit
+                tx.put("cursors", cursor | {"alice": cursor.get("alice", 0) + 1})
+                await tx.commit()
+            for _ in range(10):
+                await asyncio.sleep(0)  # the others commit between the exclusive runs
+    finally:
+        stop.set()
+        await asyncio.gather(*hammers)
+    cursor = await store.get("cursors", "r")
+    assert cursor is not None and cursor["alice"] == 20 and cursor["count"] > 0
