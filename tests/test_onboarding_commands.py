@@ -162,6 +162,27 @@ async def test_a_workgroup_that_cannot_be_made_is_retried(program: Program) -> N
     assert (await partner(program, "acme-hosting")).workgroup == "room-partner-acme-hosting"
 
 
+@pytest.mark.parametrize(
+    ("company", "partner_id"),
+    [
+        ("日本語株式会社", "ribenyuzhushihuishe"),
+        ("Ελληνική Α.Ε.", "elliniki-a-e"),  # noqa: RUF001 (Greek, as meant)
+    ],
+)
+async def test_a_company_name_in_another_script_is_accepted(
+    program: Program, company: str, partner_id: str
+) -> None:
+    sent = await program.say("alice", APPLY.replace("Acme Hosting", company))
+    assert sent.status == "done", sent.text
+    assert f"`{partner_id}`" in sent.text
+    assert (await partner(program, partner_id)).company == company
+    # one field at a time, too
+    await program.say("bob", "/onboard")
+    answered = await program.say("bob", company)
+    assert answered.status == "done", answered.text
+    assert "kind of partner" in answered.text
+
+
 # Who may do what: every command as a contact of A, a contact of B, a manager and a stranger.
 A_ONLY = "acme-hosting"
 COMMANDS = [

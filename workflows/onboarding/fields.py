@@ -6,6 +6,7 @@ with a short sentence that says what is wrong and what is accepted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -13,6 +14,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 from urllib.parse import urlsplit
+
+from anyascii import anyascii
 
 
 class RuleError(ValueError):
@@ -77,26 +80,53 @@ _LETTERS = str.maketrans(
 )
 SLUG_MAX = 64  # an id is typed in commands; longer names are cut at a word boundary
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+FALLBACK_PREFIX = "partner-"  # the id of a name that no letter of transliterates
 
 
 def slug(company: str) -> str:
     """The partner id of a company name (SPEC §2): lower-case ASCII, accents dropped,
     every run of other characters one `-`, none at either end.
 
-    "Soluções Ágeis Ltda." -> "solucoes-ageis-ltda". A name longer than `SLUG_MAX` is cut
-    at the last `-` before the limit. `RuleError` when no letter or digit is left.
+    "Soluções Ágeis Ltda." -> "solucoes-ageis-ltda". Letters of other scripts are
+    transliterated (`anyascii`): "日本語株式会社" -> "ribenyuzhushihuishe". A name of letters
+    that nothing transliterates gets `partner-<8 hex digits>`, a hash of the name: the same name
+    always gets the same id. A name longer than `SLUG_MAX` is cut at the last `-` before the
+    limit. `RuleError` when the name has no letter or digit at all.
     """
-    decomposed = unicodedata.normalize("NFKD", company.translate(_LETTERS))
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    result = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+    name = unicodedata.normalize("NFC", company.translate(_LETTERS))
+    if not any(char.isalnum() for char in name):
+        raise RuleError("the company name needs at least one letter or digit")
+    text = "".join(_ascii(char) for char in name)
+    result = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     if len(result) > SLUG_MAX:
         cut = result[:SLUG_MAX]
         if result[SLUG_MAX] != "-" and "-" in cut:
             cut = cut[: cut.rindex("-")]
         result = cut.strip("-")
-    if not result:
-        raise RuleError("the company name needs at least one letter or digit")
-    return result
+    return result or _fallback_id(name)
+
+
+def _ascii(char: str) -> str:
+    """One character of a company name in ASCII, for `slug`.
+
+    A Latin letter loses its accents (as NFKD and `_LETTERS` leave it, so the ids of Latin
+    names stay what they always were); a letter, mark or digit of another script is
+    transliterated; anything else is kept as it is and becomes a `-` in the slug.
+    """
+    if unicodedata.combining(char):
+        return ""  # an accent that did not compose with its letter
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if any(c.isascii() and c.isalnum() for c in bare):
+        return bare
+    if unicodedata.category(char)[0] in "LMN":
+        return anyascii(char)
+    return bare
+
+
+def _fallback_id(name: str) -> str:
+    """`partner-` and a hash of the name (case and spacing aside): stable across runs."""
+    key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return FALLBACK_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
 def new_partner_id(company: str, taken: Callable[[str], bool]) -> str:
