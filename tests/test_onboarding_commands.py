@@ -183,6 +183,58 @@ async def test_a_company_name_in_another_script_is_accepted(
     assert "kind of partner" in answered.text
 
 
+async def test_a_second_application_of_a_known_name_warns_the_managers(program: Program) -> None:
+    first = await program.say("alice", APPLY)
+    assert "already exists" not in first.elsewhere["dm-maria"][0]
+    await program.say("maria", "/approve acme-hosting application")
+
+    again = await program.say("bob", APPLY.replace("Acme Hosting", "ACME  hosting"))
+    assert again.status == "done", again.text
+    assert "`acme-hosting-2`" in again.text
+    assert "already exists" not in again.text  # the applicant is not told of other partners
+    for manager in ("maria", "joao"):
+        request = again.elsewhere[f"dm-{manager}"][0]
+        assert request.splitlines()[-1] == (
+            "⚠️ A partner with the same name already exists: "
+            "Acme Hosting (`acme-hosting`, onboarding)."
+        )
+
+    third = await program.say("carol", APPLY.replace("Acme Hosting", "Acme-Hosting"))
+    assert "`acme-hosting-3`" in third.text
+    assert third.elsewhere["dm-maria"][0].splitlines()[-1] == (
+        "⚠️ 2 partners with the same or a similar name already exist: "
+        "Acme Hosting (`acme-hosting`, onboarding); ACME hosting (`acme-hosting-2`, applicant)."
+    )
+
+    # "Acme Hosting 2" is another name, though its id comes after acme-hosting's
+    other = await program.say("dave", APPLY.replace("Acme Hosting", "Acme Hosting 2"))
+    assert "`acme-hosting-2-2`" in other.text
+    assert "already exist" not in other.elsewhere["dm-maria"][0]
+
+
+async def test_applications_of_different_companies_at_once_do_not_conflict(
+    program: Program,
+) -> None:
+    """An application reads only the ids it tries, not every partner: another stored while
+    it is under way does not make it run again."""
+    asked: list[str] = []
+    real = program.chat.direct_room
+
+    async def direct_room(username: str) -> str:
+        asked.append(username)
+        if len(asked) == 1:  # alice's request to the managers: bob's application meanwhile
+            sent = await program.say("bob", APPLY.replace("Acme Hosting", "Bravo Cloud"))
+            assert sent.status == "done", sent.text
+        return await real(username)
+
+    program.chat.direct_room = direct_room  # type: ignore[method-assign]
+    sent = await program.say("alice", APPLY)
+    assert sent.status == "done", sent.text
+    assert (await partner(program, "acme-hosting")).contacts == ("alice",)
+    assert (await partner(program, "bravo-cloud")).contacts == ("bob",)
+    assert len(asked) == 4  # each told both managers once: nothing ran twice
+
+
 # Who may do what: every command as a contact of A, a contact of B, a manager and a stranger.
 A_ONLY = "acme-hosting"
 COMMANDS = [

@@ -7,9 +7,10 @@ with a short sentence that says what is wrong and what is accepted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Literal
@@ -125,19 +126,33 @@ def _ascii(char: str) -> str:
 
 def _fallback_id(name: str) -> str:
     """`partner-` and a hash of the name (case and spacing aside): stable across runs."""
-    key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-    return FALLBACK_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:8]
+    return FALLBACK_PREFIX + hashlib.sha256(_name_key(name).encode()).hexdigest()[:8]
+
+
+def partner_ids(company: str) -> Iterator[str]:
+    """The ids to try for a new partner, in order: the slug, then `<slug>-2`, `<slug>-3`, ...
+
+    The first that no partner has is the new one's; those before it are the partners
+    whose name gives the same slug, or that took `<slug>-<n>` with a name of their own.
+    """
+    base = slug(company)
+    yield base
+    for number in itertools.count(2):
+        yield f"{base}-{number}"
 
 
 def new_partner_id(company: str, taken: Callable[[str], bool]) -> str:
-    """The company's slug, or the first of `<slug>-2`, `<slug>-3`, ... not `taken`."""
-    base = slug(company)
-    candidate = base
-    number = 2
-    while taken(candidate):
-        candidate = f"{base}-{number}"
-        number += 1
-    return candidate
+    """The first of `partner_ids(company)` not `taken`."""
+    return next(candidate for candidate in partner_ids(company) if not taken(candidate))
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two company names are the same, case, spacing and Unicode forms aside."""
+    return _name_key(first) == _name_key(second)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 APPLICATION_FIELDS = ("company", "type", "website", "email")  # asked in this order
