@@ -292,15 +292,15 @@ def _one_line(value: str, name: str) -> str:
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_day(value: str, name: str) -> date:
-    """A calendar day written YYYY-MM-DD."""
+def parse_day(value: str, name: str, today: date) -> date:
+    """A calendar day written YYYY-MM-DD; a refusal shows `today` as the example."""
     text = value.strip()
     if _DAY.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. 2024-05-02")
+    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
 
 
 def check_username(value: str) -> str:

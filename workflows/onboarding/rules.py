@@ -133,7 +133,7 @@ def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
 
 
 def past_day(value: str, what: str, ctx: Ctx) -> date:
-    day = parse_day(value, what)
+    day = parse_day(value, what, ctx.today)
     if day > ctx.today:
         raise RuleError(f"{what} cannot be in the future ({day})")
     return day
