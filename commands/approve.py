@@ -31,7 +31,9 @@ SPEC = Command(
     name="approve",
     summary="approve a step (meeting: on=; contract: signed= term= support=yes fee=paid|unpaid)",
     usage="<partner-id> <step> [key=value ...]",
-    example="/approve acme-hosting contract signed=2026-11-02 term=12 support=yes fee=paid",
+    example=lambda today: (  # signed today: a signing day is never in the future
+        f"/approve acme-hosting contract signed={today} term=12 support=yes fee=paid"
+    ),
     roles=frozenset({Role.MANAGER}),
     handler=approve,
     options=frozenset({"on", "signed", "term", "support", "fee"}),

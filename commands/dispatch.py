@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chat.base import ChatActions, Incoming, Outgoing, RoomKind, User
@@ -155,13 +155,14 @@ class Dispatcher:
         """Run the command's handler, or with a `conversation` its `answer` handler."""
         caller = await self.caller(message.user)
         now = self.clock()
+        today = now.astimezone(self.settings.timezone).date()  # for the examples shown
         tx = self.store.begin(actor=message.user.username, now=now)
         try:
             if not command.allows(caller.roles):
                 raise Refused(f"/{command.name} is for {command.who()} only.")
             args = split_arguments(invocation.text) if invocation is not None else Args()
             if args.words[:1] == ("help",) and len(args.tokens) == 1:
-                return await self._answer(message, "done", [describe(command)])
+                return await self._answer(message, "done", [describe(command, today)])
             unknown = sorted(set(args.options) - command.options)
             if unknown:
                 raise UsageError(f"unknown option {unknown[0]}=")
@@ -185,7 +186,7 @@ class Dispatcher:
         except (ArgumentError, UsageError) as err:
             if conversation is not None:  # an answer is not typed by the usage line
                 return await self._answer(message, "refused", [_sentence(str(err))])
-            return await self._answer(message, "refused", [_usage_reply(command, str(err))])
+            return await self._answer(message, "refused", [_usage_reply(command, str(err), today)])
         except Refused as err:
             return await self._answer(message, "refused", [_sentence(str(err))])
         except Conflict:
@@ -252,5 +253,8 @@ def _sentence(problem: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _usage_reply(command: Command, problem: str) -> str:
-    return f"{_sentence(problem)}\nUsage: `{command.usage_line()}`\nExample: `{command.example}`"
+def _usage_reply(command: Command, problem: str, today: date) -> str:
+    return (
+        f"{_sentence(problem)}\nUsage: `{command.usage_line()}`\n"
+        f"Example: `{command.example_on(today)}`"
+    )

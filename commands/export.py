@@ -30,10 +30,12 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chat.base import ChatError
+from commands.examples import last_quarter
 from commands.framework import Command, Context, Refused, Role, UsageError
 from workflows.reporting import (
     Month,
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 
 REPORTS = "reports"
 HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed")
-PERIOD_FORMS = "a month YYYY-MM or a quarter YYYY-Qn, e.g. 2026-09 or 2026-Q3"
+PERIOD_FORMS = "a month YYYY-MM or a quarter YYYY-Qn"
 _QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9]+)")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 _FORMULA_FIRST = ("=", "+", "-", "@")
@@ -69,8 +71,17 @@ class Period:
         return f"{self.name} ({self.months[0]} to {self.months[-1]})"
 
 
-def parse_period(text: str) -> Period:
-    """`YYYY-MM`, or `YYYY-Qn` for the quarter n (1 to 4) of the calendar year."""
+def period_forms(today: date | None) -> str:
+    """How a period is written, with examples as of `today` if given."""
+    if today is None:
+        return PERIOD_FORMS
+    quarter, month = last_quarter(today)
+    return f"{PERIOD_FORMS}, e.g. {month} or {quarter}"
+
+
+def parse_period(text: str, today: date | None = None) -> Period:
+    """`YYYY-MM`, or `YYYY-Qn` for the quarter n (1 to 4) of the calendar year; a refusal
+    shows examples as of `today`, if given."""
     written = text.strip()
     quarter = _QUARTER.fullmatch(written)
     if quarter is not None:
@@ -89,7 +100,7 @@ def parse_period(text: str) -> Period:
         if year < 1:
             raise UsageError(f"{written} is not a month: there is no year 0")
         return Period(str(Month(year, number)), (Month(year, number),))
-    raise UsageError(f"the period must be {PERIOD_FORMS}, not {written!r}")
+    raise UsageError(f"the period must be {period_forms(today)}, not {written!r}")
 
 
 @dataclass
@@ -170,7 +181,7 @@ async def export(ctx: Context) -> None:
     what = ctx.word(0, "what to export (reports)")
     if what.lower() != "reports":
         raise UsageError(f"I can export reports, not {what!r}")
-    period = parse_period(ctx.word(1, f"the period, {PERIOD_FORMS},"))
+    period = parse_period(ctx.word(1, f"the period, {period_forms(ctx.today)},"), ctx.today)
     if len(ctx.args.words) > 2:
         raise UsageError(f"unexpected {ctx.args.words[2]!r}")
     current = Month.containing(ctx.now, ctx.settings.timezone)
@@ -234,7 +245,7 @@ SPEC = Command(
     name="export",
     summary="a CSV of the filed reports of a month or quarter, one row a deal with what is owed",
     usage="reports YYYY-MM|YYYY-Qn",
-    example="/export reports 2026-Q3",
+    example=lambda today: f"/export reports {last_quarter(today)[0]}",
     roles=frozenset({Role.MANAGER}),
     handler=export,
 )

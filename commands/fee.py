@@ -38,7 +38,7 @@ async def fee(ctx: Context) -> None:
     if len(words) > 2:
         raise UsageError(f"unexpected {words[2]!r}")
     try:
-        typed = parse_year(words[1]) if len(words) == 2 else None
+        typed = parse_year(words[1], ctx.today.year) if len(words) == 2 else None
     except RuleError as err:
         raise UsageError(str(err)) from None
     by, zone = ctx.caller.user.username, ctx.settings.timezone
@@ -96,7 +96,7 @@ SPEC = Command(
     name="fee",
     summary=f"record a partner's yearly program fee ({YEARLY_FEE}) as paid, or see where it stands",
     usage="<partner-id> [paid [YYYY]]",
-    example="/fee acme-hosting paid 2027",
+    example=lambda today: f"/fee acme-hosting paid {today.year}",
     roles=frozenset({Role.MANAGER}),
     handler=fee,
 )

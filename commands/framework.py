@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,6 +47,9 @@ class Refused(Exception):
 
 
 Handler = Callable[["Context"], Awaitable[None]]
+# An example as shown in help and usage replies: the text, or, for one with dates in it,
+# a function of today's local date that makes it (so that it never goes stale).
+Example = str | Callable[[date], str]
 
 
 class PageChecker(Protocol):
@@ -62,7 +65,7 @@ class Command:
     name: str
     summary: str
     usage: str
-    example: str
+    example: Example
     roles: frozenset[Role]
     handler: Handler
     options: frozenset[str] = frozenset()  # the key=value names it accepts
@@ -72,6 +75,10 @@ class Command:
 
     def usage_line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip()
+
+    def example_on(self, today: date) -> str:
+        """The example as shown on `today` (the local date of the injected clock)."""
+        return self.example if isinstance(self.example, str) else self.example(today)
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return Role.ANYONE in self.roles or bool(self.roles & roles)
@@ -148,6 +155,11 @@ class Context:
     @property
     def room(self) -> Room:
         return self.message.room
+
+    @property
+    def today(self) -> date:
+        """The local date of `now` in the configured time zone."""
+        return self.now.astimezone(self.settings.timezone).date()
 
     def reply(self, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
         """Answer in the room (and thread) the command came from."""

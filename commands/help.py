@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from commands.framework import Command, Context, Refused, Role, UsageError
 
 
@@ -11,7 +13,7 @@ async def show_help(ctx: Context) -> None:
         raise UsageError("give at most one command name")
     if ctx.args.words:
         name = ctx.args.words[0].lower().removeprefix("/")
-        ctx.reply(describe(_lookup(ctx, name)))
+        ctx.reply(describe(_lookup(ctx, name), ctx.today))
         return
     usable = ctx.registry.usable_by(ctx.caller.roles)
     lines = ["Commands you can use:"]
@@ -20,9 +22,9 @@ async def show_help(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-def describe(command: Command) -> str:
-    """The help text of one command: usage, summary, example."""
-    return f"`{command.usage_line()}`\n{command.summary}\nExample: `{command.example}`"
+def describe(command: Command, today: date) -> str:
+    """The help text of one command: usage, summary, and the example as of `today`."""
+    return f"`{command.usage_line()}`\n{command.summary}\nExample: `{command.example_on(today)}`"
 
 
 def _lookup(ctx: Context, name: str) -> Command:

@@ -7,13 +7,14 @@ from commands.framework import Command, Context, Refused, Role
 from workflows.onboarding import (
     APPLICATION_FIELDS,
     Apply,
+    Partner,
     Reapply,
     RuleError,
     Status,
     apply,
     check_field,
     missing_fields,
-    new_partner_id,
+    partner_ids,
     slug,
 )
 
@@ -70,14 +71,10 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
         again = Reapply(company, kind, website, email, country)
         partner = await program.act(ctx, partner, again, "application resubmitted")
     else:
-        stem = slug(company)
-        taken = {
-            doc["id"] async for doc in ctx.tx.scan(program.PARTNERS) if doc["id"].startswith(stem)
-        }
-        partner_id = new_partner_id(company, taken.__contains__)
+        partner_id, namesakes = await _free_id(ctx, company)
         try:
             event = Apply(company, kind, website, email, country)
-            partner, effects = apply(partner_id, event, username, ctx.now)
+            partner, effects = apply(partner_id, event, username, ctx.now, namesakes)
         except RuleError as err:
             raise Refused(str(err)) from None
         program.store(ctx, None, partner, "applied")
@@ -87,6 +84,22 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
         "account managers; I will tell you here when they decide. /status shows where "
         "it stands."
     )
+
+
+async def _free_id(ctx: Context, company: str) -> tuple[str, list[Partner]]:
+    """The new partner's id, and the partners whose name gives the same slug (the same or
+    a similar name). It reads only the ids it tries, one by one (`partner_ids`), so that
+    applications of other companies at the same moment do not conflict with this one."""
+    stem = slug(company)
+    namesakes: list[Partner] = []
+    for candidate in partner_ids(company):
+        doc = await ctx.tx.get(program.PARTNERS, candidate)
+        if doc is None:
+            return candidate, namesakes
+        other = Partner.from_doc(doc)
+        if slug(other.company) == stem:
+            namesakes.append(other)
+    raise AssertionError("partner_ids never ends")  # pragma: no cover
 
 
 def _checked(name: str, value: str) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable, Iterator
+from datetime import date
 from types import ModuleType
 
 from commands.framework import Command, Role
 from commands.parsing import NAME
+
+SAMPLE_DAY = date(2024, 2, 29)  # a day to make the examples with dates on, to check them
 
 
 class RegistryError(RuntimeError):
@@ -55,8 +58,9 @@ class Registry:
 def _check(command: Command) -> None:
     if not NAME.match(command.name):
         raise RegistryError(f"/{command.name}: a command name is lower-case letters and digits")
-    for attr in ("summary", "example"):
-        if not getattr(command, attr).strip():
-            raise RegistryError(f"/{command.name} has no {attr}")
+    if not command.summary.strip():
+        raise RegistryError(f"/{command.name} has no summary")
+    if not command.example_on(SAMPLE_DAY).strip():
+        raise RegistryError(f"/{command.name} has no example")
     if not command.roles:
         raise RegistryError(f"/{command.name} names no role that may use it")

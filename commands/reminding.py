@@ -155,18 +155,19 @@ class Reminders:
         return {int(doc["year"]) async for doc in self.store.scan("fees", partner.id)}
 
     async def _messages(self, reminder: Reminder, partner: Partner) -> list[Outgoing]:
-        """The reminder's messages, one per room its audiences are in. A room that cannot be
-        found now leaves the reminder unsent (and unmarked), to go out at a later evaluation."""
-        rooms: list[str] = []
+        """The reminder's messages, one per room its audiences are in, each with its
+        audience's text. A room that cannot be found now leaves the reminder unsent (and
+        unmarked), to go out at a later evaluation."""
+        texts: dict[str, str] = {}  # room -> text; a room of two audiences gets the first's
         try:
-            for audience in reminder.audiences:
-                rooms += await self._rooms_of(audience, partner)
+            for audience, text in reminder.texts:
+                for room in await self._rooms_of(audience, partner):
+                    texts.setdefault(room, text)
         except ChatError as err:
             log.warning("%s for %s: %s; trying again later", reminder.kind, partner.id, err)
             self.deferred += 1
             return []
-        unique = list(dict.fromkeys(rooms))
-        return [_message(reminder.key, room, reminder.text) for room in unique]
+        return [_message(reminder.key, room, text) for room, text in texts.items()]
 
     async def _rooms_of(self, audience: Audience, partner: Partner) -> list[str]:
         if audience is Audience.WORKGROUP:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
+from commands.examples import last_month, month_ahead
 from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.parsing import ArgumentError, split_arguments
 from workflows.compliance import Filed, MonthReport
@@ -52,7 +54,6 @@ FILINGS_KEPT = 12  # months; the reminders look at the last 3
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
-PROSPECT_EXAMPLE = 'client="Bar" amount=5000 close=2027-03'
 
 
 async def report(ctx: Context) -> None:
@@ -126,7 +127,7 @@ async def answer(ctx: Context) -> None:
                 ctx,
                 month,
                 "prospects",
-                f"Any prospective sale, like `{PROSPECT_EXAMPLE}` (or `done`)?",
+                f"Any prospective sale, like `{prospect_example(ctx.today)}` (or `done`)?",
             )
         else:
             ctx.reply(render(draft, ctx.settings.timezone))
@@ -149,6 +150,11 @@ async def answer(ctx: Context) -> None:
     )
 
 
+def prospect_example(today: date) -> str:
+    """The options of a prospect, as an example: its close month is still ahead."""
+    return f'client="Bar" amount=5000 close={month_ahead(today)}'
+
+
 def _ask(ctx: Context, month: Month, asking: str, question: str) -> None:
     ctx.converse({"month": str(month), "asking": asking})
     ctx.reply(question)
@@ -168,7 +174,7 @@ async def _partner(ctx: Context, words: list[str]) -> Partner:
 
 def _month(ctx: Context, words: list[str]) -> Month:
     if words and _is_month(words[0]):
-        return _rule(parse_month, words.pop(0))
+        return _rule(parse_month, words.pop(0), example=last_month(ctx.today))
     return open_month(ctx.now, ctx.settings.timezone)
 
 
@@ -314,7 +320,7 @@ SPEC = Command(
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
     "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
-    example=f"/report 2026-10 deal {DEAL_EXAMPLE}",
+    example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,
     options=frozenset({"client", "amount", "kind", "close", "note"}),

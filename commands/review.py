@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from commands import program
+from commands.examples import last_month
 from commands.fee import status_of
 from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.report import recent
@@ -106,7 +107,9 @@ SPEC = Command(
     name="review",
     summary="the quarterly compliance checklist of a partner, or record the review's outcome",
     usage="<partner-id> [pass|warn|fail [notes ...]]",
-    example="/review acme-hosting warn the report for 2027-01 was late",
+    example=lambda today: (
+        f"/review acme-hosting warn the report for {last_month(today).previous()} was late"
+    ),
     roles=frozenset({Role.MANAGER}),
     handler=review,
 )

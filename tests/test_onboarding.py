@@ -223,17 +223,34 @@ def test_parse_step() -> None:
         ("4Linux", "4linux"),
         ("--Acme--", "acme"),
         ("a_b.c/d", "a-b-c-d"),
-        ("東京 Cloud", "cloud"),
+        ("東京 Cloud", "dongjing-cloud"),
+        # other scripts are transliterated (anyascii)
+        ("日本語株式会社", "ribenyuzhushihuishe"),
+        ("Ελληνική Α.Ε.", "elliniki-a-e"),  # noqa: RUF001 (Greek, as meant)
+        ("ООО «Ромашка»", "ooo-romashka"),  # noqa: RUF001 (Cyrillic, as meant)
+        ("ガス Tech", "gasu-tech"),  # a kana with its voicing mark
+        ("한국어", "hangugeo"),
+        ("शिक्षा Labs", "siksa-labs"),
+        ("Ŋoma", "ngoma"),  # a Latin letter NFKD leaves as it is
     ],
 )
 def test_slug(company: str, expected: str) -> None:
     assert slug(company) == expected
 
 
-@pytest.mark.parametrize("company", ["", "   ", "!!!", "-.-", "🚀🚀", "東京", "™"])
+@pytest.mark.parametrize("company", ["", "   ", "!!!", "-.-", "🚀🚀", "™"])
 def test_slug_of_a_name_without_letters_or_digits(company: str) -> None:
     with pytest.raises(RuleError, match="at least one letter or digit"):
         slug(company)
+
+
+def test_a_name_that_nothing_transliterates_gets_a_stable_hashed_id() -> None:
+    # ARABIC LETTER ALEF and the prolonged sound mark are letters anyascii leaves empty
+    alef = "\N{ARABIC LETTER ALEF}"
+    assert slug(alef) == "partner-be0fa08b"  # the same on every run and every machine
+    assert slug(f"  {alef} ") == slug(alef)
+    assert slug("ーー") != slug(alef)
+    assert SLUG_PATTERN.fullmatch(slug("ーー"))
 
 
 def test_a_long_name_is_cut_at_a_word_boundary() -> None:

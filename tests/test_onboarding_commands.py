@@ -162,6 +162,79 @@ async def test_a_workgroup_that_cannot_be_made_is_retried(program: Program) -> N
     assert (await partner(program, "acme-hosting")).workgroup == "room-partner-acme-hosting"
 
 
+@pytest.mark.parametrize(
+    ("company", "partner_id"),
+    [
+        ("日本語株式会社", "ribenyuzhushihuishe"),
+        ("Ελληνική Α.Ε.", "elliniki-a-e"),  # noqa: RUF001 (Greek, as meant)
+    ],
+)
+async def test_a_company_name_in_another_script_is_accepted(
+    program: Program, company: str, partner_id: str
+) -> None:
+    sent = await program.say("alice", APPLY.replace("Acme Hosting", company))
+    assert sent.status == "done", sent.text
+    assert f"`{partner_id}`" in sent.text
+    assert (await partner(program, partner_id)).company == company
+    # one field at a time, too
+    await program.say("bob", "/onboard")
+    answered = await program.say("bob", company)
+    assert answered.status == "done", answered.text
+    assert "kind of partner" in answered.text
+
+
+async def test_a_second_application_of_a_known_name_warns_the_managers(program: Program) -> None:
+    first = await program.say("alice", APPLY)
+    assert "already exists" not in first.elsewhere["dm-maria"][0]
+    await program.say("maria", "/approve acme-hosting application")
+
+    again = await program.say("bob", APPLY.replace("Acme Hosting", "ACME  hosting"))
+    assert again.status == "done", again.text
+    assert "`acme-hosting-2`" in again.text
+    assert "already exists" not in again.text  # the applicant is not told of other partners
+    for manager in ("maria", "joao"):
+        request = again.elsewhere[f"dm-{manager}"][0]
+        assert request.splitlines()[-1] == (
+            "⚠️ A partner with the same name already exists: "
+            "Acme Hosting (`acme-hosting`, onboarding)."
+        )
+
+    third = await program.say("carol", APPLY.replace("Acme Hosting", "Acme-Hosting"))
+    assert "`acme-hosting-3`" in third.text
+    assert third.elsewhere["dm-maria"][0].splitlines()[-1] == (
+        "⚠️ 2 partners with the same or a similar name already exist: "
+        "Acme Hosting (`acme-hosting`, onboarding); ACME hosting (`acme-hosting-2`, applicant)."
+    )
+
+    # "Acme Hosting 2" is another name, though its id comes after acme-hosting's
+    other = await program.say("dave", APPLY.replace("Acme Hosting", "Acme Hosting 2"))
+    assert "`acme-hosting-2-2`" in other.text
+    assert "already exist" not in other.elsewhere["dm-maria"][0]
+
+
+async def test_applications_of_different_companies_at_once_do_not_conflict(
+    program: Program,
+) -> None:
+    """An application reads only the ids it tries, not every partner: another stored while
+    it is under way does not make it run again."""
+    asked: list[str] = []
+    real = program.chat.direct_room
+
+    async def direct_room(username: str) -> str:
+        asked.append(username)
+        if len(asked) == 1:  # alice's request to the managers: bob's application meanwhile
+            sent = await program.say("bob", APPLY.replace("Acme Hosting", "Bravo Cloud"))
+            assert sent.status == "done", sent.text
+        return await real(username)
+
+    program.chat.direct_room = direct_room  # type: ignore[method-assign]
+    sent = await program.say("alice", APPLY)
+    assert sent.status == "done", sent.text
+    assert (await partner(program, "acme-hosting")).contacts == ("alice",)
+    assert (await partner(program, "bravo-cloud")).contacts == ("bob",)
+    assert len(asked) == 4  # each told both managers once: nothing ran twice
+
+
 # Who may do what: every command as a contact of A, a contact of B, a manager and a stranger.
 A_ONLY = "acme-hosting"
 COMMANDS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -35,7 +36,8 @@ def test_discovery_finds_the_command_modules() -> None:
 
 def test_every_command_has_help_text_and_a_documented_handler() -> None:
     for command in Registry.discover():
-        assert command.summary.strip() and command.example.startswith(f"/{command.name}")
+        assert command.summary.strip()
+        assert command.example_on(date(2026, 11, 26)).startswith(f"/{command.name}")
         assert command.handler.__doc__, f"/{command.name}'s handler has no docstring"
 
 

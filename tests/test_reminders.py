@@ -127,8 +127,9 @@ def test_report_open_on_day_1_of_the_next_month_to_the_workgroup() -> None:
     assert newly(date(2026, 10, 1)) == {key(Kind.REPORT_OPEN, "2026-09")}
     (found,) = reminders(at(date(2026, 10, 1)))
     assert found.audiences == (WG,)
-    assert "2026-09" in found.text and "2026-10-10" in found.text
-    assert "`/report 2026-09" in found.text
+    text = found.text_for(WG)
+    assert "2026-09" in text and "2026-10-10" in text
+    assert "`/report 2026-09" in text
 
 
 def test_report_due_soon_3_days_before_the_due_day() -> None:
@@ -138,7 +139,8 @@ def test_report_due_soon_3_days_before_the_due_day() -> None:
     }
     soon = [r for r in reminders(at(date(2026, 11, 7))) if r.kind is Kind.REPORT_DUE_SOON]
     assert soon[0].audiences == (WG,)
-    assert "2026-11-10" in soon[0].text and "`/report 2026-10 submit`" in soon[0].text
+    text = soon[0].text_for(WG)
+    assert "2026-11-10" in text and "`/report 2026-10 submit`" in text
 
 
 def test_report_overdue_the_day_after_the_due_day_to_workgroup_and_manager() -> None:
@@ -147,7 +149,11 @@ def test_report_overdue_the_day_after_the_due_day_to_workgroup_and_manager() -> 
     found = reminders(at(date(2026, 11, 11)))
     (overdue,) = [r for r in found if r.kind is Kind.REPORT_OVERDUE and r.period == "2026-10"]
     assert overdue.audiences == (WG, AM)
-    assert "2026-11-10" in overdue.text and "/report 2026-10" in overdue.text
+    assert "2026-11-10" in overdue.text_for(WG) and "`/report 2026-10 submit`" in overdue.text_for(
+        WG
+    )
+    assert "2026-11-10" in overdue.text_for(AM) and "`/status acme-hosting`" in overdue.text_for(AM)
+    assert "/report" not in overdue.text_for(AM)  # a manager does not file it
 
 
 def test_open_and_due_soon_stop_after_the_due_day() -> None:
@@ -218,7 +224,9 @@ def test_review_soon_7_days_before_then_due_on_the_day() -> None:
     assert newly(date(2026, 12, 15)) == {key(Kind.REVIEW_DUE, "2026-12-15")}
     (review,) = [r for r in reminders(at(date(2026, 12, 15))) if r.kind is Kind.REVIEW_DUE]
     assert review.audiences == (AM, WG)
-    assert "2026-12-15" in review.text and "`/review acme-hosting" in review.text
+    assert "2026-12-15" in review.text_for(AM) and "`/review acme-hosting" in review.text_for(AM)
+    assert "2026-12-15" in review.text_for(WG) and "/review" not in review.text_for(WG)
+    assert "`/status`" in review.text_for(WG)
     soon = keys(reminders(at(date(2026, 12, 15))))
     assert key(Kind.REVIEW_SOON, "2026-12-15") not in soon  # replaced by review-due
 
@@ -252,8 +260,10 @@ def test_training_reminders_on_days_30_53_and_61() -> None:
     assert key(Kind.TRAINING_OVERDUE, period) in newly(day[61])
     by_kind = {r.kind: r for r in reminders(at(day[61]))}
     assert by_kind[Kind.TRAINING_OVERDUE].audiences == (WG, AM)
-    assert "2026-11-14" in by_kind[Kind.TRAINING_OVERDUE].text
-    assert "`/approve acme-hosting training" in by_kind[Kind.TRAINING_OVERDUE].text
+    overdue = by_kind[Kind.TRAINING_OVERDUE]
+    assert "2026-11-14" in overdue.text_for(WG) and "/approve" not in overdue.text_for(WG)
+    assert "2026-11-14" in overdue.text_for(AM)
+    assert "`/approve acme-hosting training" in overdue.text_for(AM)
     assert {r.kind: r for r in reminders(at(day[30]))}[Kind.TRAINING_30].audiences == (WG,)
     assert Kind.TRAINING_53 not in by_kind  # the overdue one replaces it
 
@@ -272,7 +282,8 @@ def test_fee_renewal_30_days_before_the_anniversary() -> None:
     assert newly(date(2027, 8, 16)) == {key(Kind.FEE_RENEWAL, "2027")}
     (fee,) = [r for r in reminders(at(date(2027, 8, 16))) if r.kind is Kind.FEE_RENEWAL]
     assert fee.audiences == (WG, AM)
-    assert "2027-09-15" in fee.text and "`/fee acme-hosting paid 2027`" in fee.text
+    assert "2027-09-15" in fee.text_for(WG) and "/fee" not in fee.text_for(WG)
+    assert "2027-09-15" in fee.text_for(AM) and "`/fee acme-hosting paid 2027`" in fee.text_for(AM)
     assert key(Kind.FEE_RENEWAL, "2027") not in keys(reminders(at(date(2027, 9, 16))))
 
 

@@ -137,6 +137,10 @@ async def test_the_audiences_rooms(store: Store, clock: Clock) -> None:
     await reminders(store, clock, posted).evaluate()
     overdue = [out for out in posted.messages if "was due on" in out.text]
     assert sorted(out.room_id for out in overdue) == ["dm-alice", "dm-bob", "dm-dan"]
+    told = {out.room_id: out.text for out in overdue}  # each audience its own text
+    assert told["dm-alice"] == told["dm-dan"]
+    assert "`/report 2026-10 submit`" in told["dm-alice"]
+    assert "`/status acme-hosting`" in told["dm-bob"] and "/report" not in told["dm-bob"]
     assert len({out.id for out in posted.messages}) == len(posted.messages)
 
     store2 = await Store.open(None, SCHEMA)
@@ -199,7 +203,8 @@ async def test_no_fee_reminder_for_a_year_paid(store: Store, clock: Clock) -> No
     )
     posted = Posted()
     assert await reminders(store, clock, posted).evaluate() == 1
-    assert "`/fee other paid 2027`" in posted.messages[0].text
+    assert "`/fee other paid 2027`" in posted.texts("dm-bob")[0]  # the manager records it
+    assert "/fee" not in posted.texts("ROOM1")[0]
 
 
 async def test_the_digest_goes_to_each_manager_once_a_day(store: Store, clock: Clock) -> None:

@@ -91,11 +91,12 @@ def fee_years(signed: date, today: date) -> list[int]:
     return list(range(signed.year, current_fee_year(signed, today) + 2))
 
 
-def parse_year(text: str) -> int:
-    """A year written YYYY."""
+def parse_year(text: str, example: int | None = None) -> int:
+    """A year written YYYY; a refusal shows `example`, if given."""
     value = text.strip()
     if len(value) != 4 or not value.isdigit() or not value.isascii():
-        raise RuleError("the year must be written YYYY, e.g. 2027")
+        shown = "" if example is None else f", e.g. {example}"
+        raise RuleError(f"the year must be written YYYY{shown}")
     return int(value)
 
 

@@ -22,7 +22,9 @@ that no longer applies (the report was filed meanwhile) is never sent.
 | `pending-approvals` | every day | requests waiting > 48 h; that day | each AM |
 
 (WG: the workgroup, AM: the account manager.) The pending-approvals digest is one message per
-manager (`digests`), not per partner.
+manager (`digests`), not per partner. Each audience gets its own text, which names only
+commands its readers may run: the workgroup the partners' commands (`/report`, `/status`,
+`/attest`), the manager the managers' (`/review`, `/approve`, `/fee`, `/status <id>`).
 
 Decisions where SPEC §4 is silent:
 
@@ -77,6 +79,10 @@ TRAINING_REMINDER_DAYS = (30, 53)
 TRAINING_OVERDUE_DAY = 61
 FEE_NOTICE_DAYS = 30
 CATCH_UP_DAYS = 31  # how long a missed review or training reminder is still sent
+CHECK_YOURSELF = (
+    "`/status` shows your checklist and compliance flags; `/attest statistics on|off` and "
+    "`/attest reference on|off` record the open-source values."
+)
 
 
 class Kind(StrEnum):
@@ -96,25 +102,41 @@ class Audience(StrEnum):
     MANAGER = "manager"  # the partner's account manager
 
 
-WORKGROUP: tuple[Audience, ...] = (Audience.WORKGROUP,)
-WORKGROUP_AND_MANAGER: tuple[Audience, ...] = (Audience.WORKGROUP, Audience.MANAGER)
-MANAGER_AND_WORKGROUP: tuple[Audience, ...] = (Audience.MANAGER, Audience.WORKGROUP)
+Texts = tuple[tuple[Audience, str], ...]  # each audience, in the order told, and its text
 
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
-    """One reminder to post: what, for which partner and period, to whom, and its text."""
+    """One reminder to post: what, for which partner and period, and what each of its
+    audiences is told."""
 
     kind: Kind
     partner: str
     period: str  # "2026-10" (report month), "2027-01-15" (a date), "2027" (a fee year)
-    audiences: tuple[Audience, ...]
-    text: str
+    texts: Texts
 
     @property
     def key(self) -> tuple[str, str, str]:
         """What the "sent" mark is stored under: (partner, kind, period)."""
         return (self.partner, self.kind.value, self.period)
+
+    @property
+    def audiences(self) -> tuple[Audience, ...]:
+        """Who is told, in the order they are told."""
+        return tuple(audience for audience, _text in self.texts)
+
+    def text_for(self, audience: Audience) -> str:
+        """What `audience` is told; KeyError if it is not told."""
+        return dict(self.texts)[audience]
+
+
+def _to_workgroup(text: str) -> Texts:
+    return ((Audience.WORKGROUP, text),)
+
+
+def _to_both(workgroup: str, manager: str, manager_first: bool = False) -> Texts:
+    both = ((Audience.WORKGROUP, workgroup), (Audience.MANAGER, manager))
+    return both[::-1] if manager_first else both
 
 
 ReportFiled = Callable[[str, Month], bool]  # (partner id, month) -> the report is filed
@@ -263,15 +285,9 @@ class _Candidate:
 
 
 def _candidate(
-    day: date,
-    until: date,
-    kind: Kind,
-    partner: Partner,
-    period: str,
-    audiences: tuple[Audience, ...],
-    text: str,
+    day: date, until: date, kind: Kind, partner: Partner, period: str, texts: Texts
 ) -> _Candidate:
-    return _Candidate(day, until, Reminder(kind, partner.id, period, audiences, text))
+    return _Candidate(day, until, Reminder(kind, partner.id, period, texts))
 
 
 def _reports(
@@ -301,9 +317,10 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_OPEN,
             partner,
             on,
-            WORKGROUP,
-            f"The sales report for {on} is open: add your deals and prospects with "
-            f"`/report {on}` and file it by {deadline} with {file}.",
+            _to_workgroup(
+                f"The sales report for {on} is open: add your deals and prospects with "
+                f"`/report {on}` and file it by {deadline} with {file}."
+            ),
         ),
         _candidate(
             soon,
@@ -311,9 +328,10 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_DUE_SOON,
             partner,
             on,
-            WORKGROUP,
-            f"The sales report for {on} is due on {deadline} and not filed yet: "
-            f"file it with {file}.",
+            _to_workgroup(
+                f"The sales report for {on} is due on {deadline} and not filed yet: "
+                f"file it with {file}."
+            ),
         ),
         _candidate(
             deadline + timedelta(days=1),
@@ -321,9 +339,13 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_OVERDUE,
             partner,
             on,
-            WORKGROUP_AND_MANAGER,
-            f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
-            f"filed: file it now with {file}.",
+            _to_both(
+                f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
+                f"filed: file it now with {file}.",
+                f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
+                f"filed; its contacts are reminded to file it. `/status {partner.id}` shows "
+                "its reports.",
+            ),
         ),
     ]
 
@@ -346,9 +368,13 @@ def _reviews(
                 Kind.REVIEW_SOON,
                 partner,
                 period,
-                MANAGER_AND_WORKGROUP,
-                f"The quarterly review of {partner.id} is on {period}: "
-                f"see the compliance checklist with `/review {partner.id}`.",
+                _to_both(
+                    f"The quarterly review of {partner.id} with your account manager is on "
+                    f"{period}. {CHECK_YOURSELF}",
+                    f"The quarterly review of {partner.id} is on {period}: "
+                    f"see the compliance checklist with `/review {partner.id}`.",
+                    manager_first=True,
+                ),
             ),
             _candidate(
                 review,
@@ -356,9 +382,13 @@ def _reviews(
                 Kind.REVIEW_DUE,
                 partner,
                 period,
-                MANAGER_AND_WORKGROUP,
-                f"The quarterly review of {partner.id} is due on {period} and not recorded: "
-                f"record it with `/review {partner.id} pass|warn|fail [notes]`.",
+                _to_both(
+                    f"The quarterly review of {partner.id} is due on {period}: your account "
+                    f"manager will record it. {CHECK_YOURSELF}",
+                    f"The quarterly review of {partner.id} is due on {period} and not "
+                    f"recorded: record it with `/review {partner.id} pass|warn|fail [notes]`.",
+                    manager_first=True,
+                ),
             ),
         ]
     return found
@@ -370,7 +400,7 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
         return []
     deadline = signed + timedelta(days=TRAINING_DAYS)
     period = deadline.isoformat()
-    record = f"`/approve {partner.id} training on=YYYY-MM-DD`"
+    arrange = "arrange it with your account manager, who records it once it is held."
     first, second = (signed + timedelta(days=days) for days in TRAINING_REMINDER_DAYS)
     overdue = signed + timedelta(days=TRAINING_OVERDUE_DAY)
 
@@ -381,9 +411,10 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             kind,
             partner,
             period,
-            WORKGROUP,
-            f"The training of {partner.id} is due by {period} ({(deadline - day).days} days "
-            f"left): once it is held, the account manager records it with {record}.",
+            _to_workgroup(
+                f"The training of {partner.id} is due by {period} "
+                f"({(deadline - day).days} days left): {arrange}"
+            ),
         )
 
     return [
@@ -395,9 +426,11 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             Kind.TRAINING_OVERDUE,
             partner,
             period,
-            WORKGROUP_AND_MANAGER,
-            f"The training of {partner.id} was due by {period} and is not done: "
-            f"the account manager records it with {record}.",
+            _to_both(
+                f"The training of {partner.id} was due by {period} and is not done: {arrange}",
+                f"The training of {partner.id} was due by {period} and is not done: once it "
+                f"is held, record it with `/approve {partner.id} training on=YYYY-MM-DD`.",
+            ),
         ),
     ]
 
@@ -416,10 +449,14 @@ def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> lis
                 Kind.FEE_RENEWAL,
                 partner,
                 year,
-                WORKGROUP_AND_MANAGER,
-                f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
-                f"{anniversary}, the anniversary of signing: once paid, the account "
-                f"manager records it with `/fee {partner.id} paid {year}`.",
+                _to_both(
+                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
+                    f"{anniversary}, the anniversary of signing: once it is paid, your "
+                    "account manager records it.",
+                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
+                    f"{anniversary}, the anniversary of signing: once it is paid, record it "
+                    f"with `/fee {partner.id} paid {year}`.",
+                ),
             )
         )
     return found

@@ -101,6 +101,8 @@ from workflows.onboarding.fields import (
     parse_horizon,
     parse_switch,
     parse_type,
+    partner_ids,
+    same_name,
     slug,
 )
 from workflows.onboarding.machine import TRANSITIONS, Transition, apply, decide
@@ -174,6 +176,8 @@ __all__ = [
     "parse_step",
     "parse_switch",
     "parse_type",
+    "partner_ids",
+    "same_name",
     "slug",
     "workgroup_name",
 ]

@@ -6,13 +6,17 @@ with a short sentence that says what is wrong and what is accepted.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Literal
 from urllib.parse import urlsplit
+
+from anyascii import anyascii
 
 
 class RuleError(ValueError):
@@ -77,37 +81,78 @@ _LETTERS = str.maketrans(
 )
 SLUG_MAX = 64  # an id is typed in commands; longer names are cut at a word boundary
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+FALLBACK_PREFIX = "partner-"  # the id of a name that no letter of transliterates
 
 
 def slug(company: str) -> str:
     """The partner id of a company name (SPEC §2): lower-case ASCII, accents dropped,
     every run of other characters one `-`, none at either end.
 
-    "Soluções Ágeis Ltda." -> "solucoes-ageis-ltda". A name longer than `SLUG_MAX` is cut
-    at the last `-` before the limit. `RuleError` when no letter or digit is left.
+    "Soluções Ágeis Ltda." -> "solucoes-ageis-ltda". Letters of other scripts are
+    transliterated (`anyascii`): "日本語株式会社" -> "ribenyuzhushihuishe". A name of letters
+    that nothing transliterates gets `partner-<8 hex digits>`, a hash of the name: the same name
+    always gets the same id. A name longer than `SLUG_MAX` is cut at the last `-` before the
+    limit. `RuleError` when the name has no letter or digit at all.
     """
-    decomposed = unicodedata.normalize("NFKD", company.translate(_LETTERS))
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    result = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+    name = unicodedata.normalize("NFC", company.translate(_LETTERS))
+    if not any(char.isalnum() for char in name):
+        raise RuleError("the company name needs at least one letter or digit")
+    text = "".join(_ascii(char) for char in name)
+    result = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     if len(result) > SLUG_MAX:
         cut = result[:SLUG_MAX]
         if result[SLUG_MAX] != "-" and "-" in cut:
             cut = cut[: cut.rindex("-")]
         result = cut.strip("-")
-    if not result:
-        raise RuleError("the company name needs at least one letter or digit")
-    return result
+    return result or _fallback_id(name)
+
+
+def _ascii(char: str) -> str:
+    """One character of a company name in ASCII, for `slug`.
+
+    A Latin letter loses its accents (as NFKD and `_LETTERS` leave it, so the ids of Latin
+    names stay what they always were); a letter, mark or digit of another script is
+    transliterated; anything else is kept as it is and becomes a `-` in the slug.
+    """
+    if unicodedata.combining(char):
+        return ""  # an accent that did not compose with its letter
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    if any(c.isascii() and c.isalnum() for c in bare):
+        return bare
+    if unicodedata.category(char)[0] in "LMN":
+        return anyascii(char)
+    return bare
+
+
+def _fallback_id(name: str) -> str:
+    """`partner-` and a hash of the name (case and spacing aside): stable across runs."""
+    return FALLBACK_PREFIX + hashlib.sha256(_name_key(name).encode()).hexdigest()[:8]
+
+
+def partner_ids(company: str) -> Iterator[str]:
+    """The ids to try for a new partner, in order: the slug, then `<slug>-2`, `<slug>-3`, ...
+
+    The first that no partner has is the new one's; those before it are the partners
+    whose name gives the same slug, or that took `<slug>-<n>` with a name of their own.
+    """
+    base = slug(company)
+    yield base
+    for number in itertools.count(2):
+        yield f"{base}-{number}"
 
 
 def new_partner_id(company: str, taken: Callable[[str], bool]) -> str:
-    """The company's slug, or the first of `<slug>-2`, `<slug>-3`, ... not `taken`."""
-    base = slug(company)
-    candidate = base
-    number = 2
-    while taken(candidate):
-        candidate = f"{base}-{number}"
-        number += 1
-    return candidate
+    """The first of `partner_ids(company)` not `taken`."""
+    return next(candidate for candidate in partner_ids(company) if not taken(candidate))
+
+
+def same_name(first: str, second: str) -> bool:
+    """Whether two company names are the same, case, spacing and Unicode forms aside."""
+    return _name_key(first) == _name_key(second)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 APPLICATION_FIELDS = ("company", "type", "website", "email")  # asked in this order
@@ -247,15 +292,15 @@ def _one_line(value: str, name: str) -> str:
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_day(value: str, name: str) -> date:
-    """A calendar day written YYYY-MM-DD."""
+def parse_day(value: str, name: str, today: date) -> date:
+    """A calendar day written YYYY-MM-DD; a refusal shows `today` as the example."""
     text = value.strip()
     if _DAY.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. 2024-05-02")
+    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
 
 
 def check_username(value: str) -> str:

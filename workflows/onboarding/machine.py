@@ -8,7 +8,7 @@ and returns the new partner and the effects. Nothing is changed in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -57,6 +57,7 @@ from workflows.onboarding.rules import (
     Ctx,
     Result,
     details,
+    namesake_warning,
     with_application,
 )
 
@@ -74,10 +75,19 @@ class Transition:
 # The public functions -----------------------------------------------------------------
 
 
-def apply(partner_id: str, event: Apply, by: str, now: datetime) -> Result:
+def apply(
+    partner_id: str,
+    event: Apply,
+    by: str,
+    now: datetime,
+    namesakes: Sequence[Partner] = (),
+) -> Result:
     """A new partner from an application by `by`, its first contact; asks for approval.
 
-    `partner_id` comes from `new_partner_id`. RuleError names the first bad field.
+    `partner_id` comes from `new_partner_id` (or `partner_ids`); `namesakes` are the
+    partners already there whose name gives the same id, which the approval request names
+    so that a second application of one company is noticed. RuleError names the first
+    bad field.
     """
     if not SLUG_PATTERN.fullmatch(partner_id):
         raise ValueError(f"{partner_id!r} is not a partner id")
@@ -102,6 +112,8 @@ def apply(partner_id: str, event: Apply, by: str, now: datetime) -> Result:
         event,
     )
     summary = f"New application from @{ctx.by}: {details(partner)}."
+    if namesakes:
+        summary += "\n" + namesake_warning(partner.company, namesakes)
     return partner, [RequestApproval(partner.id, Step.APPLICATION, summary)]
 
 

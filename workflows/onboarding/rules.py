@@ -7,7 +7,7 @@ approval takes; `STATUS_FLOW` the partner status changes drawn in the package do
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -19,6 +19,7 @@ from workflows.onboarding.fields import (
     RuleError,
     check_field,
     parse_day,
+    same_name,
 )
 from workflows.onboarding.model import Partner, State, Status, Step, StepRecord
 
@@ -132,7 +133,7 @@ def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
 
 
 def past_day(value: str, what: str, ctx: Ctx) -> date:
-    day = parse_day(value, what)
+    day = parse_day(value, what, ctx.today)
     if day > ctx.today:
         raise RuleError(f"{what} cannot be in the future ({day})")
     return day
@@ -170,6 +171,17 @@ def details(partner: Partner) -> str:
         f"{partner.company} (`{partner.id}`), a {partner.type} partner; website "
         f"{partner.website}, email {partner.email}{country}"
     )
+
+
+def namesake_warning(company: str, namesakes: Sequence[Partner]) -> str:
+    """What the account managers are told when an application's company has the name (or
+    a name with the same slug) of partners already there."""
+    same = all(same_name(company, other.company) for other in namesakes)
+    name = "the same name" if same else "the same or a similar name"
+    listed = "; ".join(f"{other.company} (`{other.id}`, {other.status})" for other in namesakes)
+    if len(namesakes) == 1:
+        return f"⚠️ A partner with {name} already exists: {listed}."
+    return f"⚠️ {len(namesakes)} partners with {name} already exist: {listed}."
 
 
 def partner_todo(partner: Partner) -> str:

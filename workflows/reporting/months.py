@@ -72,14 +72,15 @@ class Month:
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
-def parse_month(text: str, name: str = "the month") -> Month:
-    """A month written `YYYY-MM`, e.g. `2026-09`."""
+def parse_month(text: str, name: str = "the month", example: Month | None = None) -> Month:
+    """A month written `YYYY-MM`; a refusal shows `example`, if given."""
     match = _MONTH.fullmatch(text.strip())
     if match is not None:
         year, month = int(match.group(1)), int(match.group(2))
         if year >= 1 and 1 <= month <= 12:
             return Month(year, month)
-    raise RuleError(f"{name} must be written YYYY-MM, e.g. 2026-09")
+    shown = "" if example is None else f", e.g. {example}"
+    raise RuleError(f"{name} must be written YYYY-MM{shown}")
 
 
 def local_day(now: datetime, zone: tzinfo) -> date:

@@ -268,7 +268,8 @@ def deal_from_options(options: Mapping[str, str]) -> Deal:
 def prospect_from_options(options: Mapping[str, str], now: datetime, zone: tzinfo) -> Prospect:
     """A prospect from `client= amount= close=YYYY-MM [note=]`."""
     values = _options(options, PROSPECT_OPTIONS, "a prospect")
-    close = check_close(parse_month(values["close"], "close="), now, zone)
+    ahead = Month.containing(now, zone).plus(3)  # the example a refusal shows
+    close = check_close(parse_month(values["close"], "close=", ahead), now, zone)
     return make_prospect(
         values["client"], parse_amount(values["amount"]), close, values.get("note")
     )
