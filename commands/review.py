@@ -13,6 +13,7 @@ from commands.report import recent
 from workflows.compliance import (
     Outcome,
     Review,
+    check_notes,
     current_review,
     in_program,
     next_review,
@@ -37,6 +38,7 @@ async def review(ctx: Context) -> None:
         return
     try:
         outcome = parse_outcome(ctx.args.words[1])
+        check_notes(outcome, ctx.args.rest(2))
     except RuleError as err:
         raise UsageError(str(err)) from None
     zone = ctx.settings.timezone
@@ -105,7 +107,7 @@ def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any]
 SPEC = Command(
     name="review",
     summary="the quarterly compliance checklist of a partner, or record the review's outcome",
-    usage="<partner-id> [pass|warn|fail [notes ...]]",
+    usage="<partner-id> [pass [notes ...] | warn|fail <notes ...>]",
     example="/review acme-hosting warn the report for 2027-01 was late",
     roles=frozenset({Role.MANAGER}),
     handler=review,

@@ -378,8 +378,11 @@ def test_record_review_refusals() -> None:
         record_review(partner(), Outcome.PASS, "", "alice", now, UTC_ZONE)
     with pytest.raises(RuleError, match="too long"):
         record_review(partner(), Outcome.PASS, "x" * 1001, "maria", now, UTC_ZONE)
+    for outcome in (Outcome.WARN, Outcome.FAIL):  # the partner is told to put the notes right
+        with pytest.raises(RuleError, match=f"a {outcome} needs notes"):
+            record_review(partner(), outcome, " \n ", "maria", now, UTC_ZONE)
     suspended = record_review(
-        partner(status=Status.SUSPENDED), Outcome.FAIL, "", "maria", now, UTC_ZONE
+        partner(status=Status.SUSPENDED), Outcome.FAIL, "no reports", "maria", now, UTC_ZONE
     )
     assert suspended.outcome is Outcome.FAIL
 
@@ -431,7 +434,7 @@ def test_the_checklist_of_a_compliant_partner() -> None:
     )
     assert lines[1:] == [
         "⚠️ This review is for 2027-02-26: not recorded yet "
-        "(`/review acme-hosting pass|warn|fail [notes]`).",
+        "(`/review acme-hosting pass [notes]`, or `warn` or `fail` with notes).",
         "✅ Report 2027-01: filed on time (due 2027-02-10).",
         "✅ Goals: done; 3 months: five hosted workspaces; 1 year: fifty.",
         "✅ Listing: done, https://acme.example/partners (the page mentions the vendor).",

@@ -350,10 +350,20 @@ def record_review(
             f"The first quarterly review of {partner.company} is on {first}: it can be "
             f"recorded from {opens}."
         )
+    return Review(partner.id, review, outcome, check_notes(outcome, notes), by, now)
+
+
+def check_notes(outcome: Outcome, notes: str) -> str | None:
+    """The review's notes on one line, None when blank; a `warn` or `fail` needs them: the
+    partner is told to put right what they say."""
     text = " ".join(notes.split())
     if len(text) > NOTES_MAX:
         raise RuleError(f"the notes are too long: at most {NOTES_MAX} characters")
-    return Review(partner.id, review, outcome, text or None, by, now)
+    if not text and outcome is not Outcome.PASS:
+        raise RuleError(
+            f"a {outcome} needs notes: say what the partner must put right (they are told)"
+        )
+    return text or None
 
 
 def partner_notice(review: Review, next_date: date) -> str:
@@ -428,7 +438,7 @@ def review_checklist(
         if recorded is None:
             lines.append(
                 f"{ATTENTION} This review is for {review}: not recorded yet "
-                f"(`/review {partner.id} pass|warn|fail [notes]`)."
+                f"(`/review {partner.id} pass [notes]`, or `warn` or `fail` with notes)."
             )
         else:
             lines.append(
