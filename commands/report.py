@@ -59,12 +59,13 @@ async def report(ctx: Context) -> None:
     """Shows a month's draft, adds or removes entries, files it; managers reopen it."""
     words = list(ctx.args.words)
     partner = await _partner(ctx, words)
-    month = _month(ctx, words)
+    typed = _month(words)
+    month = open_month(ctx.now, ctx.settings.timezone) if typed is None else typed
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
         raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
     if verb == "reopen":
-        await _reopen(ctx, partner, month)
+        await _reopen(ctx, partner, typed)
         return
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
@@ -166,10 +167,11 @@ async def _partner(ctx: Context, words: list[str]) -> Partner:
     return await program.own(ctx)
 
 
-def _month(ctx: Context, words: list[str]) -> Month:
+def _month(words: list[str]) -> Month | None:
+    """The month typed next, if one is."""
     if words and _is_month(words[0]):
         return _rule(parse_month, words.pop(0))
-    return open_month(ctx.now, ctx.settings.timezone)
+    return None
 
 
 def _is_month(word: str) -> bool:
@@ -252,9 +254,11 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
     return filed
 
 
-async def _reopen(ctx: Context, partner: Partner, month: Month) -> None:
+async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
     if not program.is_manager(ctx):
         raise Refused("Only an account manager can reopen a filed report.")
+    if month is None:  # never a default: which report to unlock is the manager's to say
+        raise UsageError(f"say which month to reopen: `/report {partner.id} YYYY-MM reopen`")
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
         raise Refused(f"{partner.company} has no report for {month}.")
@@ -313,7 +317,8 @@ SPEC = Command(
     name="report",
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
-    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
+    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]; "
+    "account managers: <partner-id> YYYY-MM [reopen]",
     example=f"/report 2026-10 deal {DEAL_EXAMPLE}",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,

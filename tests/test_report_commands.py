@@ -135,6 +135,25 @@ async def test_no_sales_and_a_managers_reopen(program: Program) -> None:
     assert "2026-09" in shown.text
 
 
+async def test_reopen_needs_the_month(program: Program) -> None:
+    """Which filed report to unlock is never guessed: without the month the manager gets the
+    usage and every report stays filed."""
+    assert (await program.say("alice", "/report 2026-09 none")).status == "done"
+    program.clock.now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    assert (await program.say("alice", "/report 2026-10 none")).status == "done"
+    before = [doc async for doc in program.store.scan("reports")]
+    said = await program.say("maria", "/report acme-hosting reopen")
+    assert said.status == "refused"
+    assert said.text.startswith(
+        "Say which month to reopen: `/report acme-hosting YYYY-MM reopen`.\nUsage: `/report "
+    )
+    assert not said.elsewhere
+    assert [doc async for doc in program.store.scan("reports")] == before
+    assert all(doc["state"] == "submitted" for doc in before)
+    refused = await program.say("alice", "/report reopen")  # a partner: not theirs to do
+    assert refused.status == "refused" and "Only an account manager" in refused.text
+
+
 async def test_terms_change_the_rates_of_drafts_not_of_filed_reports(program: Program) -> None:
     await program.say("alice", EXAMPLE[0])
     await program.say("alice", "/report submit")
