@@ -41,6 +41,7 @@ MAX_CONFLICT_RETRIES = 5
 CONVERSATION_IDLE = timedelta(minutes=30)
 TOO_BUSY = "I was too busy to do that; please try again."
 DM_HINT = "I only understand commands. Type /help to see what you can do."
+CANCELLED = "Cancelled; nothing was stored."  # unless the command says what it kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,10 @@ class Dispatcher:
             now = self.clock()
             tx = self.store.begin(actor=message.user.username, now=now)
             tx.delete(CONVERSATIONS, message.room.id, message.user.username)
-            reply = Reply(message.room.id, "Cancelled; nothing was stored.", message.thread)
+            text = CANCELLED
+            if command is not None and command.cancelled is not None:
+                text = command.cancelled(conversation["state"])
+            reply = Reply(message.room.id, text, message.thread)
             return await self._commit(tx, now, message, "done", [reply])
         for _attempt in range(MAX_CONFLICT_RETRIES):
             try:

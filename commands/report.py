@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
@@ -106,6 +106,7 @@ async def answer(ctx: Context) -> None:
     assert ctx.conversation is not None
     month = parse_month(ctx.conversation["month"])
     asking = ctx.conversation["asking"]
+    added = _added(ctx.conversation)
     text = ctx.message.text.strip()
     partner = await program.own(ctx)
     draft = await _load(ctx, partner, month)
@@ -128,10 +129,11 @@ async def answer(ctx: Context) -> None:
                 month,
                 "prospects",
                 f"Any prospective sale, like `{PROSPECT_EXAMPLE}` (or `done`)?",
+                added,
             )
         else:
             ctx.reply(render(draft, ctx.settings.timezone))
-            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)")
+            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)", added)
         return
     try:
         args = split_arguments(text)
@@ -147,12 +149,50 @@ async def answer(ctx: Context) -> None:
         month,
         asking,
         f"{count} {asking[:-1]}{'s' if count != 1 else ''} so far. The next one, or `done`?",
+        {**added, asking: added[asking] + 1},
     )
 
 
-def _ask(ctx: Context, month: Month, asking: str, question: str) -> None:
-    ctx.converse({"month": str(month), "asking": asking})
+ADDED_NOTHING: Mapping[str, int] = {"deals": 0, "prospects": 0}
+
+
+def _ask(
+    ctx: Context,
+    month: Month,
+    asking: str,
+    question: str,
+    added: Mapping[str, int] = ADDED_NOTHING,
+) -> None:
+    """Carry on the conversation; `added` counts the entries its answers stored."""
+    ctx.converse({"month": str(month), "asking": asking, "added": dict(added)})
     ctx.reply(question)
+
+
+def _added(state: Mapping[str, Any]) -> dict[str, int]:
+    """The entries the conversation stored, by kind (none in a state from before they
+    were counted)."""
+    stored = state.get("added", ADDED_NOTHING)
+    return {kind: int(stored.get(kind, 0)) for kind in ADDED_NOTHING}
+
+
+def cancelled(state: Mapping[str, Any]) -> str:
+    """What `cancel` says in the conversation: the entries its answers added were stored
+    as they came, and stay in the draft."""
+    month = state["month"]
+    show = f"`/report {month}` shows it and `/report {month} submit` files it."
+    if "added" not in state:  # a conversation from before the entries were counted
+        return f"Stopped, not filed: the draft of {month} keeps what you added; {show}"
+    added = _added(state)
+    kept = [
+        f"{added[kind]} {kind[:-1] if added[kind] == 1 else kind}"
+        for kind in ADDED_NOTHING
+        if added[kind]
+    ]
+    if not kept:
+        return f"Stopped; nothing was added to the draft of {month}."
+    return (
+        f"Stopped, not filed: the draft of {month} keeps the {' and '.join(kept)} you added; {show}"
+    )
 
 
 async def _partner(ctx: Context, words: list[str]) -> Partner:
@@ -324,4 +364,5 @@ SPEC = Command(
     handler=report,
     options=frozenset({"client", "amount", "kind", "close", "note"}),
     answer=answer,
+    cancelled=cancelled,
 )

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commands import report as report_command
 from storage import SCHEMA, Store
 from tests.program import Program
 
@@ -95,6 +96,38 @@ async def test_the_conversation_form(program: Program) -> None:
     assert "owed to the vendor USD 3,600.02" in filed.text
     doc = await program.store.get("reports", "acme-hosting", "2026-09")
     assert doc is not None and doc["state"] == "submitted"
+
+
+async def test_cancel_in_the_conversation_says_what_the_draft_keeps(program: Program) -> None:
+    """Each answer is stored as it comes: `cancel` ends the conversation and says what the
+    draft keeps, instead of claiming that nothing was stored."""
+    room = "partner-acme-hosting"
+    await program.say("alice", "/report", room=room)
+    stopped = await program.say("alice", "cancel", room=room)
+    assert stopped.text == "Stopped; nothing was added to the draft of 2026-09."
+    await program.say("alice", "/report", room=room)
+    await program.say("alice", "client=Foo amount=12000 kind=hosting", room=room)
+    await program.say("alice", "client=Bar amount=-1 kind=hosting", room=room)  # refused
+    await program.say("alice", "done", room=room)
+    await program.say("alice", "client=Northwind amount=5000 close=2026-12", room=room)
+    stopped = await program.say("alice", "Cancel", room=room)
+    assert stopped.status == "done"
+    assert stopped.text == (
+        "Stopped, not filed: the draft of 2026-09 keeps the 1 deal and 1 prospect you added; "
+        "`/report 2026-09` shows it and `/report 2026-09 submit` files it."
+    )
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None and doc["state"] == "draft"
+    assert [deal["client"] for deal in doc["deals"]] == ["Foo"]
+    assert [prospect["client"] for prospect in doc["prospects"]] == ["Northwind"]
+    assert await program.store.get("conversations", "room-" + room, "alice") is None
+
+
+def test_cancel_in_a_conversation_stored_before_the_entries_were_counted() -> None:
+    assert report_command.cancelled({"month": "2026-09", "asking": "deals"}) == (
+        "Stopped, not filed: the draft of 2026-09 keeps what you added; "
+        "`/report 2026-09` shows it and `/report 2026-09 submit` files it."
+    )
 
 
 @pytest.mark.parametrize(
