@@ -201,6 +201,44 @@ async def test_terms_change_the_rates_of_drafts_not_of_filed_reports(program: Pr
     assert "owed to the vendor USD 3,000.01" in filed.text
 
 
+async def test_a_filed_report_keeps_its_rates_through_a_reopen(program: Program) -> None:
+    """Issue 10: filed at hosting 30 % (USD 12,000.00 owes USD 3,600.00), then `/terms`
+    hosting=25 and a reopen: the draft, the re-filed report and the CSV keep 30 % for that
+    deal; only the deal added after the change owes 25 %, and the replies say which is which."""
+    await program.say("alice", "/report 2026-09 deal client=Foo amount=12000 kind=hosting")
+    filed = await program.say("alice", "/report 2026-09 submit")
+    assert "owed to the vendor USD 3,600.00" in filed.text
+    assert "Rates: hosting 30% (deal 1)." in filed.text
+    assert (await program.say("maria", "/terms acme-hosting hosting=25")).status == "done"
+    assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
+    shown = await program.say("alice", "/report 2026-09")
+    assert (
+        "1. Foo: USD 12,000.00, hosting at 30%, kept from its first filing (new deals: 25%), "
+        "owed USD 3,600.00" in shown.text
+    )
+    added = await program.say("alice", "/report 2026-09 deal client=Bar amount=1000 kind=hosting")
+    assert "2. Bar: USD 1,000.00, hosting at 25%, owed USD 250.00" in added.text
+    refiled = await program.say("alice", "/report 2026-09 submit")
+    assert refiled.status == "done", refiled.text
+    assert "owed to the vendor USD 3,850.00" in refiled.text
+    assert "Rates: hosting 30% (deal 1, kept from its first filing), hosting 25% (deal 2)." in (
+        refiled.text
+    )
+    assert "Rates: hosting 30% (deal 1, kept" in refiled.elsewhere["dm-maria"][0]
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None
+    assert [(deal["rate"], deal["owed"]) for deal in doc["deals"]] == [
+        ("30", "3600.00"),
+        ("25", "250.00"),
+    ]
+    assert (await program.say("maria", "/export reports 2026-09")).status == "done"
+    csv = program.chat.uploads["reports-2026-09.csv"].decode().splitlines()
+    assert csv[1:] == [
+        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00",
+        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00",
+    ]
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
