@@ -168,6 +168,32 @@ async def test_no_sales_and_a_managers_reopen(program: Program) -> None:
     assert "2026-09" in shown.text
 
 
+async def test_a_report_filed_again_after_its_due_day_says_when_it_was_first_filed(
+    program: Program,
+) -> None:
+    """Lateness is the first filing's date against the due day; filed again after a reopen,
+    past the due day, the report says both dates instead of just "filed on time"."""
+    await program.say("alice", "/report 2026-09 deal client=Foo amount=100 kind=hosting")
+    assert "filed on time on 2026-10-05" in (await program.say("alice", "/report submit")).text
+    program.clock.now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # due on 2026-10-10
+    assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
+    refiled = await program.say("alice", "/report 2026-09 submit")
+    words = (
+        "first filed on time on 2026-10-05 by @alice, filed again on 2026-10-20 by @alice "
+        "after a reopen"
+    )
+    assert f"Filed. Report for 2026-09 of `acme-hosting`: {words}." in refiled.text
+    assert words in refiled.elsewhere["dm-maria"][0]
+    assert words in (await program.say("maria", "/report acme-hosting 2026-09")).text
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None
+    assert (doc["on_time"], doc["first_submitted_at"], doc["submitted_at"]) == (
+        True,
+        "2026-10-05T12:00:00+00:00",
+        "2026-10-20T12:00:00+00:00",
+    )
+
+
 async def test_reopen_needs_the_month(program: Program) -> None:
     """Which filed report to unlock is never guessed: without the month the manager gets the
     usage and every report stays filed."""

@@ -646,6 +646,29 @@ def test_reopen_keeps_the_filed_version_and_the_first_verdict() -> None:
     corrected = remove_entry(opened, 4)
     refiled = submit(corrected, ALICE, reopened_at + timedelta(hours=1), ZONE, DUE_DAY)
     assert refiled.on_time is True  # judged by the first filing, not the correction
+    assert (
+        render(refiled, ZONE)
+        .splitlines()[0]
+        .endswith(
+            "first filed on time on 2026-10-05 by @alice, filed again on 2026-10-20 by @alice "
+            "after a reopen"
+        )
+    )
+    assert summary(refiled, ZONE).startswith(
+        "Report for 2026-09 of `acme-hosting`: first filed on time on 2026-10-05 by @alice, "
+        "filed again on 2026-10-20 by @alice after a reopen. Closed total"
+    )
+    doc = refiled.to_doc()
+    assert (doc["on_time"], doc["submitted_at"], doc["first_submitted_at"]) == (
+        True,
+        "2026-10-20T16:00:00+00:00",
+        "2026-10-05T13:00:00+00:00",
+    )
+    assert opened.to_doc()["first_submitted_at"] == "2026-10-05T13:00:00+00:00"
+    assert draft().to_doc()["first_submitted_at"] is None
+    assert filed.to_doc()["first_submitted_at"] == filed.to_doc()["submitted_at"]
+    with pytest.raises(ValueError, match="first_submitted_at is not its first filing's"):
+        Report.from_doc({**doc, "first_submitted_at": doc["submitted_at"]})
     assert refiled.owed == D("5970.39") and refiled.closed_total == D("15734.60")
     assert refiled.filed[0].closed_total == D("19734.60")  # the first version, unchanged
     assert refiled.filed[0].owed == D("5970.39")
@@ -661,6 +684,9 @@ def test_a_late_report_stays_late_after_a_reopen() -> None:
     reopened = reopen(late, BOB, datetime(2026, 10, 16, tzinfo=UTC))
     again = submit(reopened, ALICE, datetime(2026, 10, 17, tzinfo=UTC), ZONE, DUE_DAY)
     assert again.on_time is False
+    assert "first filed late on 2026-10-14 by @alice, filed again on 2026-10-16" in (
+        summary(again, ZONE)
+    )
 
 
 def test_transitions_table() -> None:

@@ -8,7 +8,9 @@ The months (`months`): the report for month M opens on day 1 of M+1 (local) and 
 defaults to that month (`open_month`); a partner may file any month from the contract's
 signing month to the last closed one (`check_month`). It is due on day
 `PARTNERBOT_REPORT_DUE_DAY` (1-28, default 10) of M+1 (`due_date`) and on time when filed
-by the end of that day, local time.
+by the end of that day, local time. Lateness is the first filing's: a report filed again
+after a reopen keeps that verdict, and says when it was first filed (`first_submitted_at`
+in its document).
 
 The share (`money`): for each deal, the vendor is owed the amount times the rate of its kind
 (hosting 30 %, referred 30 %, premium 80 %, services 0 %, or the partner's `/terms`

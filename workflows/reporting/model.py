@@ -231,6 +231,12 @@ class Report:
     def is_filed(self) -> bool:
         return self.state is ReportState.SUBMITTED
 
+    @property
+    def first_submitted_at(self) -> datetime | None:
+        """When the report was first filed (its on-time verdict is that filing's): the first
+        kept version's time after a reopen, else its own; None if never filed."""
+        return self.filed[0].submitted_at if self.filed else self.submitted_at
+
     def owed_per_deal(self) -> list[Decimal]:
         """What the vendor is owed for each deal, in order, each rounded half-up to the cent."""
         return [deal.owed(self.rates) for deal in self.deals]
@@ -261,9 +267,10 @@ class Report:
             "state": self.state.value,
             **_figures_doc(self.deals, self.prospects, self.rates),
             "none": self.none,
-            "submitted_at": None if self.submitted_at is None else _time_doc(self.submitted_at),
+            "submitted_at": _optional_time_doc(self.submitted_at),
             "submitted_by": self.submitted_by,
             "on_time": self.on_time,
+            "first_submitted_at": _optional_time_doc(self.first_submitted_at),
             "filed": [_filing_doc(filing) for filing in self.filed],
         }
 
@@ -286,7 +293,7 @@ class Report:
         else:
             deals, prospects, rates = _figures(read, _kept_from(filed[-1] if filed else None))
         submitted_at = read.optional("submitted_at", str)
-        return cls(
+        report = cls(
             partner=read.get("partner", str),
             month=parsed,
             state=state,
@@ -299,6 +306,10 @@ class Report:
             none=read.optional("none", bool) is True,
             filed=tuple(filed),
         )
+        first = read.optional("first_submitted_at", str)  # derived: written for readers
+        if first is not None and read.time("first_submitted_at") != report.first_submitted_at:
+            raise ValueError(f"{read.where}: first_submitted_at is not its first filing's")
+        return report
 
 
 def _check_kept(deals: Sequence[Deal], where: str) -> None:
@@ -448,6 +459,10 @@ def _filing(read: _Reader) -> Filing:
 
 def _time_doc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+def _optional_time_doc(moment: datetime | None) -> str | None:
+    return None if moment is None else _time_doc(moment)
 
 
 class _Reader(DocReader):

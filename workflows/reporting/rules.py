@@ -160,7 +160,8 @@ def submit(
     """The report filed by `by`, locked. `rates`, when given, are the partner's rates now
     (else the draft's): each deal not filed before is fixed at its kind's, and a deal kept
     from an earlier filing keeps its own. A report filed again after a reopen keeps the
-    on-time verdict of its first filing."""
+    on-time verdict of its first filing (that filing's date against the due day), and its
+    words say when that was."""
     _guard(report, "submit")
     if not report.entries:
         raise RuleError(
@@ -412,7 +413,14 @@ def _totals(report: Report) -> str:
 def _state_words(report: Report, zone: tzinfo) -> str:
     if report.submitted_at is not None:  # filed
         when = "on time" if report.on_time else "late"
-        return f"filed {when} on {local_day(report.submitted_at, zone)} by @{report.submitted_by}"
+        this = f"on {local_day(report.submitted_at, zone)} by @{report.submitted_by}"
+        if not report.filed:
+            return f"filed {when} {this}"
+        first = report.filed[0]  # the verdict is the first filing's
+        return (
+            f"first filed {when} on {local_day(first.submitted_at, zone)} by "
+            f"@{first.submitted_by}, filed again {this} after a reopen"
+        )
     if report.filed:
         last = report.filed[-1]
         return (
