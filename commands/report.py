@@ -8,7 +8,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.parsing import ArgumentError, split_arguments
-from workflows.compliance import Filed, MonthReport
+from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
 from workflows.reporting import (
     DealKind,
@@ -20,8 +20,8 @@ from workflows.reporting import (
     add,
     check_month,
     deal_from_options,
-    due_date,
     effective_rates,
+    local_day,
     new_draft,
     open_month,
     parse_month,
@@ -43,12 +43,14 @@ T = TypeVar("T")
 class Reader(Protocol):
     """What reads stored documents: the store or a transaction."""
 
+    async def get(self, collection: str, *key: str) -> dict[str, Any] | None: ...
+
     def scan(self, collection: str, owner: str | None = None) -> AsyncIterator[dict[str, Any]]: ...
 
 
 REPORTS = "reports"
-FILINGS = "filings"
-FILINGS_KEPT = 12  # months; the reminders look at the last 3
+FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true}
+LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
@@ -236,28 +238,23 @@ async def _load(ctx: Context, partner: Partner, month: Month) -> Report:
     return new_draft(partner.id, month, await rates(ctx, partner.id))
 
 
-async def recent(ctx: Context, partner: Partner, months: int = 3) -> list[MonthReport]:
-    """The recent months since signing, newest first: each filed on time or late, a draft,
-    or not filed, with its due date."""
+async def shown_months(ctx: Context, partner: Partner) -> ReportMonths:
+    """The report months /status and /review show (`report_months`): the last three since
+    signing, and every older one never filed, however old."""
     if partner.signed is None:
-        return []
-    month = open_month(ctx.now, ctx.settings.timezone)
-    found = []
-    for _ in range(months):
-        if month < Month.of(partner.signed):
-            break
-        doc = await ctx.tx.get(REPORTS, partner.id, str(month))
-        if doc is None:
-            filed = Filed.MISSING
-        else:
-            stored = Report.from_doc(doc)
-            if stored.state is ReportState.SUBMITTED:
-                filed = Filed.ON_TIME if stored.on_time else Filed.LATE
-            else:
-                filed = Filed.DRAFT
-        found.append(MonthReport(month, due_date(month, ctx.settings.report_due_day), filed))
-        month = month.previous()
-    return found
+        return ReportMonths((), ())
+    stored = {
+        parse_month(doc["month"]): _where(doc) async for doc in ctx.tx.scan(REPORTS, partner.id)
+    }
+    today = local_day(ctx.now, ctx.settings.timezone)
+    return report_months(partner.signed, stored, today, ctx.settings.report_due_day)
+
+
+def _where(doc: Mapping[str, Any]) -> Filed:
+    """Where a stored report stands, from its document's state alone (no figures read)."""
+    if doc.get("state") == ReportState.SUBMITTED.value:
+        return Filed.ON_TIME if doc.get("on_time") else Filed.LATE
+    return Filed.REOPENED if doc.get("filed") else Filed.DRAFT
 
 
 async def rates(ctx: Context, partner_id: str) -> dict[DealKind, Any]:
@@ -323,19 +320,25 @@ async def _save(ctx: Context, changed: Report, what: str) -> None:
 
 
 async def _index_filing(ctx: Context, report: Report) -> None:
-    """Keep the partner's last filed months in `FILINGS`, in the same commit as the report:
-    the reminders read them there instead of every partner's reports. Data from before
-    the index gets it from its reports."""
-    doc = await ctx.tx.get(FILINGS, report.partner)
-    if doc is None:
-        months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
-    else:
-        months = set(doc["months"])
+    """Keep every month the partner filed in `FILINGS`, in the same commit as the report:
+    the reminders and /partners read them there instead of every partner's reports. Data
+    from before the index, or from when it kept only the last 12 months, gets it from its
+    reports."""
+    months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
     months.add(str(report.month))
-    ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months)[-FILINGS_KEPT:]})
+    ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months), "complete": True})
 
 
 async def filed_months(reader: Reader, partner_id: str) -> set[Month]:
+    """Every month the partner filed (a reopened report included): from the `FILINGS`
+    index, or from its reports when the index may not have them all."""
+    doc = await reader.get(FILINGS, partner_id)
+    if doc is not None and (doc.get("complete") is True or len(doc["months"]) < LEGACY_KEPT):
+        return {parse_month(month) for month in doc["months"]}
+    return await _filed_in_reports(reader, partner_id)
+
+
+async def _filed_in_reports(reader: Reader, partner_id: str) -> set[Month]:
     """The months the partner filed, read from its reports (a reopened report was filed,
     and its filed version is kept)."""
     return {

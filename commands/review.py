@@ -9,7 +9,7 @@ from typing import Any
 from commands import program
 from commands.fee import status_of
 from commands.framework import Command, Context, Refused, Role, UsageError
-from commands.report import recent
+from commands.report import shown_months
 from workflows.compliance import (
     Outcome,
     Review,
@@ -82,8 +82,11 @@ async def _show(ctx: Context, partner: Partner) -> None:
             reviews[day] = Review.from_doc(doc)
     fee = await status_of(ctx, partner)
     assert fee is not None  # in the program
-    reports = await recent(ctx, partner)
-    ctx.reply("\n".join(review_checklist(partner, reports, fee, reviews, ctx.now, zone)))
+    months = await shown_months(ctx, partner)
+    checklist = review_checklist(
+        partner, months.recent, fee, reviews, ctx.now, zone, older=months.older
+    )
+    ctx.reply("\n".join(checklist))
 
 
 def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any], ...]:

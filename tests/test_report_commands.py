@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commands import report as report_command
+from commands.report import filed_months
 from storage import SCHEMA, Store
 from tests.program import Program
+from workflows.reporting import Month
 
 APPLY = (
     '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
@@ -280,14 +282,15 @@ async def test_random_text_after_report_stores_nothing_it_refused(
 
 
 async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
-    """The reminders read the filed months from `filings`, kept with each filing; data from
-    before the index gets it from its reports at the next filing."""
+    """The reminders and /partners read the filed months from `filings`, every one, kept
+    with each filing; data from before the index, or from when it kept only the last 12
+    months, gets it from its reports at the next filing."""
     assert await program.store.get("filings", "acme-hosting") is None
     await program.say("alice", "/report 2026-09 deal client=Foo amount=100 kind=hosting")
     assert await program.store.get("filings", "acme-hosting") is None  # a draft is not filed
     assert (await program.say("alice", "/report 2026-09 submit")).status == "done"
     index = await program.store.get("filings", "acme-hosting")
-    assert index == {"partner": "acme-hosting", "months": ["2026-09"]}
+    assert index == {"partner": "acme-hosting", "months": ["2026-09"], "complete": True}
     assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
     assert await program.store.get("filings", "acme-hosting") == index  # still filed
     tx = program.store.begin(actor="test", now=program.clock())
@@ -296,4 +299,18 @@ async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
     program.clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert (await program.say("alice", "/report 2026-10 none")).status == "done"
     index = await program.store.get("filings", "acme-hosting")
-    assert index == {"partner": "acme-hosting", "months": ["2026-09", "2026-10"]}
+    assert index == {
+        "partner": "acme-hosting",
+        "months": ["2026-09", "2026-10"],
+        "complete": True,
+    }
+    # an index as kept before: the last 12 months only, here a wrong one of 12 months
+    wrong = [str(Month(2025, 1).plus(n)) for n in range(12)]
+    tx = program.store.begin(actor="test", now=program.clock())
+    tx.put("filings", {"partner": "acme-hosting", "months": wrong})
+    await tx.commit()
+    assert await filed_months(program.store, "acme-hosting") == {Month(2026, 9), Month(2026, 10)}
+    tx = program.store.begin(actor="test", now=program.clock())
+    tx.put("filings", {"partner": "acme-hosting", "months": wrong[:11]})  # none left out
+    await tx.commit()
+    assert len(await filed_months(program.store, "acme-hosting")) == 11
