@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from commands import program
-from commands.fee import FEES
+from commands.fee import recorded_years
 from commands.framework import Command, Context, Role, UsageError
 from commands.report import filed_months
 from commands.review import REVIEWS
@@ -81,7 +81,7 @@ async def _late(ctx: Context, partner: Partner) -> Late:
     """What the partner is late with (`compliance.late`), reading only what could be."""
     filed: set[Month] = set()
     reviewed: set[date] = set()
-    paid: set[int] = set()
+    paid: frozenset[int] = frozenset()
     if partner.status in IN_PROGRAM and partner.signed is not None:
         filed = await filed_months(ctx.tx, partner.id)
         today = local_day(ctx.now, ctx.settings.timezone)
@@ -89,7 +89,7 @@ async def _late(ctx: Context, partner: Partner) -> Late:
             reviewed = {
                 date.fromisoformat(doc["date"]) async for doc in ctx.tx.scan(REVIEWS, partner.id)
             }
-        paid = {int(doc["year"]) async for doc in ctx.tx.scan(FEES, partner.id)}
+        paid = await recorded_years(ctx, partner)
     return late(
         partner,
         filed,
