@@ -101,6 +101,8 @@ def monthly_report(number: int, month: str, state: str = "submitted") -> dict[st
 
 
 Reports = Callable[[int], Iterable[dict[str, Any]]]  # partner number -> its report documents
+# partner number, its report documents -> its index of filed months
+Index = Callable[[int, Iterable[dict[str, Any]]], dict[str, Any]]
 
 
 def five_years(number: int) -> list[dict[str, Any]]:
@@ -108,9 +110,10 @@ def five_years(number: int) -> list[dict[str, Any]]:
     return [monthly_report(number, month) for month in MONTHS]
 
 
-def export_text(partners: int, reports: Reports) -> Iterator[str]:
-    """The export of `partners` partners with their `reports`, piece by piece (the format
-    `Store.import_` reads)."""
+def export_text(partners: int, reports: Reports, index: Index | None = None) -> Iterator[str]:
+    """The export of `partners` partners with their `reports` and the `index` of the months
+    they filed (by default: `filings`), piece by piece (the format `Store.import_` reads)."""
+    index = filings if index is None else index
     yield '{"version":1,"partners":['
     yield ",".join(json.dumps(partner(n)) for n in range(partners))
     yield '],"members":['
@@ -122,14 +125,14 @@ def export_text(partners: int, reports: Reports) -> Iterator[str]:
         separator = "," if number else ""
         yield separator + ",".join(json.dumps(doc) for doc in reports(number))
     yield '],"filings":['
-    yield ",".join(json.dumps(filings(number, reports(number))) for number in range(partners))
+    yield ",".join(json.dumps(index(number, reports(number))) for number in range(partners))
     yield '],"audit":[]}'
 
 
 def filings(number: int, reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The index of filed months that /report keeps (its last 12)."""
+    """The index of filed months that /report keeps (every one)."""
     months = sorted(doc["month"] for doc in reports if doc["state"] == "submitted")
-    return {"partner": partner_id(number), "months": months[-12:]}
+    return {"partner": partner_id(number), "months": months, "complete": True}
 
 
 class Generated:
@@ -149,10 +152,12 @@ class Generated:
         return text
 
 
-async def build(path: Path, partners: int, reports: Reports = five_years) -> None:
+async def build(
+    path: Path, partners: int, reports: Reports = five_years, index: Index | None = None
+) -> None:
     """A data directory, made fast by importing a generated export."""
     store = await Store.open(path, SCHEMA)
-    await store.import_(Generated(export_text(partners, reports)))
+    await store.import_(Generated(export_text(partners, reports, index)))
     await store.close()
 
 

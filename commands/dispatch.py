@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CONVERSATION_IDLE = timedelta(minutes=30)
 DM_HINT = "I only understand commands. Type /help to see what you can do."
+CANCELLED = "Cancelled; nothing was stored."  # unless the command says what it kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,10 @@ class Dispatcher:
             now = self.clock()
             tx = self.store.begin(actor=message.user.username, now=now)
             tx.delete(CONVERSATIONS, message.room.id, message.user.username)
-            reply = Reply(message.room.id, "Cancelled; nothing was stored.", message.thread)
+            text = CANCELLED
+            if command is not None and command.cancelled is not None:
+                text = command.cancelled(conversation["state"])
+            reply = Reply(message.room.id, text, message.thread)
             return await self._commit(tx, now, message, "done", [reply])
         return await self._until_done(
             message, lambda: self._run(message, command, None, conversation["state"])

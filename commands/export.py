@@ -7,10 +7,12 @@ months in order:
     acme-hosting,2026-09,Foo Hosting,hosting,12000.05,30%,3600.02
     acme-hosting,2026-09,Bar Corp,referred,1234.55,30%,370.37
 
-Amounts have two decimals and no thousands separators; `rate` is the percent the report
-was filed with; `owed` is the report's own per-deal share (`Report.owed_per_deal`), so each
-report's rows add up to its filed `closed_total` and `owed`. Drafts (never filed, or
-reopened) are left out, and so are reports of no sales, which have no deals. A client
+Amounts have two decimals and no thousands separators; `rate` is the percent the deal was
+filed with (a deal kept through a reopen keeps the rate of its first filing, so one report
+may have two rates for one kind); `owed` is the report's own per-deal share
+(`Report.owed_per_deal`), so each report's rows add up to its filed `closed_total` and
+`owed`. Drafts (never filed, or reopened) are left out, and so are reports of no sales,
+which have no deals. A client
 name that a spreadsheet would read as a formula (`=`, `+`, `-`, `@` first) gets a `'`
 in front, as OWASP advises against CSV injection.
 
@@ -159,7 +161,7 @@ async def csv_chunks(
                     _cell(deal.client),
                     deal.kind.value,
                     money_doc(deal.amount),
-                    format_percent(report.rates[deal.kind]),
+                    format_percent(report.rate_of(deal)),
                     money_doc(owed),
                 )
             )

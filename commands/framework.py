@@ -72,6 +72,9 @@ class Command:
     # Called with the next plain message of the same user in the same room while the
     # handler's conversation (`Context.converse`) is open.
     answer: Handler | None = None
+    # What `cancel` replies in that conversation, from its stored state (by default that
+    # nothing was stored); one whose answers are stored as they come says what it kept.
+    cancelled: Callable[[Mapping[str, Any]], str] | None = None
 
     def usage_line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip()

@@ -1,10 +1,13 @@
 """Reminders (SPEC §4), each sent once: the rules (`workflows.reminders`) say what is due at a
 moment; this module reads what they need, keeps the "sent" marks and posts the messages.
 
-One evaluation reads every partner. For an active one it first asks the rules what would be
-due if nothing were filed, recorded or paid: a partner with nothing possibly due costs no
-more reading. Otherwise it reads the partner's reports (and reviews and fees, when such a
-reminder is among them) and its sent marks, and keeps what is due and not marked.
+One evaluation reads every partner. For an active one it reads the months it filed (one
+document, the index /report keeps; its reports only for data from before a complete index),
+then asks the rules what would be due if no review were recorded and no fee paid: a partner
+with nothing possibly due costs no more reading. Otherwise it reads its reviews and fees,
+when such a reminder is among them, and its sent marks, and keeps what is due and not
+marked. A report never filed is overdue however old, so a partner that files nothing costs
+the read of its sent marks at each evaluation.
 
 What is kept is stored, its mark and its messages in the same commit (`Runner.post`), and
 then delivered. A crash after the commit delivers the stored messages after the restart
@@ -25,13 +28,13 @@ from datetime import date, datetime
 from typing import Any
 
 from chat.base import ChatActions, ChatError, Outgoing
-from commands.report import FILINGS, filed_months
+from commands.report import filed_months
 from config import Settings
 from storage import Store, Transaction
 from workflows.compliance import fee_paid
 from workflows.onboarding import Partner, State, Status
 from workflows.reminders import Audience, Kind, Reminder, digests, due
-from workflows.reporting import Month, parse_month
+from workflows.reporting import Month
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,6 @@ Post = Callable[[Transaction, Sequence[Outgoing], datetime], Awaitable[None]]
 
 BATCH = 250  # reminders stored per commit
 SENT = "sent"
-REPORT_KINDS = frozenset({Kind.REPORT_OPEN, Kind.REPORT_DUE_SOON, Kind.REPORT_OVERDUE})
 REVIEW_KINDS = frozenset({Kind.REVIEW_SOON, Kind.REVIEW_DUE})
 
 
@@ -116,16 +118,21 @@ class Reminders:
         if partner.status is not Status.ACTIVE or partner.signed is None:
             return []
         zone, due_day = self.settings.timezone, self.settings.report_due_day
-        maybe = due([partner], _no, _no, now, zone, due_day)  # as if nothing were done
+        filed = await filed_months(self.store, partner.id)
+
+        def report_filed(_id: str, month: Month) -> bool:
+            return month in filed
+
+        # as if no review were recorded and no fee paid
+        maybe = due([partner], report_filed, _no, now, zone, due_day)
         if not maybe:
             return []
         kinds = {reminder.kind for reminder in maybe}
-        filed = await self._filed(partner) if kinds & REPORT_KINDS else set()
         reviewed = await self._reviewed(partner) if kinds & REVIEW_KINDS else set()
         paid = await self._fee_years(partner) if Kind.FEE_RENEWAL in kinds else set()
         found = due(
             [partner],
-            lambda _id, month: month in filed,
+            report_filed,
             lambda _id, day: day in reviewed,
             now,
             zone,
@@ -136,14 +143,6 @@ class Reminders:
             return []
         sent = {(doc["kind"], doc["period"]) async for doc in self.store.scan(SENT, partner.id)}
         return [reminder for reminder in found if (reminder.kind, reminder.period) not in sent]
-
-    async def _filed(self, partner: Partner) -> set[Month]:
-        """The months whose report was filed: from the index /report keeps, or (data from
-        before it) from the partner's reports."""
-        doc = await self.store.get(FILINGS, partner.id)
-        if doc is not None:
-            return {parse_month(month) for month in doc["months"]}
-        return await filed_months(self.store, partner.id)
 
     async def _reviewed(self, partner: Partner) -> set[date]:
         return {

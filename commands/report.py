@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -10,7 +10,7 @@ from commands import program
 from commands.examples import last_month, month_ahead
 from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.parsing import ArgumentError, split_arguments
-from workflows.compliance import Filed, MonthReport
+from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
 from workflows.reporting import (
     DealKind,
@@ -22,8 +22,8 @@ from workflows.reporting import (
     add,
     check_month,
     deal_from_options,
-    due_date,
     effective_rates,
+    local_day,
     new_draft,
     open_month,
     parse_month,
@@ -45,12 +45,14 @@ T = TypeVar("T")
 class Reader(Protocol):
     """What reads stored documents: the store or a transaction."""
 
+    async def get(self, collection: str, *key: str) -> dict[str, Any] | None: ...
+
     def scan(self, collection: str, owner: str | None = None) -> AsyncIterator[dict[str, Any]]: ...
 
 
 REPORTS = "reports"
-FILINGS = "filings"
-FILINGS_KEPT = 12  # months; the reminders look at the last 3
+FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true}
+LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
@@ -60,12 +62,13 @@ async def report(ctx: Context) -> None:
     """Shows a month's draft, adds or removes entries, files it; managers reopen it."""
     words = list(ctx.args.words)
     partner = await _partner(ctx, words)
-    month = _month(ctx, words)
+    typed = _month(ctx, words)
+    month = open_month(ctx.now, ctx.settings.timezone) if typed is None else typed
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
         raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
     if verb == "reopen":
-        await _reopen(ctx, partner, month)
+        await _reopen(ctx, partner, typed)
         return
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
@@ -106,6 +109,7 @@ async def answer(ctx: Context) -> None:
     assert ctx.conversation is not None
     month = parse_month(ctx.conversation["month"])
     asking = ctx.conversation["asking"]
+    added = _added(ctx.conversation)
     text = ctx.message.text.strip()
     partner = await program.own(ctx)
     draft = await _load(ctx, partner, month)
@@ -128,10 +132,11 @@ async def answer(ctx: Context) -> None:
                 month,
                 "prospects",
                 f"Any prospective sale, like `{prospect_example(ctx.today)}` (or `done`)?",
+                added,
             )
         else:
             ctx.reply(render(draft, ctx.settings.timezone))
-            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)")
+            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)", added)
         return
     try:
         args = split_arguments(text)
@@ -147,6 +152,7 @@ async def answer(ctx: Context) -> None:
         month,
         asking,
         f"{count} {asking[:-1]}{'s' if count != 1 else ''} so far. The next one, or `done`?",
+        {**added, asking: added[asking] + 1},
     )
 
 
@@ -155,9 +161,46 @@ def prospect_example(today: date) -> str:
     return f'client="Bar" amount=5000 close={month_ahead(today)}'
 
 
-def _ask(ctx: Context, month: Month, asking: str, question: str) -> None:
-    ctx.converse({"month": str(month), "asking": asking})
+ADDED_NOTHING: Mapping[str, int] = {"deals": 0, "prospects": 0}
+
+
+def _ask(
+    ctx: Context,
+    month: Month,
+    asking: str,
+    question: str,
+    added: Mapping[str, int] = ADDED_NOTHING,
+) -> None:
+    """Carry on the conversation; `added` counts the entries its answers stored."""
+    ctx.converse({"month": str(month), "asking": asking, "added": dict(added)})
     ctx.reply(question)
+
+
+def _added(state: Mapping[str, Any]) -> dict[str, int]:
+    """The entries the conversation stored, by kind (none in a state from before they
+    were counted)."""
+    stored = state.get("added", ADDED_NOTHING)
+    return {kind: int(stored.get(kind, 0)) for kind in ADDED_NOTHING}
+
+
+def cancelled(state: Mapping[str, Any]) -> str:
+    """What `cancel` says in the conversation: the entries its answers added were stored
+    as they came, and stay in the draft."""
+    month = state["month"]
+    show = f"`/report {month}` shows it and `/report {month} submit` files it."
+    if "added" not in state:  # a conversation from before the entries were counted
+        return f"Stopped, not filed: the draft of {month} keeps what you added; {show}"
+    added = _added(state)
+    kept = [
+        f"{added[kind]} {kind[:-1] if added[kind] == 1 else kind}"
+        for kind in ADDED_NOTHING
+        if added[kind]
+    ]
+    if not kept:
+        return f"Stopped; nothing was added to the draft of {month}."
+    return (
+        f"Stopped, not filed: the draft of {month} keeps the {' and '.join(kept)} you added; {show}"
+    )
 
 
 async def _partner(ctx: Context, words: list[str]) -> Partner:
@@ -172,10 +215,11 @@ async def _partner(ctx: Context, words: list[str]) -> Partner:
     return await program.own(ctx)
 
 
-def _month(ctx: Context, words: list[str]) -> Month:
+def _month(ctx: Context, words: list[str]) -> Month | None:
+    """The month typed next, if one is."""
     if words and _is_month(words[0]):
         return _rule(parse_month, words.pop(0), example=last_month(ctx.today))
-    return open_month(ctx.now, ctx.settings.timezone)
+    return None
 
 
 def _is_month(word: str) -> bool:
@@ -200,28 +244,23 @@ async def _load(ctx: Context, partner: Partner, month: Month) -> Report:
     return new_draft(partner.id, month, await rates(ctx, partner.id))
 
 
-async def recent(ctx: Context, partner: Partner, months: int = 3) -> list[MonthReport]:
-    """The recent months since signing, newest first: each filed on time or late, a draft,
-    or not filed, with its due date."""
+async def shown_months(ctx: Context, partner: Partner) -> ReportMonths:
+    """The report months /status and /review show (`report_months`): the last three since
+    signing, and every older one never filed, however old."""
     if partner.signed is None:
-        return []
-    month = open_month(ctx.now, ctx.settings.timezone)
-    found = []
-    for _ in range(months):
-        if month < Month.of(partner.signed):
-            break
-        doc = await ctx.tx.get(REPORTS, partner.id, str(month))
-        if doc is None:
-            filed = Filed.MISSING
-        else:
-            stored = Report.from_doc(doc)
-            if stored.state is ReportState.SUBMITTED:
-                filed = Filed.ON_TIME if stored.on_time else Filed.LATE
-            else:
-                filed = Filed.DRAFT
-        found.append(MonthReport(month, due_date(month, ctx.settings.report_due_day), filed))
-        month = month.previous()
-    return found
+        return ReportMonths((), ())
+    stored = {
+        parse_month(doc["month"]): _where(doc) async for doc in ctx.tx.scan(REPORTS, partner.id)
+    }
+    today = local_day(ctx.now, ctx.settings.timezone)
+    return report_months(partner.signed, stored, today, ctx.settings.report_due_day)
+
+
+def _where(doc: Mapping[str, Any]) -> Filed:
+    """Where a stored report stands, from its document's state alone (no figures read)."""
+    if doc.get("state") == ReportState.SUBMITTED.value:
+        return Filed.ON_TIME if doc.get("on_time") else Filed.LATE
+    return Filed.REOPENED if doc.get("filed") else Filed.DRAFT
 
 
 async def rates(ctx: Context, partner_id: str) -> dict[DealKind, Any]:
@@ -258,9 +297,11 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
     return filed
 
 
-async def _reopen(ctx: Context, partner: Partner, month: Month) -> None:
+async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
     if not program.is_manager(ctx):
         raise Refused("Only an account manager can reopen a filed report.")
+    if month is None:  # never a default: which report to unlock is the manager's to say
+        raise UsageError(f"say which month to reopen: `/report {partner.id} YYYY-MM reopen`")
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
         raise Refused(f"{partner.company} has no report for {month}.")
@@ -285,19 +326,25 @@ async def _save(ctx: Context, changed: Report, what: str) -> None:
 
 
 async def _index_filing(ctx: Context, report: Report) -> None:
-    """Keep the partner's last filed months in `FILINGS`, in the same commit as the report:
-    the reminders read them there instead of every partner's reports. Data from before
-    the index gets it from its reports."""
-    doc = await ctx.tx.get(FILINGS, report.partner)
-    if doc is None:
-        months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
-    else:
-        months = set(doc["months"])
+    """Keep every month the partner filed in `FILINGS`, in the same commit as the report:
+    the reminders and /partners read them there instead of every partner's reports. Data
+    from before the index, or from when it kept only the last 12 months, gets it from its
+    reports."""
+    months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
     months.add(str(report.month))
-    ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months)[-FILINGS_KEPT:]})
+    ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months), "complete": True})
 
 
 async def filed_months(reader: Reader, partner_id: str) -> set[Month]:
+    """Every month the partner filed (a reopened report included): from the `FILINGS`
+    index, or from its reports when the index may not have them all."""
+    doc = await reader.get(FILINGS, partner_id)
+    if doc is not None and (doc.get("complete") is True or len(doc["months"]) < LEGACY_KEPT):
+        return {parse_month(month) for month in doc["months"]}
+    return await _filed_in_reports(reader, partner_id)
+
+
+async def _filed_in_reports(reader: Reader, partner_id: str) -> set[Month]:
     """The months the partner filed, read from its reports (a reopened report was filed,
     and its filed version is kept)."""
     return {
@@ -319,10 +366,12 @@ SPEC = Command(
     name="report",
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
-    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
+    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]; "
+    "account managers: <partner-id> YYYY-MM [reopen]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,
     options=frozenset({"client", "amount", "kind", "close", "note"}),
     answer=answer,
+    cancelled=cancelled,
 )

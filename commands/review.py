@@ -10,10 +10,11 @@ from commands import program
 from commands.examples import last_month
 from commands.fee import status_of
 from commands.framework import Command, Context, Refused, Role, UsageError
-from commands.report import recent
+from commands.report import shown_months
 from workflows.compliance import (
     Outcome,
     Review,
+    check_notes,
     current_review,
     in_program,
     next_review,
@@ -38,6 +39,7 @@ async def review(ctx: Context) -> None:
         return
     try:
         outcome = parse_outcome(ctx.args.words[1])
+        check_notes(outcome, ctx.args.rest(2))
     except RuleError as err:
         raise UsageError(str(err)) from None
     zone = ctx.settings.timezone
@@ -81,8 +83,11 @@ async def _show(ctx: Context, partner: Partner) -> None:
             reviews[day] = Review.from_doc(doc)
     fee = await status_of(ctx, partner)
     assert fee is not None  # in the program
-    reports = await recent(ctx, partner)
-    ctx.reply("\n".join(review_checklist(partner, reports, fee, reviews, ctx.now, zone)))
+    months = await shown_months(ctx, partner)
+    checklist = review_checklist(
+        partner, months.recent, fee, reviews, ctx.now, zone, older=months.older
+    )
+    ctx.reply("\n".join(checklist))
 
 
 def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any], ...]:
@@ -106,7 +111,7 @@ def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any]
 SPEC = Command(
     name="review",
     summary="the quarterly compliance checklist of a partner, or record the review's outcome",
-    usage="<partner-id> [pass|warn|fail [notes ...]]",
+    usage="<partner-id> [pass [notes ...] | warn|fail <notes ...>]",
     example=lambda today: (
         f"/review acme-hosting warn the report for {last_month(today).previous()} was late"
     ),

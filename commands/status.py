@@ -8,7 +8,7 @@ from commands import program
 from commands.fee import status_of
 from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
-from commands.report import recent
+from commands.report import shown_months
 from workflows.compliance import fee_line, upcoming_review
 from workflows.reporting import local_day
 
@@ -27,9 +27,9 @@ async def status(ctx: Context) -> None:
         while await ctx.tx.get("reviews", partner.id, review.isoformat()) is not None:
             review = upcoming_review(partner.signed, review + timedelta(days=1))  # recorded early
         lines.append(f"Next quarterly review on {review}.")
-    reports = await recent(ctx, partner)
+    reports = (await shown_months(ctx, partner)).line()
     if reports:
-        lines.append("Monthly reports: " + "; ".join(map(str, reports)) + ".")
+        lines.append(reports)
     ctx.reply("\n".join(lines))
 
 

@@ -9,7 +9,8 @@ SCHEMA: tuple[Collection, ...] = (
     # a partner's revenue-share overrides (/terms)
     Collection("terms", key=("partner",)),
     Collection("reports", key=("partner", "month"), owned=True),
-    # the last 12 months each partner filed: what the reminders read, without the reports
+    # every month each partner filed: what the reminders and /partners read, without the
+    # reports (an index without "complete": true kept only the last 12)
     Collection("filings", key=("partner",)),
     Collection("reviews", key=("partner", "date"), owned=True),
     # yearly program fees recorded with /fee (the fee at signing is the partner's fee_paid)

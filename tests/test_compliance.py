@@ -17,9 +17,12 @@ from workflows.compliance import (
     FeeStatus,
     FeeYear,
     Filed,
+    Late,
     MonthReport,
     Outcome,
+    ReportMonths,
     Review,
+    Waiting,
     check_fee_year,
     current_fee_year,
     current_review,
@@ -29,13 +32,16 @@ from workflows.compliance import (
     fee_paid,
     fee_status,
     fee_years,
+    late,
     next_review,
+    overdue_reports,
     parse_outcome,
     parse_year,
     partner_notice,
     previous_review,
     record_fee,
     record_review,
+    report_months,
     review_checklist,
     upcoming_review,
 )
@@ -378,8 +384,11 @@ def test_record_review_refusals() -> None:
         record_review(partner(), Outcome.PASS, "", "alice", now, UTC_ZONE)
     with pytest.raises(RuleError, match="too long"):
         record_review(partner(), Outcome.PASS, "x" * 1001, "maria", now, UTC_ZONE)
+    for outcome in (Outcome.WARN, Outcome.FAIL):  # the partner is told to put the notes right
+        with pytest.raises(RuleError, match=f"a {outcome} needs notes"):
+            record_review(partner(), outcome, " \n ", "maria", now, UTC_ZONE)
     suspended = record_review(
-        partner(status=Status.SUSPENDED), Outcome.FAIL, "", "maria", now, UTC_ZONE
+        partner(status=Status.SUSPENDED), Outcome.FAIL, "no reports", "maria", now, UTC_ZONE
     )
     assert suspended.outcome is Outcome.FAIL
 
@@ -431,7 +440,7 @@ def test_the_checklist_of_a_compliant_partner() -> None:
     )
     assert lines[1:] == [
         "⚠️ This review is for 2027-02-26: not recorded yet "
-        "(`/review acme-hosting pass|warn|fail [notes]`).",
+        "(`/review acme-hosting pass [notes]`, or `warn` or `fail` with notes).",
         "✅ Report 2027-01: filed on time (due 2027-02-10).",
         "✅ Goals: done; 3 months: five hosted workspaces; 1 year: fifty.",
         "✅ Listing: done, https://acme.example/partners (the page mentions the vendor).",
@@ -506,3 +515,138 @@ def test_the_checklist_is_only_for_partners_in_the_program() -> None:
         review_checklist(
             partner(status=Status.APPLICANT, signed=None), [], fee, {}, noon(SIGNED), UTC_ZONE
         )
+
+
+# The report months shown, and what is late.
+
+
+def test_the_months_shown_are_the_last_three_and_every_older_one_never_filed() -> None:
+    stored = {
+        Month(2026, 10): Filed.ON_TIME,
+        Month(2026, 9): Filed.REOPENED,
+        Month(2026, 1): Filed.ON_TIME,
+        Month(2026, 2): Filed.LATE,
+        Month(2026, 3): Filed.DRAFT,  # never filed: shown
+        Month(2026, 4): Filed.REOPENED,  # filed once: not
+    }
+    months = report_months(date(2025, 10, 15), stored, date(2026, 12, 2), 10)
+    assert months.recent == (
+        MonthReport(Month(2026, 11), date(2026, 12, 10), Filed.MISSING),
+        MonthReport(Month(2026, 10), date(2026, 11, 10), Filed.ON_TIME),
+        MonthReport(Month(2026, 9), date(2026, 10, 10), Filed.REOPENED),
+    )
+    assert months.older == (
+        Month(2025, 10),
+        Month(2025, 11),
+        Month(2025, 12),
+        Month(2026, 3),
+        Month(2026, 5),
+        Month(2026, 6),
+        Month(2026, 7),
+        Month(2026, 8),
+    )
+    assert months.line() == (
+        "Monthly reports: 2026-11: not filed (due 2026-12-10); 2026-10: filed on time "
+        "(due 2026-11-10); 2026-09: reopened for correction (due 2026-10-10). Older reports "
+        "never filed: 2025-10 to 2025-12, 2026-03, 2026-05 to 2026-08 (8 months)."
+    )
+    assert months.recent[2].mark(date(2026, 12, 2)) == "⚠️"  # filed once, being corrected
+    # however old: signed ten years ago, nothing filed
+    old = report_months(date(2016, 12, 1), {}, date(2026, 12, 2), 10)
+    assert len(old.older) == 120 - 3 and old.older[0] == Month(2016, 12)
+    assert "Older reports never filed: 2016-12 to 2026-08 (117 months)." in old.line()
+    signed_now = report_months(date(2026, 12, 1), {}, date(2026, 12, 2), 10)
+    assert signed_now == ReportMonths((), ()) and signed_now.line() == ""
+
+
+def test_the_checklist_shows_the_older_reports_never_filed() -> None:
+    today = date(2027, 2, 20)
+    fee = fee_status(partner(), (), today)
+    assert fee is not None
+    older = (Month(2026, 6), Month(2026, 7), Month(2026, 9))
+    lines = review_checklist(partner(), reports(today), fee, {}, noon(today), UTC_ZONE, older)
+    index = lines.index("✅ Report 2026-11: filed on time (due 2026-12-10).")
+    assert (
+        lines[index + 1] == "❌ Older reports never filed: 2026-06 to 2026-07, 2026-09 (3 months)."
+    )
+
+
+def test_overdue_reports_are_every_month_not_filed_past_its_due_day() -> None:
+    signed = date(2026, 8, 15)
+    assert overdue_reports(signed, set(), date(2026, 12, 10), 10) == [
+        Month(2026, 8),
+        Month(2026, 9),
+        Month(2026, 10),
+    ]
+    assert overdue_reports(signed, {Month(2026, 9)}, date(2026, 12, 11), 10) == [
+        Month(2026, 8),
+        Month(2026, 10),
+        Month(2026, 11),
+    ]
+    assert overdue_reports(date(2026, 12, 1), set(), date(2026, 12, 31), 10) == []
+
+
+def behind(**changes: object) -> Partner:
+    """Signed 2026-08-15, the fee unpaid, the training not done, the listing waiting."""
+    steps = dict(fresh_steps())
+    steps[Step.CONTRACT] = StepRecord(State.DONE, datetime(2026, 8, 15, tzinfo=UTC), "maria")
+    steps[Step.LISTING] = StepRecord(State.SUBMITTED, datetime(2026, 11, 29, 8, tzinfo=UTC), "al")
+    return replace(partner(signed=date(2026, 8, 15), steps=steps), **changes)  # type: ignore[arg-type]
+
+
+def test_everything_late_is_found() -> None:
+    """Three overdue reports, a missed review, an unpaid fee, the training and an approval
+    waiting: `next: all done` hid them all."""
+    now = noon(date(2026, 12, 2))
+    found = late(behind(), set(), set(), set(), now, UTC_ZONE, 10)
+    assert found == Late(
+        reports=(Month(2026, 8), Month(2026, 9), Month(2026, 10)),
+        review=date(2026, 11, 15),
+        fee=FeeYear(2026, date(2026, 8, 15), False),
+        training=date(2026, 10, 14),
+        approvals=(Waiting(Step.LISTING, 3),),
+    )
+    assert found.anything
+    assert found.describe() == (
+        "3 reports not filed (2026-08 to 2026-10); review of 2026-11-15 not recorded; "
+        "fee 2026 unpaid (due 2026-08-15); training not done (due 2026-10-14); "
+        "listing waiting 3 days for approval"
+    )
+
+
+FORTY_EIGHT_HOURS = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def test_nothing_late_once_it_is_all_done() -> None:
+    now = noon(date(2026, 12, 2))
+    steps = dict(behind().steps)
+    steps[Step.LISTING] = StepRecord(State.DONE, datetime(2026, 11, 30, tzinfo=UTC), "maria")
+    steps[Step.TRAINING] = StepRecord(State.DONE, datetime(2026, 9, 1, tzinfo=UTC), "maria")
+    done = behind(steps=steps)
+    filed = {Month(2026, 8), Month(2026, 9), Month(2026, 10)}
+    found = late(done, filed, {date(2026, 11, 15)}, {2026}, now, UTC_ZONE, 10)
+    assert found == Late() and not found.anything and found.describe() == ""
+    # on the due day nothing is late yet; the day after it is
+    assert late(
+        done, set(), {date(2026, 11, 15)}, {2026}, noon(date(2026, 11, 10)), UTC_ZONE, 10
+    ).reports == (
+        Month(2026, 8),
+        Month(2026, 9),
+    )
+    # a request waiting 48 hours or less is not late (submitted 2026-11-29 08:00)
+    waiting = behind(steps={**steps, Step.LISTING: behind().steps[Step.LISTING]})
+    assert (
+        late(waiting, filed, {date(2026, 11, 15)}, {2026}, FORTY_EIGHT_HOURS, UTC_ZONE, 10)
+        == Late()
+    )
+
+
+def test_what_is_late_depends_on_the_status() -> None:
+    now = noon(date(2026, 12, 2))
+    suspended = late(behind(status=Status.SUSPENDED), set(), set(), set(), now, UTC_ZONE, 10)
+    assert len(suspended.reports) == 3  # still in the program
+    assert late(behind(status=Status.REMOVED), set(), set(), set(), now, UTC_ZONE, 10) == Late()
+    onboarding = late(
+        behind(status=Status.ONBOARDING, signed=None), set(), set(), set(), now, UTC_ZONE, 10
+    )
+    assert onboarding == Late(approvals=(Waiting(Step.LISTING, 3),))

@@ -177,10 +177,22 @@ def test_reports_start_with_the_signing_month() -> None:
     assert key(Kind.REPORT_OPEN, "2026-09") in keys(reminders(at(date(2026, 10, 1)), [late]))
 
 
-def test_overdue_reports_only_for_the_last_3_months() -> None:
-    found = keys(reminders(at(date(2027, 6, 20))))
-    overdue = {k[2] for k in found if k[1] == Kind.REPORT_OVERDUE}
-    assert overdue == {"2027-03", "2027-04", "2027-05"}
+def test_a_report_never_filed_stays_overdue_however_old() -> None:
+    """Signed 2026-09-15 and nothing filed: on 2027-06-20 every month from September is
+    overdue (each is sent once: the caller drops those already sent); none is open or due
+    soon any more, and a filed month has none."""
+    found = reminders(at(date(2027, 6, 20)))
+    assert {k[2] for k in keys(found) if k[1] == Kind.REPORT_OVERDUE} == {
+        str(Month(2026, 9).plus(n))
+        for n in range(9)  # 2026-09 to 2027-05
+    }
+    assert {k[1] for k in keys(found) if k[1].startswith("report")} == {Kind.REPORT_OVERDUE}
+    overdue = [r for r in found if r.kind is Kind.REPORT_OVERDUE]
+    assert [r.period for r in overdue][:2] == ["2026-09", "2026-10"]  # oldest first
+    filed = frozenset({("acme-hosting", Month(2026, 10))})
+    assert key(Kind.REPORT_OVERDUE, "2026-10") not in keys(
+        reminders(at(date(2027, 6, 20)), filed=filed)
+    )
 
 
 def test_report_dates_at_month_ends_and_in_february() -> None:

@@ -97,6 +97,27 @@ async def test_each_reminder_goes_out_once(store: Store, clock: Clock) -> None:
     assert await reminders(store, clock, Posted()).evaluate() == 0  # a restarted bot too
 
 
+async def test_a_report_missed_long_ago_is_reminded_once(store: Store, clock: Clock) -> None:
+    """Signed 2026-03-15, filed from June: the overdue reminders of March to May, missed
+    (the bot was down, say), go out once each, oldest first, and not again the next day."""
+    await put(store, "partners", make_partner(signed=date(2026, 3, 15), training=True).to_doc())
+    filed = [f"2026-{month:02}" for month in range(6, 11)]
+    await put(store, "filings", {"partner": "acme-hosting", "months": filed, "complete": True})
+    posted = Posted()
+    sender = reminders(store, clock, posted)
+    assert await sender.evaluate() == 4
+    assert [text.split(" was due")[0] for text in posted.texts("dm-bob")] == [
+        f"The sales report of acme-hosting for 2026-{month:02}" for month in (3, 4, 5)
+    ]
+    assert "report for 2026-11 is open" in posted.texts("ROOM1")[-1]
+    clock.advance(days=1)
+    assert await sender.evaluate() == 0
+    clock.advance(days=40)  # 2027-01-11: November and December overdue, the review due
+    later = Posted()
+    assert await reminders(store, clock, later).evaluate() == 3
+    assert not any("2026-03" in out.text or "2026-05" in out.text for out in later.messages)
+
+
 async def test_nothing_is_marked_when_the_commit_does_not_happen(
     store: Store, clock: Clock
 ) -> None:

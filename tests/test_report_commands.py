@@ -10,8 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commands import report as report_command
+from commands.report import filed_months
 from storage import SCHEMA, Store
 from tests.program import Program
+from workflows.reporting import Month
 
 APPLY = (
     '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
@@ -97,6 +100,38 @@ async def test_the_conversation_form(program: Program) -> None:
     assert doc is not None and doc["state"] == "submitted"
 
 
+async def test_cancel_in_the_conversation_says_what_the_draft_keeps(program: Program) -> None:
+    """Each answer is stored as it comes: `cancel` ends the conversation and says what the
+    draft keeps, instead of claiming that nothing was stored."""
+    room = "partner-acme-hosting"
+    await program.say("alice", "/report", room=room)
+    stopped = await program.say("alice", "cancel", room=room)
+    assert stopped.text == "Stopped; nothing was added to the draft of 2026-09."
+    await program.say("alice", "/report", room=room)
+    await program.say("alice", "client=Foo amount=12000 kind=hosting", room=room)
+    await program.say("alice", "client=Bar amount=-1 kind=hosting", room=room)  # refused
+    await program.say("alice", "done", room=room)
+    await program.say("alice", "client=Northwind amount=5000 close=2026-12", room=room)
+    stopped = await program.say("alice", "Cancel", room=room)
+    assert stopped.status == "done"
+    assert stopped.text == (
+        "Stopped, not filed: the draft of 2026-09 keeps the 1 deal and 1 prospect you added; "
+        "`/report 2026-09` shows it and `/report 2026-09 submit` files it."
+    )
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None and doc["state"] == "draft"
+    assert [deal["client"] for deal in doc["deals"]] == ["Foo"]
+    assert [prospect["client"] for prospect in doc["prospects"]] == ["Northwind"]
+    assert await program.store.get("conversations", "room-" + room, "alice") is None
+
+
+def test_cancel_in_a_conversation_stored_before_the_entries_were_counted() -> None:
+    assert report_command.cancelled({"month": "2026-09", "asking": "deals"}) == (
+        "Stopped, not filed: the draft of 2026-09 keeps what you added; "
+        "`/report 2026-09` shows it and `/report 2026-09 submit` files it."
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -135,6 +170,51 @@ async def test_no_sales_and_a_managers_reopen(program: Program) -> None:
     assert "2026-09" in shown.text
 
 
+async def test_a_report_filed_again_after_its_due_day_says_when_it_was_first_filed(
+    program: Program,
+) -> None:
+    """Lateness is the first filing's date against the due day; filed again after a reopen,
+    past the due day, the report says both dates instead of just "filed on time"."""
+    await program.say("alice", "/report 2026-09 deal client=Foo amount=100 kind=hosting")
+    assert "filed on time on 2026-10-05" in (await program.say("alice", "/report submit")).text
+    program.clock.now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # due on 2026-10-10
+    assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
+    refiled = await program.say("alice", "/report 2026-09 submit")
+    words = (
+        "first filed on time on 2026-10-05 by @alice, filed again on 2026-10-20 by @alice "
+        "after a reopen"
+    )
+    assert f"Filed. Report for 2026-09 of `acme-hosting`: {words}." in refiled.text
+    assert words in refiled.elsewhere["dm-maria"][0]
+    assert words in (await program.say("maria", "/report acme-hosting 2026-09")).text
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None
+    assert (doc["on_time"], doc["first_submitted_at"], doc["submitted_at"]) == (
+        True,
+        "2026-10-05T12:00:00+00:00",
+        "2026-10-20T12:00:00+00:00",
+    )
+
+
+async def test_reopen_needs_the_month(program: Program) -> None:
+    """Which filed report to unlock is never guessed: without the month the manager gets the
+    usage and every report stays filed."""
+    assert (await program.say("alice", "/report 2026-09 none")).status == "done"
+    program.clock.now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    assert (await program.say("alice", "/report 2026-10 none")).status == "done"
+    before = [doc async for doc in program.store.scan("reports")]
+    said = await program.say("maria", "/report acme-hosting reopen")
+    assert said.status == "refused"
+    assert said.text.startswith(
+        "Say which month to reopen: `/report acme-hosting YYYY-MM reopen`.\nUsage: `/report "
+    )
+    assert not said.elsewhere
+    assert [doc async for doc in program.store.scan("reports")] == before
+    assert all(doc["state"] == "submitted" for doc in before)
+    refused = await program.say("alice", "/report reopen")  # a partner: not theirs to do
+    assert refused.status == "refused" and "Only an account manager" in refused.text
+
+
 async def test_terms_change_the_rates_of_drafts_not_of_filed_reports(program: Program) -> None:
     await program.say("alice", EXAMPLE[0])
     await program.say("alice", "/report submit")
@@ -147,6 +227,44 @@ async def test_terms_change_the_rates_of_drafts_not_of_filed_reports(program: Pr
     await program.say("alice", EXAMPLE[0].replace("2026-09", "2026-10"))
     filed = await program.say("alice", "/report 2026-10 submit")
     assert "owed to the vendor USD 3,000.01" in filed.text
+
+
+async def test_a_filed_report_keeps_its_rates_through_a_reopen(program: Program) -> None:
+    """Issue 10: filed at hosting 30 % (USD 12,000.00 owes USD 3,600.00), then `/terms`
+    hosting=25 and a reopen: the draft, the re-filed report and the CSV keep 30 % for that
+    deal; only the deal added after the change owes 25 %, and the replies say which is which."""
+    await program.say("alice", "/report 2026-09 deal client=Foo amount=12000 kind=hosting")
+    filed = await program.say("alice", "/report 2026-09 submit")
+    assert "owed to the vendor USD 3,600.00" in filed.text
+    assert "Rates: hosting 30% (deal 1)." in filed.text
+    assert (await program.say("maria", "/terms acme-hosting hosting=25")).status == "done"
+    assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
+    shown = await program.say("alice", "/report 2026-09")
+    assert (
+        "1. Foo: USD 12,000.00, hosting at 30%, kept from its first filing (new deals: 25%), "
+        "owed USD 3,600.00" in shown.text
+    )
+    added = await program.say("alice", "/report 2026-09 deal client=Bar amount=1000 kind=hosting")
+    assert "2. Bar: USD 1,000.00, hosting at 25%, owed USD 250.00" in added.text
+    refiled = await program.say("alice", "/report 2026-09 submit")
+    assert refiled.status == "done", refiled.text
+    assert "owed to the vendor USD 3,850.00" in refiled.text
+    assert "Rates: hosting 30% (deal 1, kept from its first filing), hosting 25% (deal 2)." in (
+        refiled.text
+    )
+    assert "Rates: hosting 30% (deal 1, kept" in refiled.elsewhere["dm-maria"][0]
+    doc = await program.store.get("reports", "acme-hosting", "2026-09")
+    assert doc is not None
+    assert [(deal["rate"], deal["owed"]) for deal in doc["deals"]] == [
+        ("30", "3600.00"),
+        ("25", "250.00"),
+    ]
+    assert (await program.say("maria", "/export reports 2026-09")).status == "done"
+    csv = program.chat.uploads["reports-2026-09.csv"].decode().splitlines()
+    assert csv[1:] == [
+        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00",
+        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00",
+    ]
 
 
 @settings(
@@ -164,14 +282,15 @@ async def test_random_text_after_report_stores_nothing_it_refused(
 
 
 async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
-    """The reminders read the filed months from `filings`, kept with each filing; data from
-    before the index gets it from its reports at the next filing."""
+    """The reminders and /partners read the filed months from `filings`, every one, kept
+    with each filing; data from before the index, or from when it kept only the last 12
+    months, gets it from its reports at the next filing."""
     assert await program.store.get("filings", "acme-hosting") is None
     await program.say("alice", "/report 2026-09 deal client=Foo amount=100 kind=hosting")
     assert await program.store.get("filings", "acme-hosting") is None  # a draft is not filed
     assert (await program.say("alice", "/report 2026-09 submit")).status == "done"
     index = await program.store.get("filings", "acme-hosting")
-    assert index == {"partner": "acme-hosting", "months": ["2026-09"]}
+    assert index == {"partner": "acme-hosting", "months": ["2026-09"], "complete": True}
     assert (await program.say("maria", "/report acme-hosting 2026-09 reopen")).status == "done"
     assert await program.store.get("filings", "acme-hosting") == index  # still filed
     tx = program.store.begin(actor="test", now=program.clock())
@@ -180,4 +299,18 @@ async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
     program.clock.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert (await program.say("alice", "/report 2026-10 none")).status == "done"
     index = await program.store.get("filings", "acme-hosting")
-    assert index == {"partner": "acme-hosting", "months": ["2026-09", "2026-10"]}
+    assert index == {
+        "partner": "acme-hosting",
+        "months": ["2026-09", "2026-10"],
+        "complete": True,
+    }
+    # an index as kept before: the last 12 months only, here a wrong one of 12 months
+    wrong = [str(Month(2025, 1).plus(n)) for n in range(12)]
+    tx = program.store.begin(actor="test", now=program.clock())
+    tx.put("filings", {"partner": "acme-hosting", "months": wrong})
+    await tx.commit()
+    assert await filed_months(program.store, "acme-hosting") == {Month(2026, 9), Month(2026, 10)}
+    tx = program.store.begin(actor="test", now=program.clock())
+    tx.put("filings", {"partner": "acme-hosting", "months": wrong[:11]})  # none left out
+    await tx.commit()
+    assert len(await filed_months(program.store, "acme-hosting")) == 11

@@ -9,6 +9,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from workflows.reporting import (
     effective_rates,
     entry,
     format_usd,
+    make_deal,
     money_doc,
     new_draft,
     open_month,
@@ -148,9 +150,11 @@ def test_worked_example_filed_on_time_and_exported() -> None:
         "client": "Bar Corp",
         "amount": "1234.55",
         "kind": "referred",
+        "rate": "30",  # fixed by the filing
         "owed": "370.37",
         "note": "referred by the vendor",
     }
+    assert worked_example().to_doc()["deals"][1]["rate"] is None  # a draft's: the terms
     assert doc["prospects"][1] == {
         "client": "Contoso",
         "amount": "20000.50",
@@ -190,7 +194,8 @@ def test_worked_example_rendered() -> None:
     assert summary(filed, ZONE) == (
         "Report for 2026-09 of `acme-hosting`: filed on time on 2026-10-05 by @alice. "
         "Closed total USD 19,734.60, owed to the vendor USD 5,970.39, "
-        "pipeline total USD 25,000.50."
+        "pipeline total USD 25,000.50. Rates: hosting 30% (deal 1), referred 30% (deal 2), "
+        "premium 80% (deal 3), services 0% (deal 4)."
     )
 
 
@@ -546,6 +551,80 @@ def test_rates_are_fixed_when_the_report_is_filed() -> None:
     assert with_deal(later).owed == D("200.00")
 
 
+def test_a_filed_deal_keeps_its_rate_through_a_reopen_and_a_refiling() -> None:
+    """Filed at hosting 30 %, then `/terms` hosting=25 and a reopen: the filed deal still
+    owes 30 %, and says so; only a deal added after the change owes 25 %."""
+    filed = submit(with_deal(amount="12000"), ALICE, NOW, ZONE, DUE_DAY)
+    assert filed.owed == D("3600.00") and filed.deals[0].rate == D("30")
+    terms = effective_rates({DealKind.HOSTING: D("25")})
+    opened = with_rates(reopen(filed, BOB, NOW), terms)  # as /report loads a draft
+    assert opened.owed == D("3600.00")
+    assert (
+        "1. Foo Corp: USD 12,000.00, hosting at 30%, kept from its first filing "
+        "(new deals: 25%), owed USD 3,600.00"
+    ) in render(opened, ZONE).splitlines()
+    added = add_deal(opened, "Bar Corp", D("1000.00"), DealKind.HOSTING)
+    assert "2. Bar Corp: USD 1,000.00, hosting at 25%, owed USD 250.00" in render(added, ZONE)
+    refiled = submit(added, ALICE, NOW + timedelta(days=1), ZONE, DUE_DAY, rates=terms)
+    assert [deal.rate for deal in refiled.deals] == [D("30"), D("25")]
+    assert refiled.owed_per_deal() == [D("3600.00"), D("250.00")]
+    assert refiled.owed == D("3850.00")
+    assert summary(refiled, ZONE).endswith(
+        "Rates: hosting 30% (deal 1, kept from its first filing), hosting 25% (deal 2)."
+    )
+    assert "hosting at 30%, kept from its first filing, owed" in render(refiled, ZONE)
+    doc = refiled.to_doc()
+    assert [deal["rate"] for deal in doc["deals"]] == ["30", "25"]
+    assert (doc["rates"]["hosting"], doc["owed"]) == ("25", "3850.00")
+    assert Report.from_doc(json.loads(json.dumps(doc))) == refiled
+    # the terms back at 30 and filed once more: each deal still owes its own rate
+    again = submit(reopen(refiled, BOB, NOW), ALICE, NOW, ZONE, DUE_DAY, rates=DEFAULT_RATES)
+    assert again.owed_per_deal() == [D("3600.00"), D("250.00")]
+    assert summary(again, ZONE).endswith(
+        "Rates: hosting 30% (deal 1), hosting 25% (deal 2, kept from its first filing)."
+    )
+    # a deal removed and added again is a new deal: it owes the terms of its filing
+    fresh = with_deal(remove_entry(with_rates(reopen(again, BOB, NOW), terms), 1), "12000")
+    assert submit(fresh, ALICE, NOW, ZONE, DUE_DAY, rates=terms).owed_per_deal() == [
+        D("250.00"),
+        D("3000.00"),
+    ]
+
+
+def _as_stored_before_deals_kept_their_rate(doc: dict[str, Any]) -> dict[str, Any]:
+    old: dict[str, Any] = json.loads(json.dumps(doc))
+    for version in (old, *old["filed"]):
+        for deal in version["deals"]:
+            del deal["rate"]
+    return old
+
+
+def test_documents_from_before_deals_kept_their_rate_still_read() -> None:
+    """A filed deal stored without its rate keeps the one its stored `owed` was figured at
+    (the report's rates); in a reopened draft, a deal of the last filed version keeps that
+    version's rate, even when the draft was stored re-priced at later terms."""
+    filed = submit(with_deal(amount="12000"), ALICE, NOW, ZONE, DUE_DAY)
+    assert Report.from_doc(_as_stored_before_deals_kept_their_rate(filed.to_doc())) == filed
+    terms = effective_rates({DealKind.HOSTING: D("25")})
+    opened = reopen(filed, BOB, NOW)
+    repriced = replace(  # what the code before stored: every deal at the terms of the day
+        opened,
+        deals=(
+            replace(opened.deals[0], rate=None),
+            make_deal("Bar", D("1000.00"), DealKind.HOSTING),
+        ),
+        rates=terms,
+    )
+    stored = _as_stored_before_deals_kept_their_rate(repriced.to_doc())
+    assert stored["owed"] == "3250.00"
+    read = Report.from_doc(stored)
+    assert [deal.rate for deal in read.deals] == [D("30"), None]
+    assert read.owed_per_deal() == [D("3600.00"), D("250.00")]
+    assert read.filed == opened.filed
+    never_filed = _as_stored_before_deals_kept_their_rate(with_deal().to_doc())
+    assert Report.from_doc(never_filed) == with_deal()
+
+
 def test_reopen_keeps_the_filed_version_and_the_first_verdict() -> None:
     filed = submit(worked_example(), ALICE, NOW, ZONE, DUE_DAY)
     reopened_at = datetime(2026, 10, 20, 15, 0, tzinfo=UTC)  # after the due day
@@ -567,6 +646,29 @@ def test_reopen_keeps_the_filed_version_and_the_first_verdict() -> None:
     corrected = remove_entry(opened, 4)
     refiled = submit(corrected, ALICE, reopened_at + timedelta(hours=1), ZONE, DUE_DAY)
     assert refiled.on_time is True  # judged by the first filing, not the correction
+    assert (
+        render(refiled, ZONE)
+        .splitlines()[0]
+        .endswith(
+            "first filed on time on 2026-10-05 by @alice, filed again on 2026-10-20 by @alice "
+            "after a reopen"
+        )
+    )
+    assert summary(refiled, ZONE).startswith(
+        "Report for 2026-09 of `acme-hosting`: first filed on time on 2026-10-05 by @alice, "
+        "filed again on 2026-10-20 by @alice after a reopen. Closed total"
+    )
+    doc = refiled.to_doc()
+    assert (doc["on_time"], doc["submitted_at"], doc["first_submitted_at"]) == (
+        True,
+        "2026-10-20T16:00:00+00:00",
+        "2026-10-05T13:00:00+00:00",
+    )
+    assert opened.to_doc()["first_submitted_at"] == "2026-10-05T13:00:00+00:00"
+    assert draft().to_doc()["first_submitted_at"] is None
+    assert filed.to_doc()["first_submitted_at"] == filed.to_doc()["submitted_at"]
+    with pytest.raises(ValueError, match="first_submitted_at is not its first filing's"):
+        Report.from_doc({**doc, "first_submitted_at": doc["submitted_at"]})
     assert refiled.owed == D("5970.39") and refiled.closed_total == D("15734.60")
     assert refiled.filed[0].closed_total == D("19734.60")  # the first version, unchanged
     assert refiled.filed[0].owed == D("5970.39")
@@ -582,6 +684,9 @@ def test_a_late_report_stays_late_after_a_reopen() -> None:
     reopened = reopen(late, BOB, datetime(2026, 10, 16, tzinfo=UTC))
     again = submit(reopened, ALICE, datetime(2026, 10, 17, tzinfo=UTC), ZONE, DUE_DAY)
     assert again.on_time is False
+    assert "first filed late on 2026-10-14 by @alice, filed again on 2026-10-16" in (
+        summary(again, ZONE)
+    )
 
 
 def test_transitions_table() -> None:

@@ -110,15 +110,15 @@ async def test_a_review_is_recorded_replaced_and_told(program: Program) -> None:
     ]
 
     program.clock.now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-    warned = await program.say("joao", "/review acme-hosting WARN")
+    warned = await program.say("joao", "/review acme-hosting WARN the fee is unpaid")
     assert warned.status == "done", warned.text
-    assert "for 2027-02-26: *warn*." in warned.text
+    assert "for 2027-02-26: *warn*, notes: the fee is unpaid." in warned.text
     assert "It replaces the earlier record: pass by @maria on 2027-02-19 (all good)." in (
         warned.text
     )
     assert "passed with a warning" in warned.elsewhere[WORKGROUP][0]
     [doc] = await stored(program, "reviews")
-    assert (doc["outcome"], doc["notes"], doc["by"]) == ("warn", None, "joao")
+    assert (doc["outcome"], doc["notes"], doc["by"]) == ("warn", "the fee is unpaid", "joao")
     assert (await audit_whats(program))[-2:] == [
         "review 2027-02-26: pass",
         "review 2027-02-26: warn",
@@ -128,7 +128,10 @@ async def test_a_review_is_recorded_replaced_and_told(program: Program) -> None:
     program.clock.now = datetime(2027, 5, 20, 12, 0, tzinfo=UTC)
     shown = await program.say("maria", "/review acme-hosting")
     assert "⚠️ This review is for 2027-05-26: not recorded yet" in shown.text
-    assert "⚠️ Previous review (2027-02-26): warn by @joao on 2027-03-01." in shown.text
+    assert (
+        "⚠️ Previous review (2027-02-26): warn by @joao on 2027-03-01 (the fee is unpaid)."
+        in shown.text
+    )
 
 
 async def test_a_failed_review_offers_the_suspension(program: Program) -> None:
@@ -157,6 +160,21 @@ async def test_a_failed_review_offers_the_suspension(program: Program) -> None:
     assert (
         "(`acme-hosting`, suspended)" in (await program.say("maria", "/review acme-hosting")).text
     )
+
+
+async def test_a_warn_or_a_fail_needs_notes(program: Program) -> None:
+    """The partner is told to put right what the notes say: a warn or fail without notes is
+    answered with the usage, and nothing is recorded or told."""
+    program.clock.now = datetime(2027, 2, 26, 12, 0, tzinfo=UTC)
+    for outcome in ("warn", "fail"):
+        said = await program.say("maria", f"/review acme-hosting {outcome}")
+        assert said.status == "refused"
+        assert said.text.startswith(f"A {outcome} needs notes: say what the partner must put")
+        usage = "\nUsage: `/review <partner-id> [pass [notes ...] | warn|fail <notes ...>]`"
+        assert usage in said.text
+        assert not said.elsewhere
+    assert await stored(program, "reviews") == []
+    assert (await program.say("maria", "/review acme-hosting pass")).status == "done"
 
 
 async def test_only_partners_in_the_program_are_reviewed(program: Program) -> None:
@@ -298,6 +316,8 @@ async def test_status_shows_the_next_review(program: Program) -> None:
         ("maria", "/review acme-hosting maybe", "give pass, warn or fail"),
         ("maria", "/review nobody pass", "no partner nobody"),
         ("maria", "/review acme-hosting pass grade=a", "unknown option grade="),
+        ("maria", "/review acme-hosting warn", "a warn needs notes"),
+        ("maria", "/review acme-hosting FAIL  ", "a fail needs notes"),
         ("alice", "/review acme-hosting", "for account managers only"),
         ("alice", "/review acme-hosting pass", "for account managers only"),
         ("eve", "/review acme-hosting pass", "for account managers only"),

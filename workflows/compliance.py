@@ -20,6 +20,13 @@ week the `review-soon` reminder announces it); before the first one is that near
 is nothing to record. Recording again for the same date replaces the record.
 
 Only active or suspended partners with a signing date are reviewed or pay fees.
+
+Reports and what is late. The checklists show the last three report months and every older
+one never filed, however old (`report_months`): a missing report never drops out of sight.
+`late` says everything a partner is late with on a day, for `/partners`: each report never
+filed past its due day (a report reopened for correction was filed), the last review date
+before today if not recorded, the current fee year past its due date and unpaid, the
+training past its due date, and each approval request waiting more than 48 hours.
 """
 
 from __future__ import annotations
@@ -34,12 +41,13 @@ from workflows.documents import DocReader
 from workflows.onboarding import Partner, RuleError, State, Status, Step
 from workflows.reminders import (
     FEE_NOTICE_DAYS,
+    PENDING_AFTER,
     REVIEW_SOON_DAYS,
     add_months,
     anniversaries,
     review_dates,
 )
-from workflows.reporting import Month, local_day
+from workflows.reporting import Month, due_date, local_day
 
 IN_PROGRAM = frozenset({Status.ACTIVE, Status.SUSPENDED})
 NOTES_MAX = 1000
@@ -351,10 +359,20 @@ def record_review(
             f"The first quarterly review of {partner.company} is on {first}: it can be "
             f"recorded from {opens}."
         )
+    return Review(partner.id, review, outcome, check_notes(outcome, notes), by, now)
+
+
+def check_notes(outcome: Outcome, notes: str) -> str | None:
+    """The review's notes on one line, None when blank; a `warn` or `fail` needs them: the
+    partner is told to put right what they say."""
     text = " ".join(notes.split())
     if len(text) > NOTES_MAX:
         raise RuleError(f"the notes are too long: at most {NOTES_MAX} characters")
-    return Review(partner.id, review, outcome, text or None, by, now)
+    if not text and outcome is not Outcome.PASS:
+        raise RuleError(
+            f"a {outcome} needs notes: say what the partner must put right (they are told)"
+        )
+    return text or None
 
 
 def partner_notice(review: Review, next_date: date) -> str:
@@ -378,8 +396,13 @@ class Filed(StrEnum):
 
     ON_TIME = "filed on time"
     LATE = "filed late"
-    DRAFT = "draft"
+    REOPENED = "reopened for correction"  # filed once; a draft again
+    DRAFT = "draft"  # never filed
     MISSING = "not filed"
+
+    @property
+    def was_filed(self) -> bool:
+        return self in (Filed.ON_TIME, Filed.LATE, Filed.REOPENED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,9 +419,185 @@ class MonthReport:
     def mark(self, today: date) -> str:
         if self.filed is Filed.ON_TIME:
             return OK
-        if self.filed is Filed.LATE:
+        if self.filed in (Filed.LATE, Filed.REOPENED):
             return ATTENTION
         return NOT_YET if today <= self.due else BAD
+
+
+RECENT_REPORTS = 3  # the months the checklists show whatever their state
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMonths:
+    """The report months the checklists show (`report_months`)."""
+
+    recent: tuple[MonthReport, ...]  # the last three since signing, newest first
+    older: tuple[Month, ...]  # before those, the months never filed, oldest first
+
+    def line(self) -> str:
+        """/status's line: "Monthly reports: 2026-11: not filed (due 2026-12-10); ...";
+        empty before the first month is over."""
+        if not self.recent:
+            return ""
+        text = "Monthly reports: " + "; ".join(map(str, self.recent)) + "."
+        return text + (f" {older_words(self.older)}." if self.older else "")
+
+
+def report_months(
+    signed: date, stored: Mapping[Month, Filed], today: date, due_day: int
+) -> ReportMonths:
+    """The last 3 report months from the signing month to the one open on `today` (the
+    last closed month), whatever their state; and every older one whose report was never
+    filed (not at all, or only a draft), however old. `stored` says where each stored
+    report stands; a month not in it is not filed."""
+    newest = Month.of(today).previous()
+    first = Month.of(signed)
+    recent: list[MonthReport] = []
+    month = newest
+    while month >= first and len(recent) < RECENT_REPORTS:
+        filed = stored.get(month, Filed.MISSING)
+        recent.append(MonthReport(month, due_date(month, due_day), filed))
+        month = month.previous()
+    older = []
+    while month >= first:
+        if not stored.get(month, Filed.MISSING).was_filed:
+            older.append(month)
+        month = month.previous()
+    return ReportMonths(tuple(recent), tuple(reversed(older)))
+
+
+def older_words(months: Sequence[Month]) -> str:
+    """ "Older reports never filed: 2025-01 to 2025-08 (8 months)"."""
+    count = len(months)
+    return (
+        f"Older reports never filed: {months_words(months)} "
+        f"({count} month{'s' if count != 1 else ''})"
+    )
+
+
+def overdue_reports(
+    signed: date, filed: Collection[Month], today: date, due_day: int
+) -> list[Month]:
+    """The months from signing whose report was never filed (`filed` holds those that were,
+    a reopened one included) and whose due day is past, oldest first."""
+    found = []
+    month = Month.of(signed)
+    while due_date(month, due_day) < today:
+        if month not in filed:
+            found.append(month)
+        month = month.next()
+    return found
+
+
+def months_words(months: Sequence[Month]) -> str:
+    """ "2025-01 to 2025-03, 2025-07": ascending months, consecutive runs joined."""
+    runs: list[list[Month]] = []
+    for month in months:
+        if runs and month == runs[-1][-1].next():
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{run[0]} to {run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
+# What is late.
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A step submitted and waiting for an account manager for more than 48 hours."""
+
+    step: Step
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """Everything a partner is late with on a day (`late`); empty when nothing is."""
+
+    reports: tuple[Month, ...] = ()  # never filed, past their due day; oldest first
+    review: date | None = None  # the last review date before today, not recorded
+    fee: FeeYear | None = None  # the current fee year, past its due date, unpaid
+    training: date | None = None  # its due date, past, and the training not done
+    approvals: tuple[Waiting, ...] = ()
+
+    @property
+    def anything(self) -> bool:
+        return bool(
+            self.reports
+            or self.review is not None
+            or self.fee is not None
+            or self.training is not None
+            or self.approvals
+        )
+
+    def describe(self) -> str:
+        """ "2 reports not filed (2026-09 to 2026-10); review of 2026-11-26 not recorded;
+        ..." (empty when nothing is late)."""
+        parts = []
+        if self.reports:
+            count = len(self.reports)
+            parts.append(
+                f"{count} report{'s' if count != 1 else ''} not filed "
+                f"({months_words(self.reports)})"
+            )
+        if self.review is not None:
+            parts.append(f"review of {self.review} not recorded")
+        if self.fee is not None:
+            parts.append(f"fee {self.fee.year} unpaid (due {self.fee.due})")
+        if self.training is not None:
+            parts.append(f"training not done (due {self.training})")
+        for waiting in self.approvals:
+            days = f"{waiting.days} day{'s' if waiting.days != 1 else ''}"
+            parts.append(f"{waiting.step} waiting {days} for approval")
+        return "; ".join(parts)
+
+
+def late(
+    partner: Partner,
+    filed: Collection[Month],
+    reviewed: Collection[date],
+    fee_years: Collection[int],
+    now: datetime,
+    zone: tzinfo,
+    due_day: int,
+) -> Late:
+    """What `partner` is late with at `now` (dates local in `zone`): its reports never
+    filed past their due day (`filed`: the months filed, a reopened one included), the
+    last review date before today if not recorded (`reviewed`), the current fee year past
+    its due date and not paid (`fee_years`: those recorded with /fee), the training past
+    its due date, and each approval request waiting for more than 48 hours. The first four
+    only for an active or suspended partner with a signed contract; nothing for a removed
+    or rejected one."""
+    if partner.status in (Status.REMOVED, Status.REJECTED):
+        return Late()
+    approvals = tuple(
+        Waiting(step, (now - record.at).days)
+        for step, record in partner.steps.items()
+        if record.state is State.SUBMITTED
+        and record.at is not None
+        and now - record.at > PENDING_AFTER
+    )
+    if partner.status not in IN_PROGRAM or partner.signed is None:
+        return Late(approvals=approvals)
+    signed = partner.signed
+    today = local_day(now, zone)
+    passed = review_dates(signed, today - timedelta(days=1))
+    review = passed[-1] if passed and passed[-1] not in reviewed else None
+    status = fee_status(partner, fee_years, today)
+    assert status is not None  # in the program and signed
+    current = status.current
+    due = partner.training_due()
+    training = None
+    if due is not None and today > due and not partner.done(Step.TRAINING):
+        training = due
+    return Late(
+        reports=tuple(overdue_reports(signed, filed, today, due_day)),
+        review=review,
+        fee=current if not current.paid and current.due < today else None,
+        training=training,
+        approvals=approvals,
+    )
 
 
 def review_checklist(
@@ -408,9 +607,11 @@ def review_checklist(
     reviews: Mapping[date, Review],
     now: datetime,
     zone: tzinfo,
+    older: Sequence[Month] = (),
 ) -> list[str]:
-    """The quarterly compliance checklist, a line each; `reports` the last months'
-    reports, `reviews` the recorded reviews by date (the current and previous are shown)."""
+    """The quarterly compliance checklist, a line each; `reports` the last months' reports
+    and `older` the earlier months never filed (`report_months`), `reviews` the recorded
+    reviews by date (the current and previous are shown)."""
     signed = in_program(partner, "are reviewed")
     today = local_day(now, zone)
     lines = [
@@ -429,7 +630,7 @@ def review_checklist(
         if recorded is None:
             lines.append(
                 f"{ATTENTION} This review is for {review}: not recorded yet "
-                f"(`/review {partner.id} pass|warn|fail [notes]`)."
+                f"(`/review {partner.id} pass [notes]`, or `warn` or `fail` with notes)."
             )
         else:
             lines.append(
@@ -449,6 +650,8 @@ def review_checklist(
         lines.append(f"{NOT_YET} Monthly reports: none due yet.")
     for report in reports:
         lines.append(f"{report.mark(today)} Report {report}.")
+    if older:
+        lines.append(f"{BAD} {older_words(older)}.")
     lines.append(_goals(partner))
     lines.append(_listing(partner))
     lines.append(_attested("Statistics sharing", partner.statistics_shared, "statistics"))

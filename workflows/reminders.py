@@ -12,7 +12,7 @@ that no longer applies (the report was filed meanwhile) is never sent.
 |---|---|---|---|
 | `report-open` | day 1 of M+1, for month M | M not filed; its due day | WG |
 | `report-due-soon` | due day - 3 (not before day 1 of M+1) | M not filed; its due day | WG |
-| `report-overdue` | due day + 1 | M not filed; M recent | WG, AM |
+| `report-overdue` | due day + 1 | M not filed; however old | WG, AM |
 | `review-soon` | review date - 7 | not recorded; the day before | AM, WG |
 | `review-due` | the review date | not recorded; 31 days later | AM, WG |
 | `training-30` | signed + 30 days | not done; until training-53 | WG |
@@ -32,9 +32,12 @@ Decisions where SPEC §4 is silent:
   onboarding partners have no contract yet; suspended and removed ones are out of the
   program for now (reminders that still apply are sent if a suspended partner is
   reinstated while their period is recent).
-- Report months run from the signing month to the open one (`open_month`), at most the last
-  `REPORT_MONTHS` (3); older missing reports are for the manager's `/partners` view, not for
-  reminders. Review dates and the training reminders catch up for `CATCH_UP_DAYS` (31).
+- Report months run from the signing month to the open one (`open_month`), however old: a
+  report never filed stays overdue, so its overdue reminder goes out once even when it was
+  missed for months (the bot down, the partner suspended, a contract approved with an old
+  signing date), oldest first; it is sent once, never again daily. `report-open` and
+  `report-due-soon` are not sent after the due day. Review dates and the training
+  reminders catch up for `CATCH_UP_DAYS` (31).
 - Periods: a report month `YYYY-MM`; a review date `YYYY-MM-DD`; the training due date
   `YYYY-MM-DD` (signed + 60 days, so a corrected signing date gives new reminders); the
   anniversary's year `YYYY` for the fee.
@@ -71,7 +74,6 @@ from workflows.onboarding.rules import YEARLY_FEE
 from workflows.reporting import Month, check_due_day, due_date, local_day
 
 SEND_AT = time(9, 0)  # local time of every reminder
-REPORT_MONTHS = 3  # report reminders for at most the last 3 report months
 DUE_SOON_DAYS = 3
 REVIEW_EVERY_MONTHS = 3
 REVIEW_SOON_DAYS = 7
@@ -293,9 +295,9 @@ def _candidate(
 def _reports(
     partner: Partner, signed: date, report_filed: ReportFiled, today: date, due_day: int
 ) -> list[_Candidate]:
-    """Report months from the signing month to the open one, at most the last 3."""
+    """Report months from the signing month to the open one, however old."""
     newest = Month.of(today).previous()  # `open_month`
-    month = max(Month.of(signed), newest.plus(1 - REPORT_MONTHS))
+    month = Month.of(signed)
     found = []
     while month <= newest:
         if not report_filed(partner.id, month):
@@ -335,7 +337,7 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
         ),
         _candidate(
             deadline + timedelta(days=1),
-            today,  # while the month is recent (see `_reports`)
+            today,  # while the report is not filed, however old (see `_reports`)
             Kind.REPORT_OVERDUE,
             partner,
             on,

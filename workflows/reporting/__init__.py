@@ -8,13 +8,17 @@ The months (`months`): the report for month M opens on day 1 of M+1 (local) and 
 defaults to that month (`open_month`); a partner may file any month from the contract's
 signing month to the last closed one (`check_month`). It is due on day
 `PARTNERBOT_REPORT_DUE_DAY` (1-28, default 10) of M+1 (`due_date`) and on time when filed
-by the end of that day, local time.
+by the end of that day, local time. Lateness is the first filing's: a report filed again
+after a reopen keeps that verdict, and says when it was first filed (`first_submitted_at`
+in its document).
 
 The share (`money`): for each deal, the vendor is owed the amount times the rate of its kind
 (hosting 30 %, referred 30 %, premium 80 %, services 0 %, or the partner's `/terms`
 overrides), rounded half-up to the cent; `owed` is the sum of those rounded shares, so the
-rows of an export add up to the report's total. The rates are stored in the report when it
-is filed: a later `/terms` does not change filed figures.
+rows of an export add up to the report's total. A draft's deals owe the partner's current
+rates; filing fixes each deal's rate (`Deal.rate`), and a deal keeps it through a reopen and
+every re-filing: a later `/terms` changes neither a filed report nor the deals it had, and
+only deals added after the change owe the new rate.
 
 A report's states (`TRANSITIONS` in `rules`):
 
@@ -41,6 +45,8 @@ Worked example: Acme Hosting (`acme-hosting`), default rates, report for 2026-09
 Closed total USD 19,734.60; owed USD 5,970.39 (the sum of the rounded shares: rounding the
 exact total 5,970.38 once would lose the cent the rows show); pipeline total USD 25,000.50.
 With `/terms acme-hosting hosting=25` before filing, deal 1 would owe 3,000.0125 -> 3,000.01.
+With it after filing, a reopen and a re-filing, deal 1 still owes 3,600.02 at 30 %; a hosting
+deal added after the reopen owes 25 %.
 """
 
 from workflows.onboarding import RuleError
@@ -64,6 +70,7 @@ from workflows.reporting.money import (
     MAX_AMOUNT,
     DealKind,
     check_amount,
+    check_rate,
     check_rates,
     effective_rates,
     format_percent,
@@ -74,6 +81,8 @@ from workflows.reporting.money import (
     parse_kind,
     parse_percent,
     parse_rates,
+    rate_doc,
+    rate_from_doc,
     rates_doc,
     rates_from_doc,
     share,
@@ -104,6 +113,7 @@ from workflows.reporting.rules import (
     entry,
     new_draft,
     prospect_from_options,
+    rates_used,
     remove_entry,
     render,
     reopen,
@@ -143,6 +153,7 @@ __all__ = [
     "check_due_day",
     "check_month",
     "check_note",
+    "check_rate",
     "check_rates",
     "deal_from_options",
     "due_date",
@@ -164,8 +175,11 @@ __all__ = [
     "parse_percent",
     "parse_rates",
     "prospect_from_options",
+    "rate_doc",
+    "rate_from_doc",
     "rates_doc",
     "rates_from_doc",
+    "rates_used",
     "remove_entry",
     "render",
     "reopen",

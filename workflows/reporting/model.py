@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,9 +17,12 @@ from workflows.reporting.money import (
     DEFAULT_RATES,
     DealKind,
     check_amount,
+    check_rate,
     check_rates,
     money_doc,
     money_from_doc,
+    rate_doc,
+    rate_from_doc,
     rates_doc,
     rates_from_doc,
     share,
@@ -76,20 +79,36 @@ def _check_entry(client: str, amount: Decimal, note: str | None) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Deal:
-    """A deal closed in the report's month."""
+    """A deal closed in the report's month.
+
+    `rate` is the percent owed to the vendor, fixed when a report with this deal is filed
+    and kept through a reopen and a re-filing; None in a draft until then, when the
+    partner's current rates (the report's `rates`) apply.
+    """
 
     client: str
     amount: Decimal  # USD, exactly two decimals
     kind: DealKind
     note: str | None = None
+    rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         _check_entry(self.client, self.amount, self.note)
         if not isinstance(self.kind, DealKind):
             raise ValueError(f"kind must be a DealKind, not {self.kind!r}")
+        if self.rate is not None:
+            check_rate(self.rate, f"the rate of {self.client}")
+
+    def rate_in(self, rates: Mapping[DealKind, Decimal]) -> Decimal:
+        """The percent this deal owes: the one it was filed with, else its kind's in `rates`."""
+        return rates[self.kind] if self.rate is None else self.rate
 
     def owed(self, rates: Mapping[DealKind, Decimal]) -> Decimal:
-        return share(self.amount, rates[self.kind])
+        return share(self.amount, self.rate_in(rates))
+
+    def kept(self, rates: Mapping[DealKind, Decimal]) -> Deal:
+        """The deal with its rate fixed: the one it has, else its kind's in `rates`."""
+        return self if self.rate is not None else replace(self, rate=rates[self.kind])
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +156,7 @@ class Filing:
 
     def __post_init__(self) -> None:
         check_rates(self.rates)
+        _check_kept(self.deals, "a filed version")
         _check_aware(self.submitted_at, "submitted_at")
         _check_aware(self.reopened_at, "reopened_at")
 
@@ -160,9 +180,11 @@ class Filing:
 class Report:
     """One partner's report for one month. Never changed: see the functions in `rules`.
 
-    `rates` are the percents owed by deal kind, fixed when the report is filed, so a later
-    `/terms` does not change filed figures. `filed` keeps each earlier filed version, oldest
-    first, when a manager reopened the report. `none` is a filing of "no sales this month".
+    `rates` are the percents owed by deal kind: in a draft the partner's current ones, which
+    the deals not filed yet owe; in a filed report those it was filed with. Each filed deal
+    keeps its own `Deal.rate`, so a later `/terms` changes neither a filed report nor, after
+    a reopen, the deals it had. `filed` keeps each earlier filed version, oldest first, when a
+    manager reopened the report. `none` is a filing of "no sales this month".
     """
 
     partner: str
@@ -191,6 +213,7 @@ class Report:
             if self.submitted_at is None or self.submitted_by is None or self.on_time is None:
                 raise ValueError(f"{where}: a submitted report needs submitted_at, _by, on_time")
             _check_aware(self.submitted_at, f"{where}: submitted_at")
+            _check_kept(self.deals, where)
         elif self.state is ReportState.DRAFT:
             if any(value is not None for value in filing) or self.none:
                 raise ValueError(f"{where}: a draft has no submission")
@@ -208,9 +231,19 @@ class Report:
     def is_filed(self) -> bool:
         return self.state is ReportState.SUBMITTED
 
+    @property
+    def first_submitted_at(self) -> datetime | None:
+        """When the report was first filed (its on-time verdict is that filing's): the first
+        kept version's time after a reopen, else its own; None if never filed."""
+        return self.filed[0].submitted_at if self.filed else self.submitted_at
+
     def owed_per_deal(self) -> list[Decimal]:
         """What the vendor is owed for each deal, in order, each rounded half-up to the cent."""
         return [deal.owed(self.rates) for deal in self.deals]
+
+    def rate_of(self, deal: Deal) -> Decimal:
+        """The percent `deal` owes: the one it was filed with, else the report's for its kind."""
+        return deal.rate_in(self.rates)
 
     @property
     def closed_total(self) -> Decimal:
@@ -234,9 +267,10 @@ class Report:
             "state": self.state.value,
             **_figures_doc(self.deals, self.prospects, self.rates),
             "none": self.none,
-            "submitted_at": None if self.submitted_at is None else _time_doc(self.submitted_at),
+            "submitted_at": _optional_time_doc(self.submitted_at),
             "submitted_by": self.submitted_by,
             "on_time": self.on_time,
+            "first_submitted_at": _optional_time_doc(self.first_submitted_at),
             "filed": [_filing_doc(filing) for filing in self.filed],
         }
 
@@ -250,15 +284,19 @@ class Report:
             parsed = parse_month(month)
         except RuleError:
             raise ValueError(f"{read.where}: month must be YYYY-MM") from None
-        deals, prospects, rates = _figures(read)
         filed = []
         for index, item in enumerate(read.optional("filed", list) or []):
             filed.append(_filing(_Reader.of(item, f"{read.where}, filed version {index + 1}")))
+        state = read.enum("state", ReportState)
+        if state is ReportState.SUBMITTED:
+            deals, prospects, rates = _figures(read, _kept_as_filed)
+        else:
+            deals, prospects, rates = _figures(read, _kept_from(filed[-1] if filed else None))
         submitted_at = read.optional("submitted_at", str)
-        return cls(
+        report = cls(
             partner=read.get("partner", str),
             month=parsed,
-            state=read.enum("state", ReportState),
+            state=state,
             deals=deals,
             prospects=prospects,
             rates=rates,
@@ -268,6 +306,15 @@ class Report:
             none=read.optional("none", bool) is True,
             filed=tuple(filed),
         )
+        first = read.optional("first_submitted_at", str)  # derived: written for readers
+        if first is not None and read.time("first_submitted_at") != report.first_submitted_at:
+            raise ValueError(f"{read.where}: first_submitted_at is not its first filing's")
+        return report
+
+
+def _check_kept(deals: Sequence[Deal], where: str) -> None:
+    if any(deal.rate is None for deal in deals):
+        raise ValueError(f"{where}: a filed deal keeps the rate it was filed with")
 
 
 def _check_aware(moment: datetime, what: str) -> None:
@@ -288,6 +335,7 @@ def _figures_doc(
                 "client": deal.client,
                 "amount": money_doc(deal.amount),
                 "kind": deal.kind.value,
+                "rate": None if deal.rate is None else rate_doc(deal.rate),
                 "owed": money_doc(owed_here),
                 "note": deal.note,
             }
@@ -309,22 +357,57 @@ def _figures_doc(
     }
 
 
+# A deal stored before deals kept their rate: the rate it keeps, given the document's rates.
+Legacy = Callable[[Deal, Mapping[DealKind, Decimal]], Decimal | None]
+
+
+def _kept_as_filed(deal: Deal, rates: Mapping[DealKind, Decimal]) -> Decimal | None:
+    """In a filed report or version: the rate it was filed with, which its stored `owed`
+    was figured at."""
+    return rates[deal.kind]
+
+
+def _kept_from(last: Filing | None) -> Legacy:
+    """In a draft: a deal of the last filed version (same client, amount, kind and note)
+    keeps the rate it was filed with; any other was never filed and has none."""
+    waiting = [] if last is None else list(last.deals)
+
+    def kept(deal: Deal, _rates: Mapping[DealKind, Decimal]) -> Decimal | None:
+        for index, filed in enumerate(waiting):
+            if replace(filed, rate=None) == deal:
+                del waiting[index]  # each filed deal is matched once
+                return filed.rate
+        return None
+
+    return kept
+
+
 def _figures(
-    read: _Reader,
+    read: _Reader, legacy: Legacy
 ) -> tuple[tuple[Deal, ...], tuple[Prospect, ...], dict[DealKind, Decimal]]:
-    """Deals, prospects and rates from a report or filing document, the figures checked."""
+    """Deals, prospects and rates from a report or filing document, the figures checked;
+    a deal without a `rate` key gets the one `legacy` gives it."""
     rates_given = read.optional("rates", dict)
     rates = dict(DEFAULT_RATES) if rates_given is None else rates_from_doc(rates_given, read.where)
     if set(rates) != set(DEAL_KINDS):
         raise ValueError(f"{read.where}: rates must give every deal kind")
     deals = []
+    owed = []  # as figured when the document was written
     for index, item in enumerate(read.get("deals", list)):
         entry = _Reader.of(item, f"{read.where}, deal {index + 1}")
         deal = entry.build(
-            Deal, entry.client(), entry.money("amount"), entry.enum("kind", DealKind), entry.note()
+            Deal,
+            entry.client(),
+            entry.money("amount"),
+            entry.enum("kind", DealKind),
+            entry.note(),
+            entry.rate(),
         )
-        if "owed" in entry.doc and entry.money("owed") != deal.owed(rates):
+        owed.append(deal.owed(rates))
+        if "owed" in entry.doc and entry.money("owed") != owed[-1]:
             raise ValueError(f"{entry.where}: owed does not match the amount and rate")
+        if "rate" not in entry.doc:
+            deal = replace(deal, rate=legacy(deal, rates))
         deals.append(deal)
     prospects = []
     for index, item in enumerate(read.get("prospects", list)):
@@ -336,10 +419,9 @@ def _figures(
         prospects.append(
             entry.build(Prospect, entry.client(), entry.money("amount"), close, entry.note())
         )
-    owed = total(deal.owed(rates) for deal in deals)
     expected = {
         "closed_total": total(deal.amount for deal in deals),
-        "owed": owed,
+        "owed": total(owed),
         "pipeline_total": total(prospect.amount for prospect in prospects),
     }
     for key, value in expected.items():
@@ -361,7 +443,7 @@ def _filing_doc(filing: Filing) -> dict[str, Any]:
 
 
 def _filing(read: _Reader) -> Filing:
-    deals, prospects, rates = _figures(read)
+    deals, prospects, rates = _figures(read, _kept_as_filed)
     return Filing(
         deals=deals,
         prospects=prospects,
@@ -379,6 +461,10 @@ def _time_doc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _optional_time_doc(moment: datetime | None) -> str | None:
+    return None if moment is None else _time_doc(moment)
+
+
 class _Reader(DocReader):
     """A report document's reads: money, and the fields of an entry."""
 
@@ -390,3 +476,7 @@ class _Reader(DocReader):
 
     def note(self) -> str | None:
         return self.optional("note", str)
+
+    def rate(self) -> Decimal | None:
+        value = self.doc.get("rate")
+        return None if value is None else rate_from_doc(value, f"{self.where}: rate")

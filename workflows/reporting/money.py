@@ -265,15 +265,20 @@ def check_rates(rates: Mapping[DealKind, Decimal]) -> dict[DealKind, Decimal]:
     missing = [kind.value for kind in DEAL_KINDS if kind not in rates]
     if missing or len(rates) != len(DEAL_KINDS):
         raise ValueError(f"rates must give every deal kind; missing: {', '.join(missing)}")
-    for kind, rate in rates.items():
-        if (
-            not isinstance(rate, Decimal)
-            or not rate.is_finite()
-            or not 0 <= rate <= HUNDRED
-            or rate != rate.quantize(CENT, context=_ROUND)
-        ):
-            raise ValueError(f"the {kind} rate must be a percent from 0 to 100, not {rate!r}")
-    return {kind: canonical_rate(rates[kind]) for kind in DEAL_KINDS}
+    return {kind: check_rate(rates[kind], f"the {kind} rate") for kind in DEAL_KINDS}
+
+
+def check_rate(rate: Decimal, name: str = "the rate") -> Decimal:
+    """One rate as `canonical_rate` spells it; ValueError unless it is a percent from 0 to
+    100 with at most two decimals."""
+    if (
+        not isinstance(rate, Decimal)
+        or not rate.is_finite()
+        or not 0 <= rate <= HUNDRED
+        or rate != rate.quantize(CENT, context=_ROUND)
+    ):
+        raise ValueError(f"{name} must be a percent from 0 to 100, not {rate!r}")
+    return canonical_rate(rate)
 
 
 def effective_rates(overrides: Mapping[DealKind, Decimal]) -> dict[DealKind, Decimal]:
@@ -288,7 +293,23 @@ def format_percent(rate: Decimal) -> str:
 
 def rates_doc(rates: Mapping[DealKind, Decimal]) -> dict[str, str]:
     """Rates as stored: `{"hosting": "30", ...}` (also for a partner's overrides)."""
-    return {kind.value: str(canonical_rate(rates[kind])) for kind in DEAL_KINDS if kind in rates}
+    return {kind.value: rate_doc(rates[kind]) for kind in DEAL_KINDS if kind in rates}
+
+
+def rate_doc(rate: Decimal) -> str:
+    """One rate as stored: `"30"`, `"12.5"`."""
+    return str(canonical_rate(rate))
+
+
+def rate_from_doc(value: object, where: str) -> Decimal:
+    """The inverse of `rate_doc`; ValueError naming `where` for anything else."""
+    if not isinstance(value, str):
+        raise ValueError(f'{where} must be a string like "30"')
+    match = _RATE_DOC.fullmatch(value)
+    rate = None if match is None else Decimal(value)
+    if rate is None or rate > HUNDRED or rate_doc(rate) != value:
+        raise ValueError(f'{where} must be a percent like "30" or "12.5"')
+    return rate
 
 
 def rates_from_doc(doc: object, where: str) -> dict[DealKind, Decimal]:
@@ -301,11 +322,5 @@ def rates_from_doc(doc: object, where: str) -> dict[DealKind, Decimal]:
             kind = DealKind(key)
         except ValueError:
             raise ValueError(f"{where}: unknown deal kind {key!r}") from None
-        if not isinstance(value, str):
-            raise ValueError(f'{where}: the {kind} rate must be a string like "30"')
-        match = _RATE_DOC.fullmatch(value)
-        rate = None if match is None else Decimal(value)
-        if rate is None or rate > HUNDRED or str(canonical_rate(rate)) != value:
-            raise ValueError(f'{where}: the {kind} rate must be a percent like "30" or "12.5"')
-        rates[kind] = rate
+        rates[kind] = rate_from_doc(value, f"{where}: the {kind} rate")
     return rates

@@ -158,8 +158,10 @@ def submit(
     rates: Mapping[DealKind, Decimal] | None = None,
 ) -> Report:
     """The report filed by `by`, locked. `rates`, when given, are the partner's rates now
-    (else the draft's); the filed figures keep them. A report filed again after a reopen
-    keeps the on-time verdict of its first filing."""
+    (else the draft's): each deal not filed before is fixed at its kind's, and a deal kept
+    from an earlier filing keeps its own. A report filed again after a reopen keeps the
+    on-time verdict of its first filing (that filing's date against the due day), and its
+    words say when that was."""
     _guard(report, "submit")
     if not report.entries:
         raise RuleError(
@@ -207,10 +209,12 @@ def _file(
     on_time = (
         report.filed[0].on_time if report.filed else is_on_time(report.month, now, zone, due_day)
     )
+    terms = report.rates if rates is None else check_rates(rates)
     return replace(
         report,
         state=SUBMITTED,
-        rates=report.rates if rates is None else check_rates(rates),
+        deals=tuple(deal.kept(terms) for deal in report.deals),
+        rates=terms,
         submitted_at=now,
         submitted_by=by,
         on_time=on_time,
@@ -220,7 +224,8 @@ def _file(
 
 def reopen(report: Report, by: str, now: datetime) -> Report:
     """An account manager lets the partner correct a filed report: it is a draft again with
-    the same entries, and the filed version is kept in `filed`."""
+    the same entries, each deal keeping the rate it was filed with, and the filed version
+    is kept in `filed`."""
     _guard(report, "reopen")
     if now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
@@ -323,8 +328,7 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
             number += 1
             lines.append(
                 f"{number}. {deal.client}: {format_usd(deal.amount)}, {deal.kind} at "
-                f"{format_percent(report.rates[deal.kind])}, owed {format_usd(owed)}"
-                + _note(deal.note)
+                f"{_rate_words(report, deal)}, owed {format_usd(owed)}" + _note(deal.note)
             )
     if report.prospects:
         lines.append("Prospects:")
@@ -346,11 +350,58 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
 
 
 def summary(report: Report, zone: tzinfo = UTC) -> str:
-    """One line on a report, for the reply to `submit` and the note to the manager."""
+    """One line on a report, for the reply to `submit` and the note to the manager: its
+    totals, and the rate each deal owes."""
     head = f"Report for {report.month} of `{report.partner}`: {_state_words(report, zone)}"
     if report.none:
         return f"{head}: no sales this month."
-    return f"{head}. {_totals(report)}."
+    text = f"{head}. {_totals(report)}."
+    if report.deals:
+        text += f" Rates: {rates_used(report)}."
+    return text
+
+
+def rates_used(report: Report) -> str:
+    """Which rate each deal owes, by the deals' numbers: "hosting 30% (deal 1, kept from its
+    first filing), hosting 25% (deals 2-3)"."""
+    groups: dict[tuple[DealKind, Decimal, bool], list[int]] = {}
+    for number, deal in enumerate(report.deals, start=1):
+        rate = report.rate_of(deal)
+        groups.setdefault((deal.kind, rate, _kept_apart(report, deal)), []).append(number)
+    parts = []
+    for (kind, rate, kept), numbers in groups.items():
+        which = f"deal {numbers[0]}" if len(numbers) == 1 else f"deals {_runs(numbers)}"
+        parts.append(f"{kind} {format_percent(rate)} ({which}{', ' + _KEPT if kept else ''})")
+    return ", ".join(parts)
+
+
+_KEPT = "kept from its first filing"
+
+
+def _kept_apart(report: Report, deal: Deal) -> bool:
+    """A deal whose rate, kept from an earlier filing, is not what a deal added now owes."""
+    return deal.rate is not None and deal.rate != report.rates[deal.kind]
+
+
+def _rate_words(report: Report, deal: Deal) -> str:
+    """ "30%", or for a deal kept at the rate it was filed with, what it is and why."""
+    rate = format_percent(report.rate_of(deal))
+    if not _kept_apart(report, deal):
+        return rate
+    if report.state is DRAFT:
+        return f"{rate}, {_KEPT} (new deals: {format_percent(report.rates[deal.kind])})"
+    return f"{rate}, {_KEPT}"
+
+
+def _runs(numbers: list[int]) -> str:
+    """ "1-3, 5": ascending numbers, consecutive runs joined."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 def _totals(report: Report) -> str:
@@ -363,7 +414,14 @@ def _totals(report: Report) -> str:
 def _state_words(report: Report, zone: tzinfo) -> str:
     if report.submitted_at is not None:  # filed
         when = "on time" if report.on_time else "late"
-        return f"filed {when} on {local_day(report.submitted_at, zone)} by @{report.submitted_by}"
+        this = f"on {local_day(report.submitted_at, zone)} by @{report.submitted_by}"
+        if not report.filed:
+            return f"filed {when} {this}"
+        first = report.filed[0]  # the verdict is the first filing's
+        return (
+            f"first filed {when} on {local_day(first.submitted_at, zone)} by "
+            f"@{first.submitted_by}, filed again {this} after a reopen"
+        )
     if report.filed:
         last = report.filed[-1]
         return (
