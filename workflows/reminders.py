@@ -388,7 +388,8 @@ def _reviews(
                     f"The quarterly review of {partner.id} is due on {period}: your account "
                     f"manager will record it. {CHECK_YOURSELF}",
                     f"The quarterly review of {partner.id} is due on {period} and not "
-                    f"recorded: record it with `/review {partner.id} pass|warn|fail [notes]`.",
+                    f"recorded: record it with `/review {partner.id} pass [notes]`, or warn "
+                    "or fail with the notes that say why.",
                     manager_first=True,
                 ),
             ),
