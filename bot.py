@@ -5,7 +5,8 @@ python bot.py [run]                              serve Rocket.Chat (the console 
 python bot.py run --start-time 2026-12-01T08:59:50+00:00
                                                  the same, with the clock started there
                                                  (for tests of the reminders)
-python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal
+python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal (it takes
+                                                 --start-time too)
 python bot.py check-config                       check the configuration and the login
 python bot.py export                             all data as JSON on stdout
 python bot.py import FILE                        load such a file into an empty data dir

@@ -1,8 +1,8 @@
 """Rocket.Chat's REST API for acting: `rocketchat-API` calls run off the event loop.
 
 Every call goes through `Rest.call`, which runs the blocking `rocketchat_API` method in a
-worker thread, waits out a 429 until `X-RateLimit-Reset` (holding back every call of that
-route meanwhile) and tries again, and after a 401
+worker thread, waits out a 429 until `X-RateLimit-Reset` or for a minute, whichever comes
+first (holding back every call of that route meanwhile) and tries again, and after a 401
 logs in again once (with a password; a personal access token cannot be renewed).
 """
 
@@ -31,7 +31,9 @@ from chat.base import Room, RoomKind, User
 log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 100
-MAX_RATE_LIMIT_WAIT = 120.0
+# The reset is a moment on the server's clock: one far ahead of the bot's would otherwise
+# hold a route for as long as the clocks disagree. Past this, the bot asks again.
+MAX_RATE_LIMIT_WAIT = 60.0
 HISTORY_PATHS = {
     RoomKind.PUBLIC: "channels.history",
     RoomKind.PRIVATE: "groups.history",
@@ -200,7 +202,8 @@ class Rest:
             raise RestError(f"{method}: {err}") from None
 
     def wait_for(self, reset_ms: float | None) -> float:
-        """Seconds until a rate limit resets (at least a little, at most a bound)."""
+        """Seconds until a rate limit resets (at least a little, at most a minute, whatever
+        the server's clock says)."""
         if reset_ms is None:
             return 1.0
         delay = reset_ms / 1000 - self.clock().timestamp()

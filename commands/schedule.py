@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -46,13 +46,19 @@ class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
+        # Shifted in UTC: a timedelta added to a time in a zone with summer time moves its
+        # wall-clock time, an hour off the moment when the shift crosses a change.
         shift = self.clock.offset
-        previous = None if previous_fire_time is None else previous_fire_time + shift
-        fire = self.trigger.get_next_fire_time(previous, now + shift)
-        return None if fire is None else fire - shift
+        previous = None if previous_fire_time is None else _utc(previous_fire_time) + shift
+        fire = self.trigger.get_next_fire_time(previous, _utc(now) + shift)
+        return None if fire is None else (_utc(fire) - shift).astimezone(now.tzinfo)
 
     def __str__(self) -> str:
         return f"{self.trigger} shifted by {self.clock.offset}"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 class Schedule:

@@ -7,10 +7,35 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+
+from chat.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_PASSWORD = "bot-secret"
+
+
+def child_env(**env: str) -> dict[str, str]:
+    """A fresh environment for a `bot.py` subprocess: `PATH`, `env`, and libfaketime's
+    variables when the tests run under it (CI's second run moves the system clock years
+    ahead with `LD_PRELOAD` and `FAKETIME`): the bot must see the clock the tests and the
+    emulator see, or their dates and rate-limit resets would disagree by years."""
+    passed = {
+        name: value
+        for name, value in os.environ.items()
+        if name in ("PATH", "LD_PRELOAD") or name.startswith("FAKETIME")
+    }
+    return {"PATH": "", **passed, **env}
+
+
+def emulator_clock(start: str) -> Callable[[], float]:
+    """A clock for the emulator (`clock=`, epoch seconds) that reads `start` now and runs on
+    from there: the server's side of `bot.py run --start-time start`."""
+    clock = Clock()
+    clock.set(datetime.fromisoformat(start))
+    return lambda: clock().timestamp()
 
 
 def free_port() -> int:
@@ -22,16 +47,15 @@ def free_port() -> int:
 
 class BotProcess:
     def __init__(self, url: str, data: Path, **env: str) -> None:
-        self.env = {
-            "PATH": os.environ.get("PATH", ""),
+        defaults = {
             "ROCKETCHAT_URL": url,
             "ROCKETCHAT_USER": "partnerbot",
             "ROCKETCHAT_PASSWORD": BOT_PASSWORD,
             "PARTNERBOT_DATA": str(data),
             "PARTNERBOT_MANAGERS": "maria",
             "PARTNERBOT_LOG_LEVEL": "INFO",
-            **env,
         }
+        self.env = child_env(**{**defaults, **env})
         self.log = data.parent / "bot.log"
         self.process: asyncio.subprocess.Process | None = None
 

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.botprocess import ROOT, child_env
 
 
 def console(script: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PARTNERBOT_DATA": str(data),
-        "PARTNERBOT_MANAGERS": "maria",
-    }
+    env = child_env(PARTNERBOT_DATA=str(data), PARTNERBOT_MANAGERS="maria")
     return subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "console", *args],
         input=script,
@@ -73,7 +68,7 @@ def test_what_the_console_did_is_stored(tmp_path: Path) -> None:
     assert console("/help\nhi\n", data).returncode == 0
     exported = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "export"],
-        env={"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)},
+        env=child_env(PARTNERBOT_DATA=str(data)),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -100,10 +95,12 @@ def test_time_moves_the_clock_and_sends_what_is_due(tmp_path: Path) -> None:
         ":time soon\n"
         ":time\n"
     )
-    result = console(script, data, "--as", "maria")
+    # Started the day before: nothing is due yet, so nothing goes out at start-up.
+    start = "2026-11-30T12:00:00+00:00"
+    result = console(script, data, "--as", "maria", "--start-time", start)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "(the time is 2026-12-01 08:59 UTC)" in out
+    assert out.index("(the time is 2026-12-01 08:59 UTC)") < out.index("partnerbot> ")
     opened = "[#partner-acme] partnerbot> The sales report for 2026-11 is open"
     assert out.count(opened) == 1
     assert out.index("(the time is 2026-12-01 09:00 UTC)") < out.index(opened)

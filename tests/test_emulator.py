@@ -574,7 +574,9 @@ async def test_wait_for_resolves_on_a_later_message(emu: RocketChatEmulator) -> 
         await emu.wait_for(lambda m: m["msg"] == "never", timeout=0.01)
 
 
-async def test_command_line_prints_its_url(http: aiohttp.ClientSession) -> None:
+async def test_command_line_prints_its_url_and_sets_its_clock(
+    http: aiohttp.ClientSession,
+) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -587,6 +589,8 @@ async def test_command_line_prints_its_url(http: aiohttp.ClientSession) -> None:
         "alice:pw",
         "--room",
         "acme:p:bot,alice",
+        "--start-time",
+        "2031-05-06T07:08:09+00:00",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
@@ -596,6 +600,8 @@ async def test_command_line_prints_its_url(http: aiohttp.ClientSession) -> None:
         body = {"user": "bot", "password": "pass"}
         async with http.post(f"{url}/api/v1/login", json=body) as response:
             assert response.status == 200
+            created = (await response.json())["data"]["me"]["createdAt"]
+        assert created.startswith("2031-05-06T07:08:")  # made at start, on the server's clock
     finally:
         process.terminate()
         await process.wait()

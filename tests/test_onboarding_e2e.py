@@ -1,10 +1,13 @@
 """The whole onboarding end to end: the real bot against the Rocket.Chat emulator, and the
-same flow in the console; then `bot.py export` shows the partner as SPEC §5 says."""
+same flow in the console; then `bot.py export` shows the partner as SPEC §5 says.
+
+The bot's clock (and the emulator's) starts on TODAY, whatever the system's date: the
+meeting, the signing and the training are dated then, and none may come before the
+application."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,17 +16,18 @@ from typing import Any
 
 import pytest
 
-from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
+from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess, child_env, emulator_clock
 from tests.emulator import RocketChatEmulator
 
 pytestmark = pytest.mark.slow
 WAIT = 60.0
-TODAY = "2026-11-26"  # the test sets no clock: dates are checked against the real one
+TODAY = "2026-11-26"
+START = f"{TODAY}T09:00:00+00:00"  # the bot's `--start-time`
 
 
 @pytest.fixture
 async def emu() -> AsyncIterator[RocketChatEmulator]:
-    async with RocketChatEmulator() as emulator:
+    async with RocketChatEmulator(clock=emulator_clock(START)) as emulator:
         emulator.add_user("partnerbot", BOT_PASSWORD, name="Partner Bot", roles=("bot",))
         emulator.add_user("alice", "pw", name="Alice")
         emulator.add_user("maria", "pw", name="Maria")
@@ -31,7 +35,7 @@ async def emu() -> AsyncIterator[RocketChatEmulator]:
 
 
 def export(data: Path) -> dict[str, Any]:
-    env = {"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)}
+    env = child_env(PARTNERBOT_DATA=str(data))
     result = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "export"],
         env=env,
@@ -68,7 +72,7 @@ def assert_onboarded(dump: dict[str, Any], workgroup: str | None) -> None:
 
 async def test_onboarding_through_rocketchat(emu: RocketChatEmulator, tmp_path: Path) -> None:
     bot = BotProcess(emu.url, tmp_path / "data")
-    await bot.start()
+    await bot.start("--start-time", START)
     await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, timeout=WAIT)
     alice_dm = emu.dm("alice", "partnerbot").id
     maria_dm = emu.dm("maria", "partnerbot").id
@@ -164,13 +168,9 @@ def test_onboarding_in_the_console(tmp_path: Path) -> None:
         )
         + "\n"
     )
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PARTNERBOT_DATA": str(data),
-        "PARTNERBOT_MANAGERS": "maria",
-    }
+    env = child_env(PARTNERBOT_DATA=str(data), PARTNERBOT_MANAGERS="maria")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "console"],
+        [sys.executable, str(ROOT / "bot.py"), "console", "--start-time", START],
         input=script,
         env=env,
         cwd=tmp_path,
@@ -190,7 +190,7 @@ def test_onboarding_in_the_console(tmp_path: Path) -> None:
 
 def test_an_application_half_answered_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)}
+    env = child_env(PARTNERBOT_DATA=str(data))
 
     def console(script: str) -> str:
         result = subprocess.run(

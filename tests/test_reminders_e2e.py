@@ -18,7 +18,6 @@ Every bot message of the run is checked to appear once in its room.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 
 from chat.clock import Clock
-from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
+from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess, child_env
 from tests.emulator import RocketChatEmulator
 from tests.partners import onboarded
 from workflows.onboarding import Partner
@@ -61,7 +60,7 @@ def load(data: Path, partners: list[Partner]) -> None:
     }
     source = data.parent / "import.json"
     source.write_text(json.dumps(dump))
-    env = {"PATH": os.environ.get("PATH", ""), "PARTNERBOT_DATA": str(data)}
+    env = child_env(PARTNERBOT_DATA=str(data))
     subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "import", str(source)],
         env=env,

@@ -3,7 +3,8 @@ deal of each kind and two prospects; the reply's figures and `bot.py export` agr
 worked example below.
 
 The partner is made with the onboarding rules as it was in January 2026 and loaded with
-`bot.py import`, so that the bot, on the real clock, has a closed month (2026-10) to file.
+`bot.py import`; the bot's clock (and the emulator's) starts on 2026-11-05, whatever the
+system's date, so that 2026-10 is a closed month to file and the prospects close later.
 
 | deal | amount | kind | owed |
 |---|---|---|---|
@@ -19,7 +20,6 @@ and 20,000.50: pipeline total 25,000.50.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date
@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess
+from tests.botprocess import BOT_PASSWORD, ROOT, BotProcess, child_env, emulator_clock
 from tests.emulator import RocketChatEmulator
 from tests.partners import onboarded
 from workflows.onboarding import Partner
@@ -36,6 +36,7 @@ from workflows.onboarding import Partner
 pytestmark = pytest.mark.slow
 WAIT = 60.0
 MONTH = "2026-10"
+START = "2026-11-05T10:00:00+00:00"  # the bot's `--start-time`: MONTH is filed before it is due
 ENTRIES = [
     'deal client="Foo Hosting" amount=12000.05 kind=hosting',
     'deal client="Bar Corp" amount="$1,234.55" kind=referred',
@@ -69,11 +70,7 @@ def load(data: Path, partner: Partner) -> None:
 
 
 def bot(*args: str, data: Path, script: str | None = None) -> str:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PARTNERBOT_DATA": str(data),
-        "PARTNERBOT_MANAGERS": "maria",
-    }
+    env = child_env(PARTNERBOT_DATA=str(data), PARTNERBOT_MANAGERS="maria")
     result = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), *args],
         input=script,
@@ -120,14 +117,14 @@ def assert_exported(data: Path) -> None:
 
 async def test_a_report_through_rocketchat(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    async with RocketChatEmulator() as emu:
+    async with RocketChatEmulator(clock=emulator_clock(START)) as emu:
         emu.add_user("partnerbot", BOT_PASSWORD, roles=("bot",))
         emu.add_user("alice", "pw")
         emu.add_user("maria", "pw")
         group = emu.add_room("partner-acme-hosting", "p", ["partnerbot", "alice", "maria"])
         load(data, acme(group.id))
         process = BotProcess(emu.url, data)
-        await process.start()
+        await process.start("--start-time", START)
         try:
             await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, timeout=WAIT)
             replies = [
@@ -149,6 +146,6 @@ def test_a_report_in_the_console(tmp_path: Path) -> None:
     data = tmp_path / "data"
     load(data, acme(None))
     script = "".join(f"/report {MONTH} {entry}\n" for entry in [*ENTRIES, "submit"])
-    out = bot("console", "--as", "alice", data=data, script=script)
+    out = bot("console", "--as", "alice", "--start-time", START, data=data, script=script)
     assert FIGURES in out
     assert_exported(data)

@@ -41,6 +41,28 @@ def test_a_clock_moved_ahead_fires_at_its_own_09_00() -> None:
     assert fire + offset == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("system", "bot"),
+    [  # London: the system's date in summer time, the bot's in winter time; and back
+        (datetime(2029, 3, 26, 12, 0, tzinfo=UTC), datetime(2026, 12, 1, 8, 59, 50, tzinfo=LONDON)),
+        (datetime(2026, 12, 2, 12, 0, tzinfo=UTC), datetime(2027, 6, 1, 8, 59, 50, tzinfo=LONDON)),
+    ],
+)
+def test_a_clock_moved_across_summer_time_fires_at_its_own_09_00(
+    system: datetime, bot: datetime
+) -> None:
+    offset = bot - system
+    trigger = ShiftedTrigger(CronTrigger(hour=9, minute=0, timezone=LONDON), Clock(offset))
+    fire = trigger.get_next_fire_time(None, system.astimezone(LONDON))  # as APScheduler asks
+    assert fire is not None
+    assert fire == system + timedelta(seconds=10)
+    following = trigger.get_next_fire_time(fire, fire)
+    assert following is not None
+    assert (following.astimezone(UTC) + offset).astimezone(LONDON) == bot.replace(
+        day=bot.day + 1, hour=9, minute=0, second=0
+    )
+
+
 def test_the_next_day_follows_the_previous_fire_time() -> None:
     offset = timedelta(days=-400, seconds=17)
     trigger = ShiftedTrigger(CronTrigger(hour=9, minute=0, timezone=LONDON), Clock(offset))

@@ -1,6 +1,8 @@
 """Run the emulator standalone: `python -m tests.emulator --port 0 --user bot:pass ...`.
 
 Users are `name:password[:role,role]`, rooms `name:kind:member,member` (kind `c` or `p`).
+`--start-time 2026-12-01T08:59:50+00:00` starts the server's clock there (message times,
+token expiry, rate-limit resets), as `bot.py run --start-time` does the bot's.
 The URL is printed on the first line of stdout; Ctrl-C (or SIGTERM) stops the server.
 """
 
@@ -11,6 +13,9 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
 
 from .server import RocketChatEmulator
 
@@ -23,7 +28,27 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ping-interval", type=float, default=30.0)
     parser.add_argument("--ping-timeout", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=None, help="make ids reproducible")
+    parser.add_argument(
+        "--start-time",
+        type=_moment,
+        default=None,
+        help="start the server's clock at this ISO time with its offset "
+        "(default: the system's time)",
+    )
     return parser.parse_args(argv)
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs its offset, e.g. {text}+00:00")
+    return moment
+
+
+def _clock_from(start: datetime) -> Callable[[], float]:
+    """Epoch seconds that read `start` now and run on at the system's pace."""
+    offset = start.timestamp() - time.time()
+    return lambda: time.time() + offset
 
 
 def _populate(emulator: RocketChatEmulator, users: list[str], rooms: list[str]) -> None:
@@ -46,6 +71,7 @@ async def _serve(args: argparse.Namespace) -> None:
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
         seed=args.seed,
+        clock=None if args.start_time is None else _clock_from(args.start_time),
     )
     _populate(emulator, args.user, args.room)
     stop = asyncio.Event()
