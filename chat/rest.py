@@ -216,18 +216,28 @@ class Rest:
                 rooms.append(Room(sub["rid"], RoomKind(kind), sub.get("name", "")))
         return rooms
 
-    async def last_messages(self) -> dict[str, datetime | None] | None:
-        """When each of the bot's rooms last had a message (`rooms.get`'s `lm`; None: never),
-        or None if the server does not say."""
+    async def last_changes(self) -> dict[str, datetime | None] | None:
+        """When each of the bot's rooms last changed (None: it never had a message), from
+        `rooms.get`, or None if the server does not say.
+
+        A room's `lm` is not enough: a reply that stays in its thread (`tmid` without
+        `tshow`) does not move it, it only counts in `msgs`
+        (apps/meteor/app/lib/server/lib/notifyUsersOnMessage.ts); but that count is an
+        update of the room, and every update sets the room's `_updatedAt`
+        (packages/models/src/models/BaseRaw.ts, `setUpdatedAt`). A room without `lm` never
+        had a message outside a thread, so none in a thread either. Other changes (a member
+        added, a topic set) move `_updatedAt` too: a history read for nothing, not a miss.
+        """
         try:
             answer = await self.call("rooms_get")
         except RestError as err:
             log.info("rooms.get: %s; every room's history will be read", err)
             return None
-        return {
-            room["_id"]: parse_ts(room["lm"]) if room.get("lm") else None
-            for room in answer.get("update", [])
-        }
+        changes: dict[str, datetime | None] = {}
+        for room in answer.get("update", []):
+            stamps = [parse_ts(room[key]) for key in ("lm", "_updatedAt") if room.get(key)]
+            changes[room["_id"]] = max(stamps) if room.get("lm") else None
+        return changes
 
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
         """Every message of `room` from `oldest` (inclusive) until the server's now (no `latest`:

@@ -303,17 +303,18 @@ class RocketChat:
             await conn.call("login", {"resume": self.rest.token[1]})
 
     async def _catch_up(self, since: Since) -> None:
-        """Fetch what each room got since its cursor (within the window); a room whose last
-        message is older than that is skipped without a call (`rooms.get` says when each
-        room last had one), so a quiet start with thousands of rooms costs two calls."""
+        """Fetch what each room got since its cursor (within the window), thread replies
+        included; a room that has not changed since then is skipped without a call
+        (`rooms.get` says when each room last changed, see `Rest.last_changes`), so a quiet
+        start with thousands of rooms costs two calls."""
         floor = self.clock() - self.catchup
         rooms = await self.rest.rooms()
-        last = await self.rest.last_messages()
+        changed = await self.rest.last_changes()
         for room in rooms:
             cursor = await since(room.id)
             oldest = floor if cursor is None else max(cursor, floor)
-            if last is not None and room.id in last:
-                newest = last[room.id]
+            if changed is not None and room.id in changed:
+                newest = changed[room.id]
                 if newest is None or newest < oldest:
                     continue
             for raw in await self.rest.history(room, oldest):

@@ -498,6 +498,30 @@ async def test_history_windows(emu: RocketChatEmulator, http: aiohttp.ClientSess
     assert status == 400 and body["errorType"] == "error-invalid-params"
 
 
+async def test_a_reply_that_stays_in_its_thread_does_not_move_the_rooms_lm(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    headers = await rest_login(http, emu)
+
+    async def room() -> Frame:
+        status, body = await get(http, emu, "rooms.get", headers)
+        assert status == 200, body
+        acme: Frame = body["update"][0]
+        return acme
+
+    assert "lm" not in await room() and (await room())["msgs"] == 0
+    parent = await emu.post("alice", "acme", "a question")
+    before = await room()
+    assert before["lm"] == parent["ts"] and before["msgs"] == 1
+    reply = await emu.thread_reply(parent["_id"], "alice", "/help")
+    after = await room()
+    assert after["lm"] == parent["ts"]  # notifyUsersOnMessage: tmid without tshow
+    assert after["msgs"] == 2 and after["_updatedAt"] == reply["ts"]
+    also = {"rid": parent["rid"], "msg": "also here", "tmid": parent["_id"], "tshow": True}
+    status, shown = await post(http, emu, "chat.sendMessage", headers, {"message": also})
+    assert status == 200 and (await room())["lm"] == shown["message"]["ts"]  # tshow: in the room
+
+
 async def test_groups_create_twice_is_a_duplicate(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

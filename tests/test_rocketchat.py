@@ -152,6 +152,22 @@ async def test_downtime_is_caught_up_at_start(emu: RocketChatEmulator, bot: BotP
     assert history_calls(emu) - before == 4
 
 
+async def test_a_thread_command_sent_while_down_is_answered_in_its_thread(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    parent = await emu.post("user0", "room0", "a question about the program")
+    before = await emu.thread_reply(parent["_id"], "user0", "/help")
+    await answered(emu, [before])  # the room's cursor is now past its `lm` (the parent)
+    assert await bot.stop() == 0
+    missed = await emu.thread_reply(parent["_id"], "user10", "/help help")
+    assert emu.store.room("room0").last_message_at == emu.store.message(parent["_id"])["ts"]
+    await bot.start()
+    await answered(emu, [missed])
+    assert emu.message(missed["_id"] + "r1")["tmid"] == parent["_id"]
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
+
+
 async def test_a_long_downtime_is_read_page_by_page(
     emu: RocketChatEmulator, bot: BotProcess
 ) -> None:

@@ -16,9 +16,11 @@
   `im.history` compare with `=== 'true'`, take `count` from `getPaginationItems`
   (default 50, at most 100, 0 = no limit) and hide thread replies unless
   `showThreadMessages=true`.
-* `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `methods/getRoomsForUser`
-  (the rooms of the caller's subscriptions, each with `lm`, the time of its last message,
-  which every new message sets, thread replies included); `users.info`: `v1/users.ts`;
+* `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `rooms/get`
+  (`server/publications/room/index.ts`, fields `lib/publishFields.ts`: the rooms of the
+  caller's subscriptions, each with `msgs`, `_updatedAt` and `lm`, the time of its last
+  message outside threads: a reply that stays in its thread moves `msgs` and `_updatedAt`
+  only, see `store.py`); `users.info`: `v1/users.ts`;
   `groups.create`/`groups.invite`: `v1/groups.ts`, `app/utils/server/lib/getValidRoomName.ts`;
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),

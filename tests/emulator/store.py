@@ -288,8 +288,14 @@ class Store:
             listener(doc)
         self.messages[doc["_id"]] = doc
         self.room_messages[room.id].append(doc["_id"])
+        # notifyUsersOnMessage (apps/meteor/app/lib/server/lib/notifyUsersOnMessage.ts): a
+        # message that stays in its thread (`tmid` without `tshow`) only counts (`msgs`);
+        # any other message also sets the room's `lm`. Either way the room is updated, and
+        # every update of a model sets its `_updatedAt` (packages/models/src/models/BaseRaw.ts,
+        # `setUpdatedAt`).
         room.message_count += 1
-        room.last_message_at = doc["ts"]
+        if not doc.get("tmid") or doc.get("tshow") is True:
+            room.last_message_at = doc["ts"]
         room.updated = doc["ts"]
         changed = [doc]
         parent = self.messages.get(doc.get("tmid") or "")
