@@ -7,10 +7,12 @@ backoff and jitter, logs in again, subscribes again and then fetches each room's
 since the room's cursor, holding back live messages until that catch-up is done so that
 each room's messages come out in order.
 
-What counts as a new message is decided here, once: system messages (`t`) are not, a
-message `_id` already passed on is not (edits, reactions and thread counters re-send it),
-and an update of a message this process never saw live is not either (it is older than
-the connection, so the history fetch owns it).
+What counts as a new message is decided here, once: one in a room the bot is not a member
+of is not (the stream also carries public channels it never joined; the catch-up reads
+only its subscriptions), system messages (`t`) are not, a message `_id` already passed on
+is not (edits, reactions and thread counters re-send it), and an update of a message this
+process never saw live is not either (it is older than the connection, so the history
+fetch owns it).
 """
 
 from __future__ import annotations
@@ -328,9 +330,15 @@ class RocketChat:
         if not args:
             return
         raw = dict(args[0])
+        meta = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        if meta.get("roomParticipant") is not True:
+            # The stream also carries every public channel the bot may read but never
+            # joined (apps/meteor/server/modules/notifications/notifications.module.ts,
+            # `roomParticipant: false`), where anyone may post: not the bot's rooms.
+            log.debug("stream: %s in %s, not a member: ignored", raw.get("_id"), raw.get("rid"))
+            return
         log.debug("stream: %s in %s", raw.get("_id"), raw.get("rid"))
-        if len(args) > 1 and isinstance(args[1], dict):
-            raw["_room"] = args[1]
+        raw["_room"] = meta
         if self._held is not None:
             self._held.append(raw)
         else:

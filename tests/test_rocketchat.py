@@ -230,6 +230,20 @@ async def test_the_bots_own_messages_are_ignored(emu: RocketChatEmulator, bot: B
     assert len(replies_in(emu, "room0")) == 3  # its own two posts and the answer to settled()
 
 
+async def test_public_channels_the_bot_has_not_joined_are_not_its_rooms(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    emu.add_room("lobby", "c", ["alice"])
+    # The server sends these to the bot too, with roomParticipant false.
+    await emu.post("alice", "lobby", "@partnerbot help")
+    await emu.post("user0", "lobby", "/help")
+    await settled(emu)
+    await emu.add_member("lobby", "partnerbot", by="alice")
+    member = await emu.post("alice", "lobby", "/help")
+    await answered(emu, [member])  # the same lane: anything said before is answered by now
+    assert [m["_id"] for m in replies_in(emu, "lobby")] == [member["_id"] + "r1"]
+
+
 async def test_an_expired_token_and_a_refusing_server(
     emu: RocketChatEmulator, bot: BotProcess
 ) -> None:
