@@ -37,11 +37,6 @@ HISTORY_PATHS = {
     RoomKind.PRIVATE: "groups.history",
     RoomKind.DIRECT: "dm.history",
 }
-HISTORY_ROUTES = {
-    RoomKind.PUBLIC: "channels_history",
-    RoomKind.PRIVATE: "groups_history",
-    RoomKind.DIRECT: "dm_history",
-}
 
 
 class RateLimited(Exception):
@@ -212,7 +207,7 @@ class Rest:
         rooms = []
         for sub in answer.get("update", []):
             kind = sub.get("t")
-            if kind in HISTORY_ROUTES:
+            if kind in HISTORY_PATHS:
                 rooms.append(Room(sub["rid"], RoomKind(kind), sub.get("name", "")))
         return rooms
 
@@ -241,36 +236,42 @@ class Rest:
 
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
         """Every message of `room` from `oldest` (inclusive) until the server's now (no `latest`:
-        a bot clock behind the server's must not cut off its newest messages), oldest first."""
-        window = {
-            "oldest": iso_ms(oldest),
-            "inclusive": "true",  # only ever sent as true: old servers read "false" as true
-            "showThreadMessages": "true",  # channels and DMs hide thread replies without it
-        }
-        if self.session is None:
-            pages = await self.call(
-                HISTORY_ROUTES[room.kind], room.id, count=HISTORY_PAGE, **window
-            )
-        else:
-            pages = await self._history_pages(HISTORY_PATHS[room.kind], room.id, window)
-        unique = {message["_id"]: message for message in pages}
-        return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+        a bot clock behind the server's must not cut off its newest messages), oldest first.
 
-    async def _history_pages(
-        self, route: str, room_id: str, window: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        """Every page of a history route, with aiohttp on the event loop: a catch-up after
-        a fan-out reads thousands of rooms, and a worker thread per call costs more CPU than
-        the call (rocketchat-API pages the same way, by offset)."""
+        Read page by page, by offset, until a page comes back empty: `channels.history` and
+        `dm.history` clamp `count` to the admin setting `API_Upper_Count_Limit` (default 100,
+        which an admin may lower: apps/meteor/app/api/server/helpers/getPaginationItems.ts)
+        and say no total, so a page shorter than asked is not the last. `groups.history`
+        takes `count` as given (apps/meteor/app/api/server/v1/groups.ts); the one rule costs
+        it a call a room read and holds should it clamp too.
+        """
+        route = HISTORY_PATHS[room.kind]
         messages: list[dict[str, Any]] = []
         while True:
-            query = {**window, "roomId": room_id, "count": str(HISTORY_PAGE)}
-            query["offset"] = str(len(messages))
-            answer = await self._retrying(route, partial(self._request, "GET", route, query))
-            page = answer.get("messages") or []
+            query = {
+                "roomId": room.id,
+                "oldest": iso_ms(oldest),
+                "inclusive": "true",  # only ever sent as true: old servers read "false" as true
+                "showThreadMessages": "true",  # channels and DMs hide thread replies without it
+                "count": str(HISTORY_PAGE),
+                "offset": str(len(messages)),
+            }
+            page = (await self._get(route, query)).get("messages") or []
+            if not page:
+                break
             messages += page
-            if len(page) < HISTORY_PAGE:
-                return messages
+        unique = {message["_id"]: message for message in messages}
+        return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+
+    async def _get(self, route: str, query: dict[str, str]) -> Any:
+        """A GET with aiohttp on the event loop when there is a session (a catch-up after a
+        fan-out reads thousands of rooms, and a worker thread per call costs more CPU than
+        the call), else through rocketchat-API in a worker thread."""
+        if self.session is None:
+            return await self._retrying(
+                route, lambda: asyncio.to_thread(self._call, "call_api_get", (route,), query)
+            )
+        return await self._retrying(route, partial(self._request, "GET", route, query))
 
     async def send(self, message: dict[str, Any]) -> None:
         """`chat.sendMessage` with the client's `_id`; a message already sent is not an error.

@@ -498,6 +498,34 @@ async def test_history_windows(emu: RocketChatEmulator, http: aiohttp.ClientSess
     assert status == 400 and body["errorType"] == "error-invalid-params"
 
 
+async def test_history_counts_follow_the_api_settings(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    headers = await rest_login(http, emu)
+    lobby = emu.add_room("lobby", "c", ["bot", "alice"])
+    group = emu.store.room("acme")
+    for n in range(120):
+        await emu.post("alice", lobby, f"c{n}")
+        await emu.post("alice", group, f"g{n}")
+
+    async def sizes(route: str, room: str, **query: str) -> int:
+        status, body = await get(http, emu, route, headers, roomId=room, **query)
+        assert status == 200, body
+        assert set(body) == {"messages", "success"}  # no total to page by
+        return len(body["messages"])
+
+    assert await sizes("channels.history", lobby.id) == 50  # API_Default_Count
+    assert await sizes("channels.history", lobby.id, count="110") == 100  # the upper limit
+    assert await sizes("channels.history", lobby.id, count="0") == 120  # infinite allowed
+    emu.set_setting("API_Upper_Count_Limit", 50)
+    assert await sizes("channels.history", lobby.id, count="100") == 50
+    assert await sizes("channels.history", lobby.id, count="100", offset="100") == 20
+    emu.set_setting("API_Allow_Infinite_Count", False)
+    assert await sizes("channels.history", lobby.id, count="0") == 50
+    # groups.history takes `count` as it is (v1/groups.ts), whatever the settings
+    assert await sizes("groups.history", group.id, count="110") == 110
+
+
 async def test_a_reply_that_stays_in_its_thread_does_not_move_the_rooms_lm(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

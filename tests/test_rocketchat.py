@@ -148,8 +148,9 @@ async def test_downtime_is_caught_up_at_start(emu: RocketChatEmulator, bot: BotP
     await answered(emu, missed)
     await settled(emu)
     assert_exactly_once_in_order(emu)
-    # only the rooms with something new are read (`rooms.get` says which); not all ten
-    assert history_calls(emu) - before == 4
+    # only the rooms with something new are read (`rooms.get` says which); not all ten,
+    # each in one page and the empty page that ends it
+    assert history_calls(emu) - before == 2 * 4
 
 
 async def test_a_thread_command_sent_while_down_is_answered_in_its_thread(
@@ -181,7 +182,24 @@ async def test_a_long_downtime_is_read_page_by_page(
     await answered(emu, missed)
     await settled(emu)
     assert_exactly_once_in_order(emu)
-    assert history_calls(emu) - before == 3  # pages of 100
+    assert history_calls(emu) - before == 4  # pages of 100, 100, 50 and the empty one
+
+
+async def test_a_lower_api_count_limit_does_not_cut_the_catch_up_short(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    emu.set_setting("API_Upper_Count_Limit", 50)  # room0 is a channel: channels.history
+    first = await emu.post("user0", "room0", "/help")
+    await answered(emu, [first])
+    assert await bot.stop() == 0
+    sender = members(emu, "room0")[1]
+    missed = [await emu.post(sender, "room0", f"/help #{n}") for n in range(120)]
+    before = history_calls(emu)
+    await bot.start()
+    await answered(emu, missed)
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
+    assert history_calls(emu) - before == 4  # pages of 50 (asked 100), 50, 21, none
 
 
 def history_calls(emu: RocketChatEmulator) -> int:
