@@ -12,7 +12,8 @@ of is not (the stream also carries public channels it never joined; the catch-up
 only its subscriptions), system messages (`t`) are not, a message `_id` already passed on
 is not (edits, reactions and thread counters re-send it), and an update of a message this
 process never saw live is not either (it is older than the connection, so the history
-fetch owns it).
+fetch owns it). A message that was edited is passed on marked `edited`, live or read back
+from history alike; the dispatcher ignores it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ log = logging.getLogger(__name__)
 
 STREAM = "stream-room-messages"
 SEEN_IDS_KEPT = 100_000
-UPDATE_FIELDS = ("editedAt", "reactions", "tcount", "tlm", "replies", "pinned")
+UPDATE_FIELDS = ("reactions", "tcount", "tlm", "replies", "pinned")
+# What an edited message carries (`updateMessage`). Older servers left `editedAt` out of
+# history reads while Message_ShowEditedStatus was off, but not `editedBy`
+# (apps/meteor/app/lib/server/methods/getChannelHistory.ts, when it still used `fetch()`).
+EDIT_FIELDS = ("editedAt", "editedBy")
 Since = Callable[[str], Awaitable[datetime | None]]
 
 
@@ -371,4 +376,5 @@ def _incoming(raw: dict[str, Any], ts: datetime, room: Room | None) -> Incoming:
         room = Room(raw["rid"], RoomKind(meta.get("roomType", "c")), meta.get("roomName", ""))
     sender = raw.get("u") or {}
     user = User(sender.get("_id", ""), sender.get("username", ""), sender.get("name", ""))
-    return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"))
+    edited = any(raw.get(name) for name in EDIT_FIELDS)
+    return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"), edited)

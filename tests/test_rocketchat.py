@@ -241,6 +241,30 @@ async def test_edits_reactions_and_thread_counts_are_not_new_commands(
     ]
 
 
+async def test_an_edit_is_never_a_command_live_or_read_after_downtime(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    greeting = await emu.post("user0", "room0", "good morning")  # the room's last message
+    older = await emu.post("user4", "room4", "good morning")
+    await answered(emu, [await emu.post("user4", "room4", "/help")])  # the bot has read both
+    assert await bot.stop() == 0
+    # Edited while the bot is down, into a command in its author's name: one sent before
+    # (read back from the room's cursor on), one sent while the bot was away.
+    await emu.edit(greeting["_id"], "@partnerbot help", editor="alice")
+    while_down = await emu.post("user2", "room2", "good morning")
+    await emu.edit(while_down["_id"], "@partnerbot help", editor="alice")
+    await bot.start()
+    await settled(emu)
+    live = await emu.post("user3", "room3", "good morning")
+    await settled(emu)  # the bot has read it before it is edited
+    await emu.edit(live["_id"], "@partnerbot help", editor="alice")
+    await emu.edit(older["_id"], "@partnerbot help", editor="alice")  # before this process
+    await settled(emu)
+    replied_to = {m["_id"][:-2] for m in all_replies(emu)}
+    assert not replied_to & {m["_id"] for m in (greeting, while_down, live, older)}
+    assert_exactly_once_in_order(emu)
+
+
 async def test_the_bots_own_messages_are_ignored(emu: RocketChatEmulator, bot: BotProcess) -> None:
     await emu.post("partnerbot", "room0", "/help")
     await emu.post("partnerbot", "room0", "@partnerbot help")
