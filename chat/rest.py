@@ -37,6 +37,12 @@ HISTORY_PATHS = {
     RoomKind.PRIVATE: "groups.history",
     RoomKind.DIRECT: "dm.history",
 }
+# The history routes that cut `count` down to the admin setting `API_Upper_Count_Limit`
+# (default 100, which an admin may lower) through getPaginationItems
+# (apps/meteor/app/api/server/helpers/getPaginationItems.ts): channels.history
+# (v1/channels.ts) and dm.history (v1/im.ts). groups.history takes `count` as it is given
+# (v1/groups.ts, every version up to 8.x).
+CLAMPED_HISTORY = frozenset({RoomKind.PUBLIC, RoomKind.DIRECT})
 
 
 class RateLimited(Exception):
@@ -238,12 +244,10 @@ class Rest:
         """Every message of `room` from `oldest` (inclusive) until the server's now (no `latest`:
         a bot clock behind the server's must not cut off its newest messages), oldest first.
 
-        Read page by page, by offset, until a page comes back empty: `channels.history` and
-        `dm.history` clamp `count` to the admin setting `API_Upper_Count_Limit` (default 100,
-        which an admin may lower: apps/meteor/app/api/server/helpers/getPaginationItems.ts)
-        and say no total, so a page shorter than asked is not the last. `groups.history`
-        takes `count` as given (apps/meteor/app/api/server/v1/groups.ts); the one rule costs
-        it a call a room read and holds should it clamp too.
+        Read page by page, by offset. The answers say no total, and a route that cuts
+        `count` down (`CLAMPED_HISTORY`) may answer a short page that is not the last: there
+        only an empty page ends the reading. A private group's short page is its last
+        (one call for a room with a few new messages, the common case after a fan-out).
         """
         route = HISTORY_PATHS[room.kind]
         messages: list[dict[str, Any]] = []
@@ -257,9 +261,9 @@ class Rest:
                 "offset": str(len(messages)),
             }
             page = (await self._get(route, query)).get("messages") or []
-            if not page:
-                break
             messages += page
+            if not page or (len(page) < HISTORY_PAGE and room.kind not in CLAMPED_HISTORY):
+                break
         unique = {message["_id"]: message for message in messages}
         return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
 

@@ -504,9 +504,11 @@ async def test_history_counts_follow_the_api_settings(
     headers = await rest_login(http, emu)
     lobby = emu.add_room("lobby", "c", ["bot", "alice"])
     group = emu.store.room("acme")
+    dm = emu.dm("bot", "alice")
     for n in range(120):
         await emu.post("alice", lobby, f"c{n}")
         await emu.post("alice", group, f"g{n}")
+        await emu.post("alice", dm, f"d{n}")
 
     async def sizes(route: str, room: str, **query: str) -> int:
         status, body = await get(http, emu, route, headers, roomId=room, **query)
@@ -520,6 +522,7 @@ async def test_history_counts_follow_the_api_settings(
     emu.set_setting("API_Upper_Count_Limit", 50)
     assert await sizes("channels.history", lobby.id, count="100") == 50
     assert await sizes("channels.history", lobby.id, count="100", offset="100") == 20
+    assert await sizes("dm.history", dm.id, count="100") == 50
     emu.set_setting("API_Allow_Infinite_Count", False)
     assert await sizes("channels.history", lobby.id, count="0") == 50
     # groups.history takes `count` as it is (v1/groups.ts), whatever the settings
