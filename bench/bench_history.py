@@ -1,5 +1,6 @@
-"""What the catch-up costs a room: `Rest.history` of N rooms with one message each, through
-rocketchat-API in a worker thread and through aiohttp on the event loop.
+"""What the catch-up costs a room: `Rest.history` of N private groups with one message each
+(one call a room; a channel or a DM takes two, its page and the empty page that ends it),
+through rocketchat-API in a worker thread and through aiohttp on the event loop.
 
     .venv/bin/python bench/bench_history.py [--rooms 2000]
 

@@ -38,7 +38,8 @@ class Room:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A message a person wrote in a room the bot is in."""
+    """A message a person wrote in a room the bot is in; `edited` once it was changed after
+    it was sent (then `text` is the changed text)."""
 
     id: str
     room: Room
@@ -46,6 +47,7 @@ class Incoming:
     text: str
     ts: datetime
     thread: str | None = None
+    edited: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,12 @@ HISTORY_PATHS = {
     RoomKind.PRIVATE: "groups.history",
     RoomKind.DIRECT: "dm.history",
 }
-HISTORY_ROUTES = {
-    RoomKind.PUBLIC: "channels_history",
-    RoomKind.PRIVATE: "groups_history",
-    RoomKind.DIRECT: "dm_history",
-}
+# The history routes that cut `count` down to the admin setting `API_Upper_Count_Limit`
+# (default 100, which an admin may lower) through getPaginationItems
+# (apps/meteor/app/api/server/helpers/getPaginationItems.ts): channels.history
+# (v1/channels.ts) and dm.history (v1/im.ts). groups.history takes `count` as it is given
+# (v1/groups.ts, every version up to 8.x).
+CLAMPED_HISTORY = frozenset({RoomKind.PUBLIC, RoomKind.DIRECT})
 
 
 class RateLimited(Exception):
@@ -215,55 +216,69 @@ class Rest:
         rooms = []
         for sub in answer.get("update", []):
             kind = sub.get("t")
-            if kind in HISTORY_ROUTES:
+            if kind in HISTORY_PATHS:
                 rooms.append(Room(sub["rid"], RoomKind(kind), sub.get("name", "")))
         return rooms
 
-    async def last_messages(self) -> dict[str, datetime | None] | None:
-        """When each of the bot's rooms last had a message (`rooms.get`'s `lm`; None: never),
-        or None if the server does not say."""
+    async def last_changes(self) -> dict[str, datetime | None] | None:
+        """When each of the bot's rooms last changed (None: it never had a message), from
+        `rooms.get`, or None if the server does not say.
+
+        A room's `lm` is not enough: a reply that stays in its thread (`tmid` without
+        `tshow`) does not move it, it only counts in `msgs`
+        (apps/meteor/app/lib/server/lib/notifyUsersOnMessage.ts); but that count is an
+        update of the room, and every update sets the room's `_updatedAt`
+        (packages/models/src/models/BaseRaw.ts, `setUpdatedAt`). A room without `lm` never
+        had a message outside a thread, so none in a thread either. Other changes (a member
+        added, a topic set) move `_updatedAt` too: a history read for nothing, not a miss.
+        """
         try:
             answer = await self.call("rooms_get")
         except RestError as err:
             log.info("rooms.get: %s; every room's history will be read", err)
             return None
-        return {
-            room["_id"]: parse_ts(room["lm"]) if room.get("lm") else None
-            for room in answer.get("update", [])
-        }
+        changes: dict[str, datetime | None] = {}
+        for room in answer.get("update", []):
+            stamps = [parse_ts(room[key]) for key in ("lm", "_updatedAt") if room.get(key)]
+            changes[room["_id"]] = max(stamps) if room.get("lm") else None
+        return changes
 
     async def history(self, room: Room, oldest: datetime) -> list[dict[str, Any]]:
         """Every message of `room` from `oldest` (inclusive) until the server's now (no `latest`:
-        a bot clock behind the server's must not cut off its newest messages), oldest first."""
-        window = {
-            "oldest": iso_ms(oldest),
-            "inclusive": "true",  # only ever sent as true: old servers read "false" as true
-            "showThreadMessages": "true",  # channels and DMs hide thread replies without it
-        }
-        if self.session is None:
-            pages = await self.call(
-                HISTORY_ROUTES[room.kind], room.id, count=HISTORY_PAGE, **window
-            )
-        else:
-            pages = await self._history_pages(HISTORY_PATHS[room.kind], room.id, window)
-        unique = {message["_id"]: message for message in pages}
-        return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+        a bot clock behind the server's must not cut off its newest messages), oldest first.
 
-    async def _history_pages(
-        self, route: str, room_id: str, window: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        """Every page of a history route, with aiohttp on the event loop: a catch-up after
-        a fan-out reads thousands of rooms, and a worker thread per call costs more CPU than
-        the call (rocketchat-API pages the same way, by offset)."""
+        Read page by page, by offset. The answers say no total, and a route that cuts
+        `count` down (`CLAMPED_HISTORY`) may answer a short page that is not the last: there
+        only an empty page ends the reading. A private group's short page is its last
+        (one call for a room with a few new messages, the common case after a fan-out).
+        """
+        route = HISTORY_PATHS[room.kind]
         messages: list[dict[str, Any]] = []
         while True:
-            query = {**window, "roomId": room_id, "count": str(HISTORY_PAGE)}
-            query["offset"] = str(len(messages))
-            answer = await self._retrying(route, partial(self._request, "GET", route, query))
-            page = answer.get("messages") or []
+            query = {
+                "roomId": room.id,
+                "oldest": iso_ms(oldest),
+                "inclusive": "true",  # only ever sent as true: old servers read "false" as true
+                "showThreadMessages": "true",  # channels and DMs hide thread replies without it
+                "count": str(HISTORY_PAGE),
+                "offset": str(len(messages)),
+            }
+            page = (await self._get(route, query)).get("messages") or []
             messages += page
-            if len(page) < HISTORY_PAGE:
-                return messages
+            if not page or (len(page) < HISTORY_PAGE and room.kind not in CLAMPED_HISTORY):
+                break
+        unique = {message["_id"]: message for message in messages}
+        return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+
+    async def _get(self, route: str, query: dict[str, str]) -> Any:
+        """A GET with aiohttp on the event loop when there is a session (a catch-up after a
+        fan-out reads thousands of rooms, and a worker thread per call costs more CPU than
+        the call), else through rocketchat-API in a worker thread."""
+        if self.session is None:
+            return await self._retrying(
+                route, lambda: asyncio.to_thread(self._call, "call_api_get", (route,), query)
+            )
+        return await self._retrying(route, partial(self._request, "GET", route, query))
 
     async def send(self, message: dict[str, Any]) -> None:
         """`chat.sendMessage` with the client's `_id`; a message already sent is not an error.

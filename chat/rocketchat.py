@@ -7,10 +7,13 @@ backoff and jitter, logs in again, subscribes again and then fetches each room's
 since the room's cursor, holding back live messages until that catch-up is done so that
 each room's messages come out in order.
 
-What counts as a new message is decided here, once: system messages (`t`) are not, a
-message `_id` already passed on is not (edits, reactions and thread counters re-send it),
-and an update of a message this process never saw live is not either (it is older than
-the connection, so the history fetch owns it).
+What counts as a new message is decided here, once: one in a room the bot is not a member
+of is not (the stream also carries public channels it never joined; the catch-up reads
+only its subscriptions), system messages (`t`) are not, a message `_id` already passed on
+is not (edits, reactions and thread counters re-send it), and an update of a message this
+process never saw live is not either (it is older than the connection, so the history
+fetch owns it). A message that was edited is passed on marked `edited`, live or read back
+from history alike; the dispatcher ignores it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ log = logging.getLogger(__name__)
 
 STREAM = "stream-room-messages"
 SEEN_IDS_KEPT = 100_000
-UPDATE_FIELDS = ("editedAt", "reactions", "tcount", "tlm", "replies", "pinned")
+UPDATE_FIELDS = ("reactions", "tcount", "tlm", "replies", "pinned")
+# What an edited message carries (`updateMessage`). Older servers left `editedAt` out of
+# history reads while Message_ShowEditedStatus was off, but not `editedBy`
+# (apps/meteor/app/lib/server/methods/getChannelHistory.ts, when it still used `fetch()`).
+EDIT_FIELDS = ("editedAt", "editedBy")
 Since = Callable[[str], Awaitable[datetime | None]]
 
 
@@ -303,17 +310,18 @@ class RocketChat:
             await conn.call("login", {"resume": self.rest.token[1]})
 
     async def _catch_up(self, since: Since) -> None:
-        """Fetch what each room got since its cursor (within the window); a room whose last
-        message is older than that is skipped without a call (`rooms.get` says when each
-        room last had one), so a quiet start with thousands of rooms costs two calls."""
+        """Fetch what each room got since its cursor (within the window), thread replies
+        included; a room that has not changed since then is skipped without a call
+        (`rooms.get` says when each room last changed, see `Rest.last_changes`), so a quiet
+        start with thousands of rooms costs two calls."""
         floor = self.clock() - self.catchup
         rooms = await self.rest.rooms()
-        last = await self.rest.last_messages()
+        changed = await self.rest.last_changes()
         for room in rooms:
             cursor = await since(room.id)
             oldest = floor if cursor is None else max(cursor, floor)
-            if last is not None and room.id in last:
-                newest = last[room.id]
+            if changed is not None and room.id in changed:
+                newest = changed[room.id]
                 if newest is None or newest < oldest:
                     continue
             for raw in await self.rest.history(room, oldest):
@@ -327,9 +335,15 @@ class RocketChat:
         if not args:
             return
         raw = dict(args[0])
+        meta = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        if meta.get("roomParticipant") is not True:
+            # The stream also carries every public channel the bot may read but never
+            # joined (apps/meteor/server/modules/notifications/notifications.module.ts,
+            # `roomParticipant: false`), where anyone may post: not the bot's rooms.
+            log.debug("stream: %s in %s, not a member: ignored", raw.get("_id"), raw.get("rid"))
+            return
         log.debug("stream: %s in %s", raw.get("_id"), raw.get("rid"))
-        if len(args) > 1 and isinstance(args[1], dict):
-            raw["_room"] = args[1]
+        raw["_room"] = meta
         if self._held is not None:
             self._held.append(raw)
         else:
@@ -362,4 +376,5 @@ def _incoming(raw: dict[str, Any], ts: datetime, room: Room | None) -> Incoming:
         room = Room(raw["rid"], RoomKind(meta.get("roomType", "c")), meta.get("roomName", ""))
     sender = raw.get("u") or {}
     user = User(sender.get("_id", ""), sender.get("username", ""), sender.get("name", ""))
-    return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"))
+    edited = any(raw.get(name) for name in EDIT_FIELDS)
+    return Incoming(raw["_id"], room, user, raw.get("msg", ""), ts, raw.get("tmid"), edited)

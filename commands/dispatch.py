@@ -1,8 +1,11 @@
 """From an incoming message to stored changes and queued replies, exactly once.
 
 The cross-cutting checks happen here, once, before any handler runs: the bot's own
-messages are ignored, a message id already handled is not handled again, the caller's
-roles are worked out, the command is looked up, its role and options are checked.
+messages are ignored, and so are edited ones (an edit is never a command, whether it
+arrives live or is read back after downtime: whoever may edit a message, a moderator
+included, must not make its author run a command), a message id already handled is not
+handled again, the caller's roles are worked out, the command is looked up, its role and
+options are checked.
 The handler's changes, the record that the message was handled, and its replies (the
 outbox) are committed in one storage transaction, so a crash either loses the whole
 command (it is handled again after restart) or none of it (its replies still go out).
@@ -88,7 +91,7 @@ class Dispatcher:
     async def handle(self, message: Incoming) -> Outcome:
         """Handle `message` once: its changes and replies are stored when this returns, or
         there were no changes and its record waits for `take_unsaved`."""
-        if message.user.id == self.me.id:
+        if message.user.id == self.me.id or message.edited:
             return Outcome("ignored")
         if message.id in self._unsaved or await self.store.get("seen", message.id) is not None:
             return Outcome("duplicate")

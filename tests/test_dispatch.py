@@ -144,6 +144,17 @@ async def test_the_bots_own_messages_are_ignored(dispatcher: Dispatcher, store: 
     assert await store.count("outbox") == 0
 
 
+async def test_an_edited_message_is_never_a_command(dispatcher: Dispatcher, store: Store) -> None:
+    edit = message("/approve acme", sender="maria")
+    edited = Incoming(edit.id, edit.room, edit.user, edit.text, edit.ts, edited=True)
+    outcome = await dispatcher.handle(edited)
+    assert outcome.status == "ignored" and outcome.replies == ()
+    assert await store.get("members", "acme") is None
+    in_dm = message("good morning, now edited")
+    dm_edit = Incoming(in_dm.id, DM, in_dm.user, in_dm.text, in_dm.ts, edited=True)
+    assert (await dispatcher.handle(dm_edit)).replies == ()  # not even the DM hint
+
+
 async def test_command_help_and_help_command(dispatcher: Dispatcher) -> None:
     by_name = await dispatcher.handle(message("/approve help", sender="maria"))
     by_help = await dispatcher.handle(message("/help approve", sender="maria"))

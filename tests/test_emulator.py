@@ -498,6 +498,61 @@ async def test_history_windows(emu: RocketChatEmulator, http: aiohttp.ClientSess
     assert status == 400 and body["errorType"] == "error-invalid-params"
 
 
+async def test_history_counts_follow_the_api_settings(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    headers = await rest_login(http, emu)
+    lobby = emu.add_room("lobby", "c", ["bot", "alice"])
+    group = emu.store.room("acme")
+    dm = emu.dm("bot", "alice")
+    for n in range(120):
+        await emu.post("alice", lobby, f"c{n}")
+        await emu.post("alice", group, f"g{n}")
+        await emu.post("alice", dm, f"d{n}")
+
+    async def sizes(route: str, room: str, **query: str) -> int:
+        status, body = await get(http, emu, route, headers, roomId=room, **query)
+        assert status == 200, body
+        assert set(body) == {"messages", "success"}  # no total to page by
+        return len(body["messages"])
+
+    assert await sizes("channels.history", lobby.id) == 50  # API_Default_Count
+    assert await sizes("channels.history", lobby.id, count="110") == 100  # the upper limit
+    assert await sizes("channels.history", lobby.id, count="0") == 120  # infinite allowed
+    emu.set_setting("API_Upper_Count_Limit", 50)
+    assert await sizes("channels.history", lobby.id, count="100") == 50
+    assert await sizes("channels.history", lobby.id, count="100", offset="100") == 20
+    assert await sizes("dm.history", dm.id, count="100") == 50
+    emu.set_setting("API_Allow_Infinite_Count", False)
+    assert await sizes("channels.history", lobby.id, count="0") == 50
+    # groups.history takes `count` as it is (v1/groups.ts), whatever the settings
+    assert await sizes("groups.history", group.id, count="110") == 110
+
+
+async def test_a_reply_that_stays_in_its_thread_does_not_move_the_rooms_lm(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    headers = await rest_login(http, emu)
+
+    async def room() -> Frame:
+        status, body = await get(http, emu, "rooms.get", headers)
+        assert status == 200, body
+        acme: Frame = body["update"][0]
+        return acme
+
+    assert "lm" not in await room() and (await room())["msgs"] == 0
+    parent = await emu.post("alice", "acme", "a question")
+    before = await room()
+    assert before["lm"] == parent["ts"] and before["msgs"] == 1
+    reply = await emu.thread_reply(parent["_id"], "alice", "/help")
+    after = await room()
+    assert after["lm"] == parent["ts"]  # notifyUsersOnMessage: tmid without tshow
+    assert after["msgs"] == 2 and after["_updatedAt"] == reply["ts"]
+    also = {"rid": parent["rid"], "msg": "also here", "tmid": parent["_id"], "tshow": True}
+    status, shown = await post(http, emu, "chat.sendMessage", headers, {"message": also})
+    assert status == 200 and (await room())["lm"] == shown["message"]["ts"]  # tshow: in the room
+
+
 async def test_groups_create_twice_is_a_duplicate(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

@@ -148,8 +148,25 @@ async def test_downtime_is_caught_up_at_start(emu: RocketChatEmulator, bot: BotP
     await answered(emu, missed)
     await settled(emu)
     assert_exactly_once_in_order(emu)
-    # only the rooms with something new are read (`rooms.get` says which); not all ten
-    assert history_calls(emu) - before == 4
+    # only the rooms with something new are read (`rooms.get` says which); not all ten:
+    # a group in one page, a channel in one page and the empty page that ends it
+    assert history_calls(emu) - before == 2 + 1 + 2 + 1
+
+
+async def test_a_thread_command_sent_while_down_is_answered_in_its_thread(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    parent = await emu.post("user0", "room0", "a question about the program")
+    before = await emu.thread_reply(parent["_id"], "user0", "/help")
+    await answered(emu, [before])  # the room's cursor is now past its `lm` (the parent)
+    assert await bot.stop() == 0
+    missed = await emu.thread_reply(parent["_id"], "user10", "/help help")
+    assert emu.store.room("room0").last_message_at == emu.store.message(parent["_id"])["ts"]
+    await bot.start()
+    await answered(emu, [missed])
+    assert emu.message(missed["_id"] + "r1")["tmid"] == parent["_id"]
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
 
 
 async def test_a_long_downtime_is_read_page_by_page(
@@ -165,7 +182,24 @@ async def test_a_long_downtime_is_read_page_by_page(
     await answered(emu, missed)
     await settled(emu)
     assert_exactly_once_in_order(emu)
-    assert history_calls(emu) - before == 3  # pages of 100
+    assert history_calls(emu) - before == 4  # pages of 100, 100, 50 and the empty one
+
+
+async def test_a_lower_api_count_limit_does_not_cut_the_catch_up_short(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    emu.set_setting("API_Upper_Count_Limit", 50)  # room0 is a channel: channels.history
+    first = await emu.post("user0", "room0", "/help")
+    await answered(emu, [first])
+    assert await bot.stop() == 0
+    sender = members(emu, "room0")[1]
+    missed = [await emu.post(sender, "room0", f"/help #{n}") for n in range(120)]
+    before = history_calls(emu)
+    await bot.start()
+    await answered(emu, missed)
+    await settled(emu)
+    assert_exactly_once_in_order(emu)
+    assert history_calls(emu) - before == 4  # pages of 50 (asked 100), 50, 21, none
 
 
 def history_calls(emu: RocketChatEmulator) -> int:
@@ -207,11 +241,49 @@ async def test_edits_reactions_and_thread_counts_are_not_new_commands(
     ]
 
 
+async def test_an_edit_is_never_a_command_live_or_read_after_downtime(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    greeting = await emu.post("user0", "room0", "good morning")  # the room's last message
+    older = await emu.post("user4", "room4", "good morning")
+    await answered(emu, [await emu.post("user4", "room4", "/help")])  # the bot has read both
+    assert await bot.stop() == 0
+    # Edited while the bot is down, into a command in its author's name: one sent before
+    # (read back from the room's cursor on), one sent while the bot was away.
+    await emu.edit(greeting["_id"], "@partnerbot help", editor="alice")
+    while_down = await emu.post("user2", "room2", "good morning")
+    await emu.edit(while_down["_id"], "@partnerbot help", editor="alice")
+    await bot.start()
+    await settled(emu)
+    live = await emu.post("user3", "room3", "good morning")
+    await settled(emu)  # the bot has read it before it is edited
+    await emu.edit(live["_id"], "@partnerbot help", editor="alice")
+    await emu.edit(older["_id"], "@partnerbot help", editor="alice")  # before this process
+    await settled(emu)
+    replied_to = {m["_id"][:-2] for m in all_replies(emu)}
+    assert not replied_to & {m["_id"] for m in (greeting, while_down, live, older)}
+    assert_exactly_once_in_order(emu)
+
+
 async def test_the_bots_own_messages_are_ignored(emu: RocketChatEmulator, bot: BotProcess) -> None:
     await emu.post("partnerbot", "room0", "/help")
     await emu.post("partnerbot", "room0", "@partnerbot help")
     await settled(emu)
     assert len(replies_in(emu, "room0")) == 3  # its own two posts and the answer to settled()
+
+
+async def test_public_channels_the_bot_has_not_joined_are_not_its_rooms(
+    emu: RocketChatEmulator, bot: BotProcess
+) -> None:
+    emu.add_room("lobby", "c", ["alice"])
+    # The server sends these to the bot too, with roomParticipant false.
+    await emu.post("alice", "lobby", "@partnerbot help")
+    await emu.post("user0", "lobby", "/help")
+    await settled(emu)
+    await emu.add_member("lobby", "partnerbot", by="alice")
+    member = await emu.post("alice", "lobby", "/help")
+    await answered(emu, [member])  # the same lane: anything said before is answered by now
+    assert [m["_id"] for m in replies_in(emu, "lobby")] == [member["_id"] + "r1"]
 
 
 async def test_an_expired_token_and_a_refusing_server(

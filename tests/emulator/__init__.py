@@ -21,8 +21,10 @@ Faithful to Rocket.Chat's source (RocketChat/Rocket.Chat; each module names its 
   `chat.postMessage` fields refused), `chat.sendMessage` with an existing `_id` (400, nothing
   stored), edits re-sending the same `_id`, history windows including `groups.history`'s
   truthy-string `inclusive`, the `count` defaults and the hidden thread replies of
-  `channels.history`/`im.history`, duplicate group names, DM ids made of the two user ids,
-  file upload and confirmation messages.
+  `channels.history`/`im.history`, their `count` cut to the `API_Upper_Count_Limit` setting
+  (`set_setting`), `rooms.get`'s `lm` left alone by replies that stay in their thread,
+  duplicate group names, DM ids made of the two user ids, file upload and confirmation
+  messages.
 * Dates: ISO strings over REST, `{"$date": ms}` over DDP; ids are Meteor-style 17-char ids.
 
 Simplified (not checked against a live server, or deliberately reduced):

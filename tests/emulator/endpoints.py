@@ -14,11 +14,14 @@
   `queryParams.inclusive || false`, so any non-empty string, "false" included, is true;
   it also defaults `count` to 20 and shows thread replies.  `channels.history` and
   `im.history` compare with `=== 'true'`, take `count` from `getPaginationItems`
-  (default 50, at most 100, 0 = no limit) and hide thread replies unless
-  `showThreadMessages=true`.
-* `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `methods/getRoomsForUser`
-  (the rooms of the caller's subscriptions, each with `lm`, the time of its last message,
-  which every new message sets, thread replies included); `users.info`: `v1/users.ts`;
+  (`API_Default_Count` 50, at most `API_Upper_Count_Limit` 100, 0 = no limit while
+  `API_Allow_Infinite_Count`; settings in `server/settings/general.ts`), answer no total,
+  and hide thread replies unless `showThreadMessages=true`.
+* `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `rooms/get`
+  (`server/publications/room/index.ts`, fields `lib/publishFields.ts`: the rooms of the
+  caller's subscriptions, each with `msgs`, `_updatedAt` and `lm`, the time of its last
+  message outside threads: a reply that stays in its thread moves `msgs` and `_updatedAt`
+  only, see `store.py`); `users.info`: `v1/users.ts`;
   `groups.create`/`groups.invite`: `v1/groups.ts`, `app/utils/server/lib/getValidRoomName.ts`;
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
@@ -316,17 +319,40 @@ async def dm_history(call: Call) -> JsonDict:
 
 def _paginated_history(call: Call, room: Room) -> JsonDict:
     query = call.query
-    count = js_parse_int(query["count"] or "0") if "count" in query else 50
+    offset, count = _pagination_items(call.store, query)
     return _history(
         call.store,
         room,
         latest=query.get("latest"),
         oldest=query.get("oldest"),
         inclusive=query.get("inclusive") == "true",
-        offset=js_parse_int(query.get("offset") or "0") or 0,
-        count=min(count, 100) if count is not None else 50,
+        offset=offset,
+        count=count,
         show_threads=query.get("showThreadMessages") == "true",
     )
+
+
+def _pagination_items(store: Store, query: dict[str, str]) -> tuple[int, int]:
+    """`getPaginationItems` (apps/meteor/app/api/server/helpers/getPaginationItems.ts):
+    (offset, count), `count` defaulting to `API_Default_Count` and cut down to
+    `API_Upper_Count_Limit`; 0 means no limit while `API_Allow_Infinite_Count` is on.
+
+    Simplified: a `count` that is not a number counts as absent (the routes using this
+    validate it as a number first).
+    """
+    settings = store.settings
+    upper = settings["API_Upper_Count_Limit"]
+    upper = 100 if upper and upper <= 0 else upper  # JavaScript's `limit && limit <= 0`
+    default = settings["API_Default_Count"]
+    default = 50 if default and default <= 0 else default
+    offset = js_parse_int(query["offset"]) if query.get("offset") else 0
+    count = js_parse_int(query["count"] or "0") if "count" in query else default
+    if count is None:
+        count = default
+    count = min(count, upper)
+    if count == 0 and not settings["API_Allow_Infinite_Count"]:
+        count = default
+    return offset or 0, count
 
 
 async def groups_history(call: Call) -> JsonDict:

@@ -150,6 +150,13 @@ class RocketChatEmulator:
             notice = self.store.system_message("au", target, self.store.user(by), member.username)
         await self.hub.publish(self.store.insert(notice))
 
+    def set_setting(self, name: str, value: Any) -> None:
+        """Change an administration setting, e.g. `API_Upper_Count_Limit` (`store.py` lists
+        the ones emulated, with their defaults)."""
+        if name not in self.store.settings:
+            raise KeyError(f"setting {name!r} is not emulated")
+        self.store.settings[name] = value
+
     def issue_token(self, user: UserRef) -> str:
         """A login token for `user`, as a personal access token would be."""
         return self.store.issue_token(self.store.user(user)).token

@@ -32,6 +32,15 @@ _USER_MENTION = re.compile(r"(?:^|[\s>*_~])@([0-9a-zA-Z\-_.]+)")
 _CHANNEL_MENTION = re.compile(r"(?:^|[\s>*_~])#([0-9a-zA-Z\-_.]+)")
 
 
+# The REST API's paging settings and their defaults (apps/meteor/server/settings/general.ts,
+# section "REST API"); an admin may change them (`RocketChatEmulator.set_setting`).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "API_Upper_Count_Limit": 100,
+    "API_Default_Count": 50,
+    "API_Allow_Infinite_Count": True,
+}
+
+
 class NotFound(LookupError):
     """A test helper was given a user, room or message that does not exist."""
 
@@ -46,6 +55,7 @@ class Store:
         self.messages: dict[str, JsonDict] = {}
         self.room_messages: dict[str, list[str]] = {}
         self.uploads: dict[str, Upload] = {}
+        self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
         self._changed = asyncio.Event()
         # Called with each new message as it is stored (benchmarks time replies with it).
         self.on_insert: list[Callable[[JsonDict], None]] = []
@@ -288,8 +298,14 @@ class Store:
             listener(doc)
         self.messages[doc["_id"]] = doc
         self.room_messages[room.id].append(doc["_id"])
+        # notifyUsersOnMessage (apps/meteor/app/lib/server/lib/notifyUsersOnMessage.ts): a
+        # message that stays in its thread (`tmid` without `tshow`) only counts (`msgs`);
+        # any other message also sets the room's `lm`. Either way the room is updated, and
+        # every update of a model sets its `_updatedAt` (packages/models/src/models/BaseRaw.ts,
+        # `setUpdatedAt`).
         room.message_count += 1
-        room.last_message_at = doc["ts"]
+        if not doc.get("tmid") or doc.get("tshow") is True:
+            room.last_message_at = doc["ts"]
         room.updated = doc["ts"]
         changed = [doc]
         parent = self.messages.get(doc.get("tmid") or "")
