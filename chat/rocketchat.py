@@ -96,6 +96,7 @@ class RocketChat:
         self._held: list[dict[str, Any]] | None = None  # live messages held during catch-up
         self._supervisor: asyncio.Task[None] | None = None
         self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
+        self._user_ids: dict[str, str] = {}  # by username, for groups.invite and groups.kick
 
     @property
     def me(self) -> User:
@@ -216,19 +217,31 @@ class RocketChat:
             raise ChatError(f"I could not upload {filename}: {_reason(err)}") from err
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups.invite", room_id, usernames, "add")
+        await self._each_member("groups_invite", room_id, usernames, "add")
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups.kick", room_id, usernames, "remove")
+        await self._each_member("groups_kick", room_id, usernames, "remove")
 
     async def _each_member(
-        self, route: str, room_id: str, usernames: Sequence[str], verb: str
+        self, method: str, room_id: str, usernames: Sequence[str], verb: str
     ) -> None:
+        """`groups.invite` / `groups.kick` with `roomId` and `userId`: servers 6.3 to 8.0
+        refuse a body without `userId` (`isGroupsInviteProps`, `isGroupsKickProps` in
+        `packages/rest-typings/src/v1/groups/BaseProps.ts`)."""
         for username in usernames:
             try:
-                await self.rest.call("call_api_post", route, roomId=room_id, username=username)
+                await self.rest.call(method, room_id, await self._user_id(username))
             except RestError as err:
+                self._user_ids.pop(username, None)  # looked up afresh next time
                 raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
+
+    async def _user_id(self, username: str) -> str:
+        """A user's id (`users.info`), remembered: ids do not change."""
+        found = self._user_ids.get(username)
+        if found is None:
+            answer = await self.rest.call("users_info", username=username)
+            found = self._user_ids[username] = str(answer["user"]["_id"])
+        return found
 
     def stop(self) -> None:
         """Stop listening (SIGTERM): `listen` ends, while REST stays up so that the replies

@@ -72,11 +72,14 @@ async def test_a_group_that_cannot_be_made_is_a_chat_error(
 
 
 async def test_members_of_a_group(emu: RocketChatEmulator, chat: RocketChat) -> None:
+    """By user id (the server refuses `username` alone), each id looked up once."""
     room_id = await chat.create_group("partner-acme", ["alice"])
     await chat.add_members(room_id, ["maria"])
     await chat.add_members(room_id, ["maria"])
     await chat.remove_members(room_id, ["alice"])
     members = {emu.store.users[uid].username for uid in emu.store.room(room_id).members}
     assert members == {"maria", "partnerbot"}
+    assert emu.rest_calls("users.info") == 2
+    assert [call.status for call in emu.rest_log if call.route.startswith("groups.")] == [200] * 4
     with pytest.raises(ChatError, match="@nobody"):
         await chat.add_members(room_id, ["nobody"])

@@ -540,6 +540,35 @@ async def test_invite_im_create_subscriptions_and_users_info(
     assert status == 400 and missing == {"success": False, "error": "User not found."}
 
 
+async def test_groups_invite_and_kick_need_a_user_id(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    """Servers 6.3 to 8.0 validate both bodies with `withUserIdSchema`: `username` alone is
+    refused before the endpoint runs."""
+    emu.add_user("carol", "pw")
+    headers = await rest_login(http, emu)
+    group = emu.store.room("acme").id
+    for route in ("groups.invite", "groups.kick"):
+        status, body = await post(http, emu, route, headers, {"roomId": group, "username": "carol"})
+        assert status == 400
+        assert body == {
+            "success": False,
+            "error": "must have required property 'userId'\n"
+            " must have required property 'roomName'\n"
+            " must match exactly one schema in oneOf [invalid-params]",
+            "errorType": "invalid-params",
+        }
+    assert sorted(emu.store.users[uid].username for uid in emu.store.room("acme").members) == [
+        "alice",
+        "bot",
+    ]
+    carol = emu.store.user("carol").id
+    status, _ = await post(http, emu, "groups.invite", headers, {"roomId": group, "userId": carol})
+    assert status == 200
+    status, _ = await post(http, emu, "groups.kick", headers, {"roomName": "acme", "userId": carol})
+    assert status == 200 and emu.messages("acme")[-1]["t"] == "ru"
+
+
 async def test_upload_then_confirm_posts_a_file_message(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

@@ -19,7 +19,11 @@
 * `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `methods/getRoomsForUser`
   (the rooms of the caller's subscriptions, each with `lm`, the time of its last message,
   which every new message sets, thread replies included); `users.info`: `v1/users.ts`;
-  `groups.create`/`groups.invite`: `v1/groups.ts`, `app/utils/server/lib/getValidRoomName.ts`;
+  `groups.create`/`groups.invite`/`groups.kick`: `v1/groups.ts`,
+  `app/utils/server/lib/getValidRoomName.ts`; `groups.invite` and `groups.kick` validate their
+  body with `isGroupsInviteProps`/`isGroupsKickProps`
+  (`packages/rest-typings/src/v1/groups/BaseProps.ts`, `withUserIdSchema`: `userId` required,
+  so `{roomId, username}` is a 400 `invalid-params`), as servers 6.3 to 8.0 do;
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
   `app/file-upload/server/methods/sendFileMessage.ts`.
@@ -43,7 +47,14 @@ from .model import (
     rest_doc,
 )
 from .rest import ApiError, Call, Route, failure, forbidden, thrown, unauthorized
-from .schema import CHANNELS_HISTORY, CHAT_POST_MESSAGE, CHAT_SEND_MESSAGE, CHAT_UPDATE, DM_HISTORY
+from .schema import (
+    CHANNELS_HISTORY,
+    CHAT_POST_MESSAGE,
+    CHAT_SEND_MESSAGE,
+    CHAT_UPDATE,
+    DM_HISTORY,
+    GROUPS_WITH_USER_ID,
+)
 from .store import Store
 
 MAX_MESSAGE_SIZE = 5000  # Message_MaxAllowedSize default
@@ -652,8 +663,8 @@ def routes() -> list[Route]:
         Route("subscriptions.get", "GET", subscriptions_get),
         Route("rooms.get", "GET", rooms_get),
         Route("groups.create", "POST", groups_create),
-        Route("groups.invite", "POST", groups_invite),
-        Route("groups.kick", "POST", groups_kick),
+        Route("groups.invite", "POST", groups_invite, legacy_schema=GROUPS_WITH_USER_ID),
+        Route("groups.kick", "POST", groups_kick, legacy_schema=GROUPS_WITH_USER_ID),
         Route("im.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("dm.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("rooms.media", "POST", rooms_media, path="rooms.media/{rid}", body="multipart"),
