@@ -71,6 +71,10 @@ class ChatError(Exception):
     """A chat action failed in a way the user should hear about (no permission, ...)."""
 
 
+class NameTaken(ChatError):
+    """The room name asked for belongs to a room that the bot did not make."""
+
+
 class ChatActions(Protocol):
     """What a command may ask of the chat beyond replying. Each action is idempotent, so a
     command handled again after a crash may ask again."""
@@ -80,14 +84,18 @@ class ChatActions(Protocol):
         ...
 
     async def room_named(self, name: str) -> str | None:
-        """The id of the room called `name` that the bot is in, or None."""
+        """The id of the channel or private group called `name` that the bot is in, or None.
+
+        Never a direct-message room, though the server names each after the other user.
+        """
         ...
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         """Make the private group `name` with these usernames and the bot; its room id.
 
-        A group of that name that the bot is already in is returned as it is; any other
-        failure raises `ChatError` with the reason.
+        A group of that name that the bot made itself (before a crash, say) is returned as
+        it is; a name taken by any other room raises `NameTaken`, whoever is in that room;
+        any other failure raises `ChatError` with the reason.
         """
         ...
 

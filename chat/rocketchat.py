@@ -28,7 +28,16 @@ from typing import Any
 
 import aiohttp
 
-from chat.base import ChatError, DeliveryError, Incoming, Outgoing, Room, RoomKind, User
+from chat.base import (
+    ChatError,
+    DeliveryError,
+    Incoming,
+    NameTaken,
+    Outgoing,
+    Room,
+    RoomKind,
+    User,
+)
 from chat.ddp import DdpClosed, DdpConnection, DdpError
 from chat.rest import Credentials, Rest, RestError, Unauthorized, parse_ts
 
@@ -37,6 +46,9 @@ log = logging.getLogger(__name__)
 STREAM = "stream-room-messages"
 SEEN_IDS_KEPT = 100_000
 UPDATE_FIELDS = ("editedAt", "reactions", "tcount", "tlm", "replies", "pinned")
+# `getValidRoomName` (apps/meteor/app/utils/server/lib/getValidRoomName.ts): the name is taken.
+NAME_TAKEN = ("error-duplicate-channel-name", "error-archived-duplicate-name")
+NAMED_KINDS = (RoomKind.PUBLIC, RoomKind.PRIVATE)  # a DM's subscription is named after a user
 Since = Callable[[str], Awaitable[datetime | None]]
 
 
@@ -155,22 +167,44 @@ class RocketChat:
         return found
 
     async def room_named(self, name: str) -> str | None:
+        """Among the bot's channels and private groups only: a DM's subscription bears the
+        other user's username, so a user named like the room would otherwise get its
+        messages. (Channel and group names are unique on the server, `getValidRoomName`.)"""
         if name not in self._rooms_by_name:
             for room in await self.rest.rooms():
-                self._rooms_by_name[room.name] = room.id
+                if room.kind in NAMED_KINDS:
+                    self._rooms_by_name[room.name] = room.id
         return self._rooms_by_name.get(name)
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         try:
             answer = await self.rest.call("groups_create", name, members=list(members))
         except RestError as err:
-            self._rooms_by_name.pop(name, None)
-            existing = await self.room_named(name)  # made before a crash, say
-            if existing is not None:
-                return existing
-            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+            if err.body.get("errorType") not in NAME_TAKEN:
+                raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+            existing = await self._group_made_by_me(name)  # before a crash, say
+            if existing is None:
+                raise NameTaken(f"{name} is taken by a room that I did not make") from err
+            return existing
         room_id: str = answer["group"]["_id"]
         self._rooms_by_name[name] = room_id
+        return room_id
+
+    async def _group_made_by_me(self, name: str) -> str | None:
+        """The id of the private group `name` if the bot made it: the room's `u` is who
+        created it (`apps/meteor/app/lib/server/functions/createRoom.ts`). A room the bot
+        cannot see (`groups.info` answers error-room-not-found) is someone else's."""
+        try:
+            answer = await self.rest.call("groups_info", room_name=name)
+        except RestError as err:
+            if err.body.get("errorType") == "error-room-not-found":
+                return None
+            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+        group = answer.get("group") or {}
+        creator = (group.get("u") or {}).get("_id")
+        if creator != self.me.id or group.get("archived"):
+            return None
+        room_id: str = group["_id"]
         return room_id
 
     async def upload(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chat.base import ChatError
+from chat.base import ChatError, NameTaken
 from chat.clock import system_clock
 from chat.rest import Credentials
 from chat.rocketchat import RocketChat
@@ -51,6 +51,15 @@ async def test_room_named(emu: RocketChatEmulator, chat: RocketChat) -> None:
     assert await chat.room_named("elsewhere") is None
 
 
+async def test_room_named_is_never_a_direct_room(emu: RocketChatEmulator, chat: RocketChat) -> None:
+    """The bot's DM with a user called `ams` is a subscription named "ams" too."""
+    emu.add_user("ams", "pw")
+    await emu.post("ams", emu.dm("ams", "partnerbot").id, "hello")
+    assert await chat.room_named("ams") is None
+    group = emu.add_room("ams", "p", ["maria", "partnerbot"])
+    assert await chat.room_named("ams") == group.id
+
+
 async def test_create_group_is_idempotent(emu: RocketChatEmulator, chat: RocketChat) -> None:
     room_id = await chat.create_group("partner-acme", ["alice", "maria"])
     group = emu.store.room(room_id)
@@ -67,8 +76,20 @@ async def test_a_group_that_cannot_be_made_is_a_chat_error(
     emu: RocketChatEmulator, chat: RocketChat
 ) -> None:
     emu.add_room("partner-taken", "p", ["alice"])  # the name is taken, the bot is not in it
-    with pytest.raises(ChatError, match="partner-taken"):
+    with pytest.raises(NameTaken, match="partner-taken"):
         await chat.create_group("partner-taken", ["alice"])
+    with pytest.raises(ChatError, match="not a valid room name"):
+        await chat.create_group("partner taken", ["alice"])
+
+
+async def test_a_group_someone_else_made_is_never_adopted(
+    emu: RocketChatEmulator, chat: RocketChat
+) -> None:
+    """Made by alice with the bot in it: still hers, however it is named."""
+    emu.add_room("partner-acme", "p", ["alice", "partnerbot"])
+    with pytest.raises(NameTaken, match="partner-acme is taken by a room that I did not make"):
+        await chat.create_group("partner-acme", ["alice", "maria"])
+    assert emu.rest_calls("groups.info") == 1
 
 
 async def test_members_of_a_group(emu: RocketChatEmulator, chat: RocketChat) -> None:

@@ -569,6 +569,26 @@ async def test_groups_invite_and_kick_need_a_user_id(
     assert status == 200 and emu.messages("acme")[-1]["t"] == "ru"
 
 
+async def test_groups_info_names_who_made_the_group(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    emu.add_user("mallory", "pw")
+    emu.add_room("partner-taken", "p", ["mallory", "bot"])  # made by mallory, the bot in it
+    emu.add_room("elsewhere", "p", ["mallory"])
+    headers = await rest_login(http, emu)
+    status, made = await post(http, emu, "groups.create", headers, {"name": "partner-mine"})
+    assert status == 200
+    status, info = await get(http, emu, "groups.info", headers, roomName="partner-mine")
+    assert status == 200 and info["group"]["_id"] == made["group"]["_id"]
+    assert info["group"]["u"]["username"] == "bot"
+    status, info = await get(http, emu, "groups.info", headers, roomName="partner-taken")
+    assert status == 200 and info["group"]["u"]["username"] == "mallory"
+    status, hidden = await get(http, emu, "groups.info", headers, roomName="elsewhere")
+    assert status == 400 and hidden["errorType"] == "error-room-not-found"
+    status, _ = await get(http, emu, "groups.info", headers, roomName="x", roomId="y")
+    assert status == 400  # exactly one of the two
+
+
 async def test_upload_then_confirm_posts_a_file_message(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

@@ -19,11 +19,12 @@
 * `subscriptions.get`: `v1/subscriptions.ts`; `rooms.get`: `v1/rooms.ts` + `methods/getRoomsForUser`
   (the rooms of the caller's subscriptions, each with `lm`, the time of its last message,
   which every new message sets, thread replies included); `users.info`: `v1/users.ts`;
-  `groups.create`/`groups.invite`/`groups.kick`: `v1/groups.ts`,
-  `app/utils/server/lib/getValidRoomName.ts`; `groups.invite` and `groups.kick` validate their
-  body with `isGroupsInviteProps`/`isGroupsKickProps`
-  (`packages/rest-typings/src/v1/groups/BaseProps.ts`, `withUserIdSchema`: `userId` required,
-  so `{roomId, username}` is a 400 `invalid-params`), as servers 6.3 to 8.0 do;
+  `groups.create`/`groups.invite`/`groups.kick`/`groups.info`: `v1/groups.ts`,
+  `app/utils/server/lib/getValidRoomName.ts`, `app/lib/server/functions/createRoom.ts` (a
+  group's `u` is who created it); `groups.invite` and `groups.kick` validate their body with
+  `isGroupsInviteProps`/`isGroupsKickProps` (`packages/rest-typings/src/v1/groups/BaseProps.ts`,
+  `withUserIdSchema`: `userId` required, so `{roomId, username}` is a 400 `invalid-params`),
+  as servers 6.3 to 8.0 do; `groups.info` with `isGroupsInfoProps` (`withBaseProps`);
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
   `app/file-upload/server/methods/sendFileMessage.ts`.
@@ -53,6 +54,7 @@ from .schema import (
     CHAT_SEND_MESSAGE,
     CHAT_UPDATE,
     DM_HISTORY,
+    GROUPS_INFO,
     GROUPS_WITH_USER_ID,
 )
 from .store import Store
@@ -459,6 +461,11 @@ def _private_group(call: Call, params: JsonDict) -> Room:
     return room
 
 
+async def groups_info(call: Call) -> JsonDict:
+    """`groups.info`: a private group the caller can read, by `roomId` or `roomName`."""
+    return {"group": rest_doc(call.store.room_doc(_private_group(call, call.query)))}
+
+
 async def groups_invite(call: Call) -> JsonDict:
     body = call.body if isinstance(call.body, dict) else {}
     key = str(body.get("roomId") or body.get("roomName") or "").strip()
@@ -663,6 +670,7 @@ def routes() -> list[Route]:
         Route("subscriptions.get", "GET", subscriptions_get),
         Route("rooms.get", "GET", rooms_get),
         Route("groups.create", "POST", groups_create),
+        Route("groups.info", "GET", groups_info, legacy_schema=GROUPS_INFO),
         Route("groups.invite", "POST", groups_invite, legacy_schema=GROUPS_WITH_USER_ID),
         Route("groups.kick", "POST", groups_kick, legacy_schema=GROUPS_WITH_USER_ID),
         Route("im.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),

@@ -10,8 +10,8 @@ followed by "must match exactly one schema in oneOf".  The messages are joined w
 Only the keywords these schemas use are implemented.  The schemas mirror
 `packages/rest-typings/src/v1/chat.ts` (chat.postMessage, chat.sendMessage, chat.update),
 `.../channels/ChannelsHistoryProps.ts`, `.../dm/DmHistoryProps.ts` and
-`.../groups/BaseProps.ts` (groups.invite and groups.kick, which require `userId` from 6.3 to
-8.0: a body with only `username` is refused).
+`.../groups/BaseProps.ts` (groups.info; groups.invite and groups.kick, which require `userId`
+from 6.3 to 8.0: a body with only `username` is refused).
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def _group_params(extra: Schema, required: list[str]) -> Schema:
     }
 
 
+GROUPS_INFO: Schema = _group_params({}, [])  # `withBaseProps`
 GROUPS_WITH_USER_ID: Schema = _group_params({"userId": _STRING}, ["userId"])  # `withUserIdProps`
 
 
