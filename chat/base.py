@@ -75,6 +75,10 @@ class NameTaken(ChatError):
     """The room name asked for belongs to a room that the bot did not make."""
 
 
+class Stopped(Exception):
+    """The transport was stopped (SIGTERM) before `connect` was through."""
+
+
 class ChatActions(Protocol):
     """What a command may ask of the chat beyond replying. Each action is idempotent, so a
     command handled again after a crash may ask again."""
@@ -128,7 +132,9 @@ class Transport(ChatActions, Protocol):
         """The bot's own user (valid after `connect`)."""
         ...
 
-    async def connect(self) -> None: ...
+    async def connect(self) -> None:
+        """Reach the server, trying again until it answers; `Stopped` if stopped first."""
+        ...
 
     def listen(self, since: Callable[[str], Awaitable[datetime | None]]) -> AsyncIterator[Incoming]:
         """Every new message once, in order within each room, until `disconnect`.

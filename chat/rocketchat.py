@@ -36,6 +36,7 @@ from chat.base import (
     Outgoing,
     Room,
     RoomKind,
+    Stopped,
     User,
 )
 from chat.ddp import DdpClosed, DdpConnection, DdpError
@@ -107,6 +108,8 @@ class RocketChat:
         self._passed: OrderedDict[str, None] = OrderedDict()
         self._held: list[dict[str, Any]] | None = None  # live messages held during catch-up
         self._supervisor: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Task[User] | None = None
+        self._stopping = False
         self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
         self._user_ids: dict[str, str] = {}  # by username, for groups.invite and groups.kick
 
@@ -117,15 +120,28 @@ class RocketChat:
         return self._me
 
     async def connect(self) -> None:
-        """Log in over REST (retrying while the server is unreachable)."""
+        """Log in over REST, retrying while the server is unreachable or limits logins,
+        until it answers or `stop` is called (then `Stopped`)."""
         self._session = aiohttp.ClientSession()
         self.rest.session = self._session  # replies go out on the loop, not in a thread
+        if self._stopping:
+            raise Stopped("stopped before the first login")
+        self._connecting = asyncio.create_task(self._first_login())
+        try:
+            self._me = await self._connecting
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            raise Stopped("stopped before the first login") from None
+        finally:
+            self._connecting = None
+        self.health.logged_in = True
+
+    async def _first_login(self) -> User:
         attempt = 0
         while True:
             try:
-                self._me = await self.rest.login()
-                self.health.logged_in = True
-                return
+                return await self.rest.login()
             except RestError as err:
                 delay = self.backoff.delay(attempt, self.rng)
                 log.warning("cannot log in (%s); retrying in %.1fs", err, delay)
@@ -279,7 +295,11 @@ class RocketChat:
 
     def stop(self) -> None:
         """Stop listening (SIGTERM): `listen` ends, while REST stays up so that the replies
-        in hand can still be delivered before `disconnect`."""
+        in hand can still be delivered before `disconnect`; a first login still being tried
+        is given up (`connect` raises `Stopped`)."""
+        self._stopping = True
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._supervisor is not None:
             self._supervisor.cancel()
         self._queue.put_nowait(None)

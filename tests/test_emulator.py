@@ -589,6 +589,20 @@ async def test_groups_info_names_who_made_the_group(
     assert status == 400  # exactly one of the two
 
 
+async def test_a_permission_error_answered_401_as_from_8_0(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    emu.refuse_as_unauthorized("me", calls=2)
+    refused = {
+        "success": False,
+        "error": "User does not have the permissions required for this action [error-unauthorized]",
+    }
+    assert await get(http, emu, "me", await rest_login(http, emu)) == (401, refused)
+    assert await get(http, emu, "me", await rest_login(http, emu)) == (401, refused)  # fresh
+    status, me = await get(http, emu, "me", await rest_login(http, emu))
+    assert status == 200 and me["username"] == "bot"
+
+
 async def test_upload_then_confirm_posts_a_file_message(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

@@ -23,7 +23,8 @@ Faithful to Rocket.Chat's source (RocketChat/Rocket.Chat; each module names its 
   truthy-string `inclusive`, the `count` defaults and the hidden thread replies of
   `channels.history`/`im.history`, duplicate group names, DM ids made of the two user ids,
   file upload and confirmation messages, `groups.invite`/`groups.kick` refusing a body without
-  `userId` (6.3 to 8.0) and a group's creator in its `u`.
+  `userId` (6.3 to 8.0), a group's creator in its `u`, and (`refuse_as_unauthorized`) 8.0's
+  401 for a permission error.
 * Dates: ISO strings over REST, `{"$date": ms}` over DDP; ids are Meteor-style 17-char ids.
 
 Simplified (not checked against a live server, or deliberately reduced):
