@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chat.clock import Clock
 from tests.botprocess import BOT_PASSWORD, BotProcess
 from tests.emulator import RocketChatEmulator
 from tests.partners import onboarded
@@ -25,6 +26,7 @@ from tests.test_reminders_e2e import load
 
 pytestmark = pytest.mark.slow
 WAIT = 60.0
+START = "2026-12-01T10:00:00+00:00"  # the server's and the bot's clock (`--start-time`)
 APPLY = (
     '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
     "email=partners@acme.example"
@@ -33,7 +35,9 @@ APPLY = (
 
 @pytest.fixture
 async def emu() -> AsyncIterator[RocketChatEmulator]:
-    async with RocketChatEmulator(seed=5) as emulator:
+    clock = Clock()
+    clock.set(datetime.fromisoformat(START))
+    async with RocketChatEmulator(seed=5, clock=lambda: clock().timestamp()) as emulator:
         emulator.add_user("partnerbot", BOT_PASSWORD, name="Partner Bot", roles=("bot",))
         for name in ("alice", "maria", "mallory", "ams"):
             emulator.add_user(name, "pw")
@@ -41,7 +45,7 @@ async def emu() -> AsyncIterator[RocketChatEmulator]:
 
 
 async def started(emu: RocketChatEmulator, bot: BotProcess) -> None:
-    await bot.start()
+    await bot.start("--start-time", START)
     await emu.wait_until(lambda: emu.active_subscriptions("partnerbot") == 1, timeout=WAIT)
 
 
@@ -52,16 +56,9 @@ def by_bot(emu: RocketChatEmulator, room: str) -> list[dict[str, Any]]:
 async def test_a_strangers_room_is_never_the_workgroup(
     emu: RocketChatEmulator, tmp_path: Path
 ) -> None:
-    today = datetime.now(UTC).date()
     data = tmp_path / "data"
-    load(
-        data,
-        [
-            onboarded(
-                "acme-hosting", "Acme Hosting", "alice", today - timedelta(7), None, sign=False
-            )
-        ],
-    )
+    met = date(2026, 11, 20)  # applied, met and goals approved; the contract to approve
+    load(data, [onboarded("acme-hosting", "Acme Hosting", "alice", met, None, sign=False)])
     squat = emu.add_room("partner-acme-hosting", "p", ["mallory", "partnerbot"]).id
     maria = emu.dm("maria", "partnerbot").id
     bot = BotProcess(emu.url, data)
@@ -70,8 +67,7 @@ async def test_a_strangers_room_is_never_the_workgroup(
         await emu.post(
             "maria",
             maria,
-            f"/approve acme-hosting contract signed={today - timedelta(1)} term=12 "
-            "support=yes fee=paid",
+            "/approve acme-hosting contract signed=2026-11-30 term=12 support=yes fee=paid",
         )
         welcome = await emu.wait_for(
             lambda m: "private group of Acme Hosting" in m["msg"], timeout=WAIT
