@@ -20,10 +20,11 @@ import logging
 import signal
 import sys
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import config
-from chat.base import Transport, User
+from chat.base import ChatActions, ChatError, Transport, User
 from chat.clock import Clock
 from chat.console import Console
 from chat.health import serve_health
@@ -180,6 +181,8 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
         catchup=timedelta(hours=settings.catchup_hours),
     )
     runner, reminders, _schedule = await _runner(settings, transport, clock)
+    if settings.manager_room is not None:
+        runner.services.append(partial(_find_manager_room, transport, settings.manager_room))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, transport.stop)
@@ -198,6 +201,24 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
             await health.cleanup()
         await runner.store.close()
     return 0
+
+
+async def _find_manager_room(chat: ChatActions, name: str) -> None:
+    """Say at start-up which room `PARTNERBOT_MANAGER_ROOM` is, by its id, for the operator
+    to check: a channel or private group of that name that the bot is in."""
+    try:
+        room_id = await chat.room_named(name)
+    except (ChatError, RestError) as err:
+        log.warning("PARTNERBOT_MANAGER_ROOM %s: cannot look it up now (%s)", name, err)
+        return
+    if room_id is None:
+        log.warning(
+            "PARTNERBOT_MANAGER_ROOM %s: the bot is in no channel or private group of that "
+            "name; the account managers get direct messages instead",
+            name,
+        )
+    else:
+        log.info("PARTNERBOT_MANAGER_ROOM %s is the room %s", name, room_id)
 
 
 async def _metrics(runner: Runner, transport: RocketChat, reminders: Reminders) -> str:

@@ -131,7 +131,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "PARTNERBOT_MANAGER_ROOM",
         "manager_room",
-        "room name for account-manager notifications (else DMs)",
+        "channel or private group name for account-manager notifications (else DMs)",
         _text,
         example="partner-ams",
     ),

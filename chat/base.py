@@ -73,6 +73,14 @@ class ChatError(Exception):
     """A chat action failed in a way the user should hear about (no permission, ...)."""
 
 
+class NameTaken(ChatError):
+    """The room name asked for belongs to a room that the bot did not make."""
+
+
+class Stopped(Exception):
+    """The transport was stopped (SIGTERM) before `connect` was through."""
+
+
 class ChatActions(Protocol):
     """What a command may ask of the chat beyond replying. Each action is idempotent, so a
     command handled again after a crash may ask again."""
@@ -82,14 +90,18 @@ class ChatActions(Protocol):
         ...
 
     async def room_named(self, name: str) -> str | None:
-        """The id of the room called `name` that the bot is in, or None."""
+        """The id of the channel or private group called `name` that the bot is in, or None.
+
+        Never a direct-message room, though the server names each after the other user.
+        """
         ...
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         """Make the private group `name` with these usernames and the bot; its room id.
 
-        A group of that name that the bot is already in is returned as it is; any other
-        failure raises `ChatError` with the reason.
+        A group of that name that the bot made itself (before a crash, say) is returned as
+        it is; a name taken by any other room raises `NameTaken`, whoever is in that room;
+        any other failure raises `ChatError` with the reason.
         """
         ...
 
@@ -122,7 +134,9 @@ class Transport(ChatActions, Protocol):
         """The bot's own user (valid after `connect`)."""
         ...
 
-    async def connect(self) -> None: ...
+    async def connect(self) -> None:
+        """Reach the server, trying again until it answers; `Stopped` if stopped first."""
+        ...
 
     def listen(self, since: Callable[[str], Awaitable[datetime | None]]) -> AsyncIterator[Incoming]:
         """Every new message once, in order within each room, until `disconnect`.

@@ -4,11 +4,18 @@ Every call goes through `Rest.call`, which runs the blocking `rocketchat_API` me
 worker thread, waits out a 429 until `X-RateLimit-Reset` or for a minute, whichever comes
 first (holding back every call of that route meanwhile) and tries again, and after a 401
 logs in again once (with a password; a personal access token cannot be renewed).
+
+Logging in waits out a 429 the same way: the server limits `login` per IP like any other
+route, before it knows who logs in, so a bot has no exemption there. A 401 that comes back
+with a fresh token is not an expired token but a refusal (from 8.0 the server answers some
+permission errors, `error-unauthorized`, with 401: `ApiClass.ts`, `applyBreakingChanges`): it
+is raised as a permanent `RestError`, and the call is not tried again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -56,6 +63,10 @@ class RateLimited(Exception):
 class Unauthorized(Exception):
     """The server refused the credentials or the token (401)."""
 
+    def __init__(self, message: str, body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.body = body or {}
+
 
 class RestError(Exception):
     """Any other failure of a REST call; `permanent` when retrying cannot help."""
@@ -82,8 +93,17 @@ class _Session(requests.Session):
             reset = response.headers.get("X-RateLimit-Reset")
             raise RateLimited(float(reset) if reset and reset.isdigit() else None)
         if response.status_code == 401:
-            raise Unauthorized(response.text[:200])
+            raise Unauthorized(response.text[:200], _json_object(response.text))
         return response
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """An error answer's JSON body, if it is an object."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,7 @@ class Rest:
         # The server limits each route as a whole: after a 429 no call of that route goes
         # out before the reset it announced (epoch seconds, by route).
         self._closed_until: dict[str, float] = {}
+        self._relogging = asyncio.Lock()  # one new login for the calls refused together
 
     @property
     def token(self) -> tuple[str, str]:
@@ -138,11 +159,19 @@ class Rest:
         return self._api.headers["X-User-Id"], self._api.headers["X-Auth-Token"]
 
     async def login(self) -> User:
-        self._api = await asyncio.to_thread(self._new_api)
+        """Log in (waiting out 429s) and find out who the bot is."""
+        self._api = await self._fresh_api()
         self._closed_until.clear()
         me = await self.call("me")
         self.me = User(me["_id"], me["username"], me.get("name", ""))
         return self.me
+
+    async def _fresh_api(self) -> RocketChatApi:
+        """A new login, tried again after each 429 once its reset has come (at most a bound)."""
+        api: RocketChatApi = await self._retrying(
+            "login", lambda: asyncio.to_thread(self._new_api), relogin=False
+        )
+        return api
 
     def _new_api(self) -> RocketChatApi:
         creds = self.credentials
@@ -167,26 +196,48 @@ class Rest:
             method, lambda: asyncio.to_thread(self._call, method, args, kwargs)
         )
 
-    async def _retrying(self, route: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+    async def _retrying(
+        self, route: str, attempt: Callable[[], Awaitable[Any]], *, relogin: bool = True
+    ) -> Any:
         """Run `attempt` until it is not refused: after a 429 (and until its reset) or after
-        one 401 that a new login cures."""
+        one 401 that a new login cures (`relogin`). A 401 with a fresh token is a refusal:
+        a `RestError` with status 401 (permanent)."""
         relogged = False
         while True:
             closed_for = self._closed_until.get(route, 0.0) - self.clock().timestamp()
             if closed_for > 0:  # a call of this route was told to wait
                 await self.sleep(closed_for)
+            used = self._api
             try:
                 return await attempt()
             except RateLimited as limited:
                 self.rate_limited += 1
                 reopens = self.clock().timestamp() + self.wait_for(limited.reset_ms)
                 self._closed_until[route] = max(self._closed_until.get(route, 0.0), reopens)
-            except Unauthorized:
-                if relogged or self.credentials.password is None:
+            except Unauthorized as refused:
+                if not relogin or self.credentials.password is None:
                     raise
-                log.info("REST token refused; logging in again")
-                self._api = await asyncio.to_thread(self._new_api)
+                if relogged:
+                    log.warning(
+                        "%s refused with a fresh login (401, not an expired token): %s",
+                        route,
+                        refused,
+                    )
+                    raise RestError(
+                        f"{route}: refused (401) with a fresh login: {refused}",
+                        status=401,
+                        body=refused.body,
+                    ) from None
+                await self._relogin(used)
                 relogged = True
+
+    async def _relogin(self, refused: RocketChatApi | None) -> None:
+        """Log in again after a 401 with the login `refused`, unless another call already
+        did: the calls that find the token expired together share one new login."""
+        async with self._relogging:
+            if self._api is refused:
+                log.info("REST token refused; logging in again")
+                self._api = await self._fresh_api()
 
     def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         assert self._api is not None
@@ -315,7 +366,8 @@ class Rest:
                     reset = response.headers.get("X-RateLimit-Reset", "")
                     raise RateLimited(float(reset) if reset.isdigit() else None)
                 if response.status == 401:
-                    raise Unauthorized(await response.text())
+                    text = await response.text()
+                    raise Unauthorized(text[:200], _json_object(text))
                 answer = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise RestError(f"{route}: {err}") from None

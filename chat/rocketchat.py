@@ -31,7 +31,17 @@ from typing import Any
 
 import aiohttp
 
-from chat.base import ChatError, DeliveryError, Incoming, Outgoing, Room, RoomKind, User
+from chat.base import (
+    ChatError,
+    DeliveryError,
+    Incoming,
+    NameTaken,
+    Outgoing,
+    Room,
+    RoomKind,
+    Stopped,
+    User,
+)
 from chat.ddp import DdpClosed, DdpConnection, DdpError
 from chat.rest import Credentials, Rest, RestError, Unauthorized, parse_ts
 
@@ -44,6 +54,9 @@ UPDATE_FIELDS = ("reactions", "tcount", "tlm", "replies", "pinned")
 # history reads while Message_ShowEditedStatus was off, but not `editedBy`
 # (apps/meteor/app/lib/server/methods/getChannelHistory.ts, when it still used `fetch()`).
 EDIT_FIELDS = ("editedAt", "editedBy")
+# `getValidRoomName` (apps/meteor/app/utils/server/lib/getValidRoomName.ts): the name is taken.
+NAME_TAKEN = ("error-duplicate-channel-name", "error-archived-duplicate-name")
+NAMED_KINDS = (RoomKind.PUBLIC, RoomKind.PRIVATE)  # a DM's subscription is named after a user
 Since = Callable[[str], Awaitable[datetime | None]]
 
 
@@ -102,7 +115,10 @@ class RocketChat:
         self._passed: OrderedDict[str, None] = OrderedDict()
         self._held: list[dict[str, Any]] | None = None  # live messages held during catch-up
         self._supervisor: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Task[User] | None = None
+        self._stopping = False
         self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
+        self._user_ids: dict[str, str] = {}  # by username, for groups.invite and groups.kick
 
     @property
     def me(self) -> User:
@@ -111,15 +127,28 @@ class RocketChat:
         return self._me
 
     async def connect(self) -> None:
-        """Log in over REST (retrying while the server is unreachable)."""
+        """Log in over REST, retrying while the server is unreachable or limits logins,
+        until it answers or `stop` is called (then `Stopped`)."""
         self._session = aiohttp.ClientSession()
         self.rest.session = self._session  # replies go out on the loop, not in a thread
+        if self._stopping:
+            raise Stopped("stopped before the first login")
+        self._connecting = asyncio.create_task(self._first_login())
+        try:
+            self._me = await self._connecting
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            raise Stopped("stopped before the first login") from None
+        finally:
+            self._connecting = None
+        self.health.logged_in = True
+
+    async def _first_login(self) -> User:
         attempt = 0
         while True:
             try:
-                self._me = await self.rest.login()
-                self.health.logged_in = True
-                return
+                return await self.rest.login()
             except RestError as err:
                 delay = self.backoff.delay(attempt, self.rng)
                 log.warning("cannot log in (%s); retrying in %.1fs", err, delay)
@@ -161,22 +190,44 @@ class RocketChat:
         return found
 
     async def room_named(self, name: str) -> str | None:
+        """Among the bot's channels and private groups only: a DM's subscription bears the
+        other user's username, so a user named like the room would otherwise get its
+        messages. (Channel and group names are unique on the server, `getValidRoomName`.)"""
         if name not in self._rooms_by_name:
             for room in await self.rest.rooms():
-                self._rooms_by_name[room.name] = room.id
+                if room.kind in NAMED_KINDS:
+                    self._rooms_by_name[room.name] = room.id
         return self._rooms_by_name.get(name)
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         try:
             answer = await self.rest.call("groups_create", name, members=list(members))
         except RestError as err:
-            self._rooms_by_name.pop(name, None)
-            existing = await self.room_named(name)  # made before a crash, say
-            if existing is not None:
-                return existing
-            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+            if err.body.get("errorType") not in NAME_TAKEN:
+                raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+            existing = await self._group_made_by_me(name)  # before a crash, say
+            if existing is None:
+                raise NameTaken(f"{name} is taken by a room that I did not make") from err
+            return existing
         room_id: str = answer["group"]["_id"]
         self._rooms_by_name[name] = room_id
+        return room_id
+
+    async def _group_made_by_me(self, name: str) -> str | None:
+        """The id of the private group `name` if the bot made it: the room's `u` is who
+        created it (`apps/meteor/app/lib/server/functions/createRoom.ts`). A room the bot
+        cannot see (`groups.info` answers error-room-not-found) is someone else's."""
+        try:
+            answer = await self.rest.call("groups_info", room_name=name)
+        except RestError as err:
+            if err.body.get("errorType") == "error-room-not-found":
+                return None
+            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+        group = answer.get("group") or {}
+        creator = (group.get("u") or {}).get("_id")
+        if creator != self.me.id or group.get("archived"):
+            return None
+        room_id: str = group["_id"]
         return room_id
 
     async def upload(
@@ -223,23 +274,39 @@ class RocketChat:
             raise ChatError(f"I could not upload {filename}: {_reason(err)}") from err
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups.invite", room_id, usernames, "add")
+        await self._each_member("groups_invite", room_id, usernames, "add")
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups.kick", room_id, usernames, "remove")
+        await self._each_member("groups_kick", room_id, usernames, "remove")
 
     async def _each_member(
-        self, route: str, room_id: str, usernames: Sequence[str], verb: str
+        self, method: str, room_id: str, usernames: Sequence[str], verb: str
     ) -> None:
+        """`groups.invite` / `groups.kick` with `roomId` and `userId`: servers 6.3 to 8.0
+        refuse a body without `userId` (`isGroupsInviteProps`, `isGroupsKickProps` in
+        `packages/rest-typings/src/v1/groups/BaseProps.ts`)."""
         for username in usernames:
             try:
-                await self.rest.call("call_api_post", route, roomId=room_id, username=username)
+                await self.rest.call(method, room_id, await self._user_id(username))
             except RestError as err:
+                self._user_ids.pop(username, None)  # looked up afresh next time
                 raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
+
+    async def _user_id(self, username: str) -> str:
+        """A user's id (`users.info`), remembered: ids do not change."""
+        found = self._user_ids.get(username)
+        if found is None:
+            answer = await self.rest.call("users_info", username=username)
+            found = self._user_ids[username] = str(answer["user"]["_id"])
+        return found
 
     def stop(self) -> None:
         """Stop listening (SIGTERM): `listen` ends, while REST stays up so that the replies
-        in hand can still be delivered before `disconnect`."""
+        in hand can still be delivered before `disconnect`; a first login still being tried
+        is given up (`connect` raises `Stopped`)."""
+        self._stopping = True
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._supervisor is not None:
             self._supervisor.cancel()
         self._queue.put_nowait(None)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat.base import ChatError
+from chat.base import ChatError, NameTaken
 from commands.framework import Context, Refused, Role, UsageError
 from workflows.onboarding import (
     STEPS,
@@ -30,11 +30,13 @@ from workflows.onboarding import (
     WorkgroupCreated,
     WorkgroupFailed,
     decide,
+    workgroup_name,
 )
 
 MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State.TODO: "⬜"}
 PARTNERS = "partners"
 MEMBERS = "members"
+WORKGROUP_NAMES_TRIED = 10  # partner-<id>, partner-<id>-2, ... partner-<id>-10
 
 
 def is_manager(ctx: Context) -> bool:
@@ -120,8 +122,8 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
                 await tell_managers(
                     ctx, partner, summary, approval_buttons(ctx.bot.username, partner.id, step)
                 )
-            case CreateWorkgroup(name=name, members=members):
-                partner = await _make_workgroup(ctx, partner, name, members)
+            case CreateWorkgroup(members=members):
+                partner = await _make_workgroup(ctx, partner, members)
             case AddToWorkgroup(room_id=room_id, usernames=usernames):
                 await _change_members(ctx, partner, ctx.chat.add_members, room_id, usernames)
             case RemoveFromWorkgroup(room_id=room_id, usernames=usernames):
@@ -129,12 +131,9 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
     return partner
 
 
-async def _make_workgroup(
-    ctx: Context, partner: Partner, name: str, members: tuple[str, ...]
-) -> Partner:
+async def _make_workgroup(ctx: Context, partner: Partner, members: tuple[str, ...]) -> Partner:
     try:
-        room_id = await ctx.chat.create_group(name, members)
-        event: Event = WorkgroupCreated(room_id)
+        event = await _new_workgroup(ctx, partner, members)
     except ChatError as err:
         event = WorkgroupFailed(str(err))
     after, effects = decide(partner, event, ctx.bot.username, ctx.now, ctx.settings.timezone)
@@ -143,6 +142,31 @@ async def _make_workgroup(
     if isinstance(event, WorkgroupCreated):
         ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
     return after
+
+
+async def _new_workgroup(ctx: Context, partner: Partner, members: tuple[str, ...]) -> Event:
+    """The partner's private group, under the first of its names (`workgroup_name`) that is
+    free: a room that the bot did not make, or that is another partner's workgroup, is
+    never taken over, whoever is in it."""
+    for number in range(1, WORKGROUP_NAMES_TRIED + 1):
+        name = workgroup_name(partner.id, number)
+        try:
+            room_id = await ctx.chat.create_group(name, members)
+        except NameTaken:
+            continue
+        if not await _workgroup_of_another(ctx, partner, room_id):
+            return WorkgroupCreated(room_id, name)
+    first, last = workgroup_name(partner.id), workgroup_name(partner.id, WORKGROUP_NAMES_TRIED)
+    return WorkgroupFailed(f"{first} to {last} are all taken by other rooms")
+
+
+async def _workgroup_of_another(ctx: Context, partner: Partner, room_id: str) -> bool:
+    """Whether `room_id` is another partner's workgroup (its name may be this partner's
+    next one: `partner-acme-2` for acme, when acme-2 is a partner too)."""
+    async for doc in ctx.tx.scan(PARTNERS, where=lambda doc: doc.get("workgroup") == room_id):
+        if doc["id"] != partner.id:
+            return True
+    return False
 
 
 async def _change_members(

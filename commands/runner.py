@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from chat.base import DeliveryError, Incoming, Outgoing, Transport, User
+from chat.base import DeliveryError, Incoming, Outgoing, Stopped, Transport, User
 from commands.dispatch import Dispatcher
 from commands.metrics import Metrics
 from commands.outbox import Outbox, outgoing_from
@@ -128,8 +128,14 @@ class Runner:
         return None if doc is None else datetime.fromisoformat(doc["ts"])
 
     async def run(self) -> None:
-        """Serve until the transport's stream ends, then finish every job and reply."""
-        await self.transport.connect()
+        """Serve until the transport's stream ends, then finish every job and reply; or
+        return at once when the transport is stopped before it is connected."""
+        try:
+            await self.transport.connect()
+        except Stopped:
+            log.info("stopped before the first login")
+            await self.transport.disconnect()
+            return
         pending = sorted(
             [doc async for doc in self.store.scan("outbox")], key=lambda doc: doc["order"]
         )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from chat.base import Incoming, Room, RoomKind, User
+from chat.base import Incoming, NameTaken, Room, RoomKind, User
 from workflows.listing import ListingCheck
 
 BOT = User("bot-id", "partnerbot", "Partner Bot")
@@ -52,10 +52,12 @@ def message(
 
 
 class FakeChat:
-    """`ChatActions` in memory: rooms are named after what was asked."""
+    """`ChatActions` in memory: rooms are named after what was asked. The names in `taken`
+    belong to rooms the bot did not make."""
 
     def __init__(self) -> None:
         self.groups: dict[str, tuple[str, ...]] = {}
+        self.taken: set[str] = set()
         self.uploads: dict[str, bytes] = {}  # by file name
         self.uploaded: list[tuple[str, str, str]] = []  # (room id, file name, description)
 
@@ -66,7 +68,9 @@ class FakeChat:
         return f"room-{name}" if name in self.groups else None
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
-        self.groups[name] = tuple(members)
+        if name in self.taken:
+            raise NameTaken(f"{name} is taken by a room that I did not make")
+        self.groups.setdefault(name, tuple(members))  # a group the bot made stays as it is
         return f"room-{name}"
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:

@@ -595,6 +595,69 @@ async def test_invite_im_create_subscriptions_and_users_info(
     assert status == 400 and missing == {"success": False, "error": "User not found."}
 
 
+async def test_groups_invite_and_kick_need_a_user_id(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    """Servers 6.3 to 8.0 validate both bodies with `withUserIdSchema`: `username` alone is
+    refused before the endpoint runs."""
+    emu.add_user("carol", "pw")
+    headers = await rest_login(http, emu)
+    group = emu.store.room("acme").id
+    for route in ("groups.invite", "groups.kick"):
+        status, body = await post(http, emu, route, headers, {"roomId": group, "username": "carol"})
+        assert status == 400
+        assert body == {
+            "success": False,
+            "error": "must have required property 'userId'\n"
+            " must have required property 'roomName'\n"
+            " must match exactly one schema in oneOf [invalid-params]",
+            "errorType": "invalid-params",
+        }
+    assert sorted(emu.store.users[uid].username for uid in emu.store.room("acme").members) == [
+        "alice",
+        "bot",
+    ]
+    carol = emu.store.user("carol").id
+    status, _ = await post(http, emu, "groups.invite", headers, {"roomId": group, "userId": carol})
+    assert status == 200
+    status, _ = await post(http, emu, "groups.kick", headers, {"roomName": "acme", "userId": carol})
+    assert status == 200 and emu.messages("acme")[-1]["t"] == "ru"
+
+
+async def test_groups_info_names_who_made_the_group(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    emu.add_user("mallory", "pw")
+    emu.add_room("partner-taken", "p", ["mallory", "bot"])  # made by mallory, the bot in it
+    emu.add_room("elsewhere", "p", ["mallory"])
+    headers = await rest_login(http, emu)
+    status, made = await post(http, emu, "groups.create", headers, {"name": "partner-mine"})
+    assert status == 200
+    status, info = await get(http, emu, "groups.info", headers, roomName="partner-mine")
+    assert status == 200 and info["group"]["_id"] == made["group"]["_id"]
+    assert info["group"]["u"]["username"] == "bot"
+    status, info = await get(http, emu, "groups.info", headers, roomName="partner-taken")
+    assert status == 200 and info["group"]["u"]["username"] == "mallory"
+    status, hidden = await get(http, emu, "groups.info", headers, roomName="elsewhere")
+    assert status == 400 and hidden["errorType"] == "error-room-not-found"
+    status, _ = await get(http, emu, "groups.info", headers, roomName="x", roomId="y")
+    assert status == 400  # exactly one of the two
+
+
+async def test_a_permission_error_answered_401_as_from_8_0(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    emu.refuse_as_unauthorized("me", calls=2)
+    refused = {
+        "success": False,
+        "error": "User does not have the permissions required for this action [error-unauthorized]",
+    }
+    assert await get(http, emu, "me", await rest_login(http, emu)) == (401, refused)
+    assert await get(http, emu, "me", await rest_login(http, emu)) == (401, refused)  # fresh
+    status, me = await get(http, emu, "me", await rest_login(http, emu))
+    assert status == 200 and me["username"] == "bot"
+
+
 async def test_upload_then_confirm_posts_a_file_message(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

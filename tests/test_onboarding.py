@@ -60,6 +60,7 @@ from workflows.onboarding import (
     parse_step,
     parse_type,
     slug,
+    workgroup_name,
 )
 from workflows.onboarding.fields import SLUG_MAX, SLUG_PATTERN
 
@@ -1030,6 +1031,23 @@ def test_the_workgroup_is_created() -> None:
     assert refused(partner, WorkgroupCreated("ROOM2"), BOT) == (
         "The workgroup of Acme Hosting already exists."
     )
+
+
+def test_a_workgroup_under_another_name_is_told_to_the_managers() -> None:
+    assert [workgroup_name("acme-hosting", n) for n in (1, 2, 3)] == [
+        "partner-acme-hosting",
+        "partner-acme-hosting-2",
+        "partner-acme-hosting-3",
+    ]
+    _, effects = act(active(), WorkgroupCreated("ROOM1", "partner-acme-hosting"), BOT)
+    assert not [effect for effect in effects if isinstance(effect, TellManagers)]
+    partner, effects = act(active(), WorkgroupCreated("ROOM2", "partner-acme-hosting-2"), BOT)
+    assert partner.workgroup == "ROOM2" and partner.done(Step.WORKGROUP)
+    assert only(effects, TellManagers).text == (
+        "The workgroup of Acme Hosting (`acme-hosting`) is partner-acme-hosting-2: the "
+        "name partner-acme-hosting is taken by another room, which gets nothing from me."
+    )
+    assert "private group of Acme Hosting" in only(effects, TellPartner).text
 
 
 def test_a_failed_workgroup_is_tried_again() -> None:

@@ -162,6 +162,70 @@ async def test_a_workgroup_that_cannot_be_made_is_retried(program: Program) -> N
     assert (await partner(program, "acme-hosting")).workgroup == "room-partner-acme-hosting"
 
 
+async def test_a_workgroup_name_taken_by_a_stranger_is_passed_over(program: Program) -> None:
+    """Someone made `partner-acme-hosting` (the bot may be in it): the workgroup is made
+    under the next free name, nothing goes to that room, and the managers are told."""
+    program.chat.taken = {"partner-acme-hosting"}
+    await onboard_fully(program)
+    acme = await partner(program, "acme-hosting")
+    assert acme.workgroup == "room-partner-acme-hosting-2"
+    assert acme.steps[STEPS[5]].state is State.DONE
+    assert set(program.chat.groups) == {"partner-acme-hosting-2"}
+    corrected = await program.say(  # a later notice to the partner goes to its workgroup
+        "maria", "/approve acme-hosting contract signed=2026-11-26 term=24 support=yes fee=paid"
+    )
+    assert corrected.status == "done", corrected.text
+    assert list(corrected.elsewhere) == ["room-partner-acme-hosting-2"]
+
+
+async def test_the_managers_hear_which_name_the_workgroup_got(program: Program) -> None:
+    program.chat.taken = {"partner-acme-hosting", "partner-acme-hosting-2"}
+    await program.say("alice", APPLY)
+    await program.say("maria", "/approve acme-hosting application")
+    await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    await program.say("alice", "/goals 3m five hosted workspaces")
+    await program.say("alice", "/goals 1y fifty hosted workspaces")
+    await program.say("maria", "/approve acme-hosting goals")
+    contract = await program.say(
+        "maria", "/approve acme-hosting contract signed=2026-11-26 term=12 support=yes fee=paid"
+    )
+    assert contract.status == "done", contract.text
+    assert (await partner(program, "acme-hosting")).workgroup == "room-partner-acme-hosting-3"
+    assert "room-partner-acme-hosting-3" in contract.elsewhere  # the welcome, the checklist
+    assert not {"room-partner-acme-hosting", "room-partner-acme-hosting-2"} & set(
+        contract.elsewhere
+    )
+    assert (  # to maria, its manager, in her DM with the bot, where she approved
+        "The workgroup of Acme Hosting (`acme-hosting`) is partner-acme-hosting-3: the "
+        "name partner-acme-hosting is taken by another room, which gets nothing from me."
+    ) in contract.here
+
+
+async def test_another_partners_workgroup_is_not_taken_over(program: Program) -> None:
+    """acme-hosting's workgroup is partner-acme-hosting-2, the first name of the partner
+    acme-hosting-2's: that one gets partner-acme-hosting-2-2, not acme-hosting's room."""
+    program.chat.taken = {"partner-acme-hosting"}
+    await onboard_fully(program)
+    await onboard_fully(program, "bob", "ACME  hosting", "acme-hosting-2")
+    second = await partner(program, "acme-hosting-2")
+    assert second.status is Status.ACTIVE
+    assert second.workgroup == "room-partner-acme-hosting-2-2"
+    assert program.chat.groups["partner-acme-hosting-2"] == ("alice", "maria")
+
+
+async def test_a_workgroup_gives_up_when_every_name_is_taken(program: Program) -> None:
+    program.chat.taken = {"partner-acme-hosting"} | {
+        f"partner-acme-hosting-{n}" for n in range(2, 11)
+    }
+    await onboard_fully(program)
+    acme = await partner(program, "acme-hosting")
+    assert acme.workgroup is None and acme.steps[STEPS[5]].state is State.TODO
+    assert acme.steps[STEPS[5]].reason == (
+        "partner-acme-hosting to partner-acme-hosting-10 are all taken by other rooms"
+    )
+    assert program.chat.groups == {}
+
+
 @pytest.mark.parametrize(
     ("company", "partner_id"),
     [

@@ -24,7 +24,9 @@ Faithful to Rocket.Chat's source (RocketChat/Rocket.Chat; each module names its 
   `channels.history`/`im.history`, their `count` cut to the `API_Upper_Count_Limit` setting
   (`set_setting`), `rooms.get`'s `lm` left alone by replies that stay in their thread,
   duplicate group names, DM ids made of the two user ids, file upload and confirmation
-  messages.
+  messages, `groups.invite`/`groups.kick` refusing a body without `userId` (6.3 to 8.0), a
+  group's creator in its `u`, and (`refuse_as_unauthorized`) 8.0's 401 for a permission
+  error.
 * Dates: ISO strings over REST, `{"$date": ms}` over DDP; ids are Meteor-style 17-char ids.
 
 Simplified (not checked against a live server, or deliberately reduced):

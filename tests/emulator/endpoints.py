@@ -22,7 +22,12 @@
   caller's subscriptions, each with `msgs`, `_updatedAt` and `lm`, the time of its last
   message outside threads: a reply that stays in its thread moves `msgs` and `_updatedAt`
   only, see `store.py`); `users.info`: `v1/users.ts`;
-  `groups.create`/`groups.invite`: `v1/groups.ts`, `app/utils/server/lib/getValidRoomName.ts`;
+  `groups.create`/`groups.invite`/`groups.kick`/`groups.info`: `v1/groups.ts`,
+  `app/utils/server/lib/getValidRoomName.ts`, `app/lib/server/functions/createRoom.ts` (a
+  group's `u` is who created it); `groups.invite` and `groups.kick` validate their body with
+  `isGroupsInviteProps`/`isGroupsKickProps` (`packages/rest-typings/src/v1/groups/BaseProps.ts`,
+  `withUserIdSchema`: `userId` required, so `{roomId, username}` is a 400 `invalid-params`),
+  as servers 6.3 to 8.0 do; `groups.info` with `isGroupsInfoProps` (`withBaseProps`);
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
   `app/file-upload/server/methods/sendFileMessage.ts`.
@@ -46,7 +51,15 @@ from .model import (
     rest_doc,
 )
 from .rest import ApiError, Call, Route, failure, forbidden, thrown, unauthorized
-from .schema import CHANNELS_HISTORY, CHAT_POST_MESSAGE, CHAT_SEND_MESSAGE, CHAT_UPDATE, DM_HISTORY
+from .schema import (
+    CHANNELS_HISTORY,
+    CHAT_POST_MESSAGE,
+    CHAT_SEND_MESSAGE,
+    CHAT_UPDATE,
+    DM_HISTORY,
+    GROUPS_INFO,
+    GROUPS_WITH_USER_ID,
+)
 from .store import Store
 
 MAX_MESSAGE_SIZE = 5000  # Message_MaxAllowedSize default
@@ -474,6 +487,11 @@ def _private_group(call: Call, params: JsonDict) -> Room:
     return room
 
 
+async def groups_info(call: Call) -> JsonDict:
+    """`groups.info`: a private group the caller can read, by `roomId` or `roomName`."""
+    return {"group": rest_doc(call.store.room_doc(_private_group(call, call.query)))}
+
+
 async def groups_invite(call: Call) -> JsonDict:
     body = call.body if isinstance(call.body, dict) else {}
     key = str(body.get("roomId") or body.get("roomName") or "").strip()
@@ -678,8 +696,9 @@ def routes() -> list[Route]:
         Route("subscriptions.get", "GET", subscriptions_get),
         Route("rooms.get", "GET", rooms_get),
         Route("groups.create", "POST", groups_create),
-        Route("groups.invite", "POST", groups_invite),
-        Route("groups.kick", "POST", groups_kick),
+        Route("groups.info", "GET", groups_info, legacy_schema=GROUPS_INFO),
+        Route("groups.invite", "POST", groups_invite, legacy_schema=GROUPS_WITH_USER_ID),
+        Route("groups.kick", "POST", groups_kick, legacy_schema=GROUPS_WITH_USER_ID),
         Route("im.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("dm.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("rooms.media", "POST", rooms_media, path="rooms.media/{rid}", body="multipart"),

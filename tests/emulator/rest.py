@@ -9,6 +9,9 @@
    `{"success": false, "error": "<messages> [invalid-params]", "errorType": "invalid-params"}`.
 5. The endpoint runs.  A thrown `Meteor.Error` becomes 400 with `error: "<reason> [<error>]"`,
    `errorType` and `details`; a plain `Error` becomes 400 with only `error: <message>`.
+   From 8.0 an `unauthorized`/`error-unauthorized` one becomes 401 with only `error` (before,
+   403 through `forbidden`): a 401 that is not about the token. `refuse_as_unauthorized`
+   answers a route that way (`ApiClass.ts`, the `applyBreakingChanges` branch of the catch).
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from .schema import Schema, validate
 from .store import Store
 
 LOGGED_OUT_MESSAGE = "You must be logged in to do this."
+# `Meteor.Error('error-unauthorized', ...)` of a permission check, as its message reads.
+PERMISSION_REFUSED = (
+    "User does not have the permissions required for this action [error-unauthorized]"
+)
 
 
 class ApiError(Exception):
@@ -139,6 +146,7 @@ class RestApi:
         self.publish = publish
         self.login_error: tuple[int | str, str] | None = None
         self.delays: dict[str, float] = {}
+        self.unauthorized_calls: dict[str, int] = {}  # route: calls still to refuse with 401
         self.calls: dict[str, int] = {}
         self.log: list[RestCall] = []
 
@@ -182,6 +190,9 @@ class RestApi:
             raise ApiError(429, body)
         if route.legacy_schema is not None:
             self._validate(route.legacy_schema, call, typed=False)
+        if self.unauthorized_calls.get(route.name, 0) > 0:
+            self.unauthorized_calls[route.name] -= 1
+            raise unauthorized(PERMISSION_REFUSED)
         result = await route.handler(call)
         result["success"] = True
         return result

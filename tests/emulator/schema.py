@@ -9,7 +9,9 @@ followed by "must match exactly one schema in oneOf".  The messages are joined w
 
 Only the keywords these schemas use are implemented.  The schemas mirror
 `packages/rest-typings/src/v1/chat.ts` (chat.postMessage, chat.sendMessage, chat.update),
-`.../channels/ChannelsHistoryProps.ts` and `.../dm/DmHistoryProps.ts`.
+`.../channels/ChannelsHistoryProps.ts`, `.../dm/DmHistoryProps.ts` and
+`.../groups/BaseProps.ts` (groups.info; groups.invite and groups.kick, which require `userId`
+from 6.3 to 8.0: a body with only `username` is refused).
 """
 
 from __future__ import annotations
@@ -124,6 +126,32 @@ DM_HISTORY: Schema = {
     "required": ["roomId"],
     "additionalProperties": False,
 }
+
+
+def _group_params(extra: Schema, required: list[str]) -> Schema:
+    """`withGroupBaseProperties`: the room by `roomId` or by `roomName` (exactly one of the
+    two branches), `name` and `typeGroup` allowed, nothing else besides `extra`."""
+    common: Schema = {"name": _NULLABLE_STRING, "typeGroup": _NULLABLE_STRING, **extra}
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"roomId": _STRING, **common},
+                "required": ["roomId", *required],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {"roomName": _STRING, **common},
+                "required": ["roomName", *required],
+                "additionalProperties": False,
+            },
+        ]
+    }
+
+
+GROUPS_INFO: Schema = _group_params({}, [])  # `withBaseProps`
+GROUPS_WITH_USER_ID: Schema = _group_params({"userId": _STRING}, ["userId"])  # `withUserIdProps`
 
 
 def validate(schema: Schema, data: Any) -> list[str]:

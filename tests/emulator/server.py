@@ -251,6 +251,13 @@ class RocketChatEmulator:
         self._rest_limits.real_limit = None
         self._rest_limits.windows.clear()
 
+    def refuse_as_unauthorized(self, route: str, calls: int = 1) -> None:
+        """Answer the next `calls` calls of `route` as an 8.0 server answers a permission
+        error: 401 `{"success": false, "error": "... [error-unauthorized]"}`, whatever the
+        token (a fresh login does not change it)."""
+        self.rest.unauthorized_calls[route] = calls
+        self.store.touch()
+
     def delay(self, route: str, seconds: float) -> None:
         """Hold every call of `route` for `seconds` before answering (0 removes the delay)."""
         self.rest.delays[route] = seconds

@@ -70,7 +70,10 @@ class SubmitListing:
 
 @dataclass(frozen=True, slots=True)
 class WorkgroupCreated:
+    """The workgroup is the room `room_id`, called `name` (empty: the name asked for)."""
+
     room_id: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

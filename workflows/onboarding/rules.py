@@ -96,8 +96,10 @@ class Ctx:
         return moment.astimezone(self.zone).date()
 
 
-def workgroup_name(partner_id: str) -> str:
-    return f"partner-{partner_id}"
+def workgroup_name(partner_id: str, number: int = 1) -> str:
+    """`partner-<id>`; with a `number` from 2, `partner-<id>-<number>`: the names to try, in
+    order, while the ones before are taken by rooms the bot did not make."""
+    return f"partner-{partner_id}" if number == 1 else f"partner-{partner_id}-{number}"
 
 
 def require(partner: Partner, step: Step) -> None:

@@ -277,7 +277,16 @@ def workgroup_created(partner: Partner, event: WorkgroupCreated, ctx: Ctx) -> Re
     )
     if not partner.done(Step.TRAINING):
         text += f" Your training is due by {partner.training_due()}."
-    return after, [TellPartner(text)]
+    effects: list[Effect] = [TellPartner(text)]
+    wanted = workgroup_name(partner.id)
+    if event.name and event.name != wanted:
+        effects.append(
+            TellManagers(
+                f"The workgroup of {partner.company} (`{partner.id}`) is {event.name}: the "
+                f"name {wanted} is taken by another room, which gets nothing from me."
+            )
+        )
+    return after, effects
 
 
 def workgroup_failed(partner: Partner, event: WorkgroupFailed, ctx: Ctx) -> Result:
