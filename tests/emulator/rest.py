@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
@@ -130,6 +132,11 @@ class Route:
     def url(self) -> str:
         return f"/api/v1/{self.path or self.name}"
 
+    @property
+    def pattern(self) -> str:
+        """The route as the server and `@rocket.chat/rest-typings` write it: `rooms.media/:rid`."""
+        return re.sub(r"\{(\w+)\}", r":\1", self.path or self.name)
+
 
 @dataclass(frozen=True)
 class RestCall:
@@ -149,6 +156,7 @@ class RestApi:
         self.unauthorized_calls: dict[str, int] = {}  # route: calls still to refuse with 401
         self.calls: dict[str, int] = {}
         self.log: list[RestCall] = []
+        self.record: Path | None = None  # a JSON Lines file: every request, as it came
 
     def add_routes(self, app: web.Application, routes: list[Route]) -> None:
         for route in routes:
@@ -175,8 +183,26 @@ class RestApi:
             status, body = error.status, error.body
         user = call.user.username if call is not None and call.user is not None else None
         self.log.append(RestCall(route.method, route.name, status, user))
+        if self.record is not None and call is not None:
+            self._record(self.record, route, call, status)
         self.store.touch()
         return web.json_response(body, status=status, headers=headers)
+
+    @staticmethod
+    def _record(path: Path, route: Route, call: Call, status: int) -> None:
+        """One line for the conformance test (tests/test_conformance.py), which checks each
+        recorded query and body with the server's own validators."""
+        entry = {
+            "method": route.method,
+            "route": route.pattern,
+            "query": call.query,
+            "body": call.body,
+            "files": sorted(call.files),
+            "status": status,
+            "user": call.user.username if call.user is not None else None,
+        }
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry, default=str) + "\n")
 
     async def _run(self, route: Route, call: Call, headers: dict[str, str]) -> JsonDict:
         if route.typed_schema is not None:

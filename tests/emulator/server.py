@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +21,8 @@ from .store import Store
 MessagePredicate = Callable[[JsonDict], bool]
 UserRef = str | User
 RoomRef = str | Room
+
+RECORD_ENV = "EMULATOR_REST_RECORD"  # a file to record every REST request in (JSON Lines)
 
 # What nginx answers while its upstream is down (`connect() failed (111: Connection refused)`).
 _BAD_GATEWAY = (
@@ -41,7 +45,10 @@ class RocketChatEmulator:
         login_error: tuple[int | str, str] | None = None,
         seed: int | None = None,
         clock: Callable[[], float] | None = None,
+        record: Path | None = None,
     ) -> None:
+        """`record` (or else the file named by $EMULATOR_REST_RECORD): append each REST
+        request to it as a JSON line of method, route, query, body, status and user."""
         self._port = port
         self.store = Store(Ids(seed), clock)
         self._ddp_limits = DdpLimits()
@@ -50,6 +57,8 @@ class RocketChatEmulator:
         self._rest_limits = RestLimits(lambda: self.store.now().ms)
         self.rest = RestApi(self.store, self._rest_limits, self.hub.publish)
         self.rest.login_error = login_error
+        recording = record or os.environ.get(RECORD_ENV)
+        self.rest.record = Path(recording) if recording else None
         self._runner: web.AppRunner | None = None
         self._url = ""
         self._refuse_until = 0.0
