@@ -1,6 +1,6 @@
 """A small DDP client on aiohttp's WebSocket: connect, methods, subscriptions, pings.
 
-Rocket.Chat's realtime API is DDP over `/websocket` (see ../shared/PROTOCOL.md). One
+Rocket.Chat's realtime API is DDP over `/websocket` (see docs/protocol.md). One
 `DdpConnection` is one socket: when it ends, every pending call fails with `DdpClosed`
 and `closed` resolves; reconnecting is the caller's business (a new connection).
 """

@@ -1,6 +1,6 @@
 """The Rocket.Chat transport: listen over DDP, act over REST, catch up after every gap.
 
-Listening (../shared/PROTOCOL.md): one WebSocket, logged in with the REST token, subscribed
+Listening (docs/protocol.md): one WebSocket, logged in with the REST token, subscribed
 to `stream-room-messages` with `__my_messages__` exactly once per socket. When the socket
 ends (a drop, a restart, an expired token) a supervisor reconnects with capped exponential
 backoff and jitter, logs in again, subscribes again and then fetches each room's history
