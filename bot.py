@@ -8,7 +8,8 @@ python bot.py run --start-time 2026-12-01T08:59:50+00:00
 python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal (it takes
                                                  --start-time too)
 python bot.py check-config                       check the configuration and the login
-python bot.py export                             all data as JSON on stdout
+python bot.py export                             all data as JSON on stdout (bot stopped)
+python bot.py backup FILE                        the same into FILE, also while the bot runs
 python bot.py import FILE                        load such a file into an empty data dir
 """
 
@@ -37,7 +38,7 @@ from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
 from commands.schedule import Schedule
-from storage import SCHEMA, StorageError, Store
+from storage import SCHEMA, StorageError, Store, backup
 
 EXIT_CONFIG = 2
 log = logging.getLogger("partnerbot")
@@ -66,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
                 return check_config(settings)
             case "export":
                 return asyncio.run(export(settings))
+            case "backup":
+                asyncio.run(backup(settings.data, SCHEMA, args.file))
+                print(f"backed up {settings.data} to {args.file}")
+                return 0
             case "import":
                 return asyncio.run(import_(settings, args.file))
             case "console":
@@ -107,7 +112,11 @@ def _arguments() -> argparse.ArgumentParser:
             "(default: the system's time)",
         )
     commands.add_parser("check-config", help="check the configuration and the login")
-    commands.add_parser("export", help="write all data as JSON to stdout")
+    commands.add_parser("export", help="write all data as JSON to stdout (the bot stopped)")
+    copy = commands.add_parser(
+        "backup", help="write all data as an export to FILE, also while the bot runs"
+    )
+    copy.add_argument("file", type=Path)
     load = commands.add_parser("import", help="load an export into an empty data directory")
     load.add_argument("file", type=Path)
     parser.set_defaults(command="run", user="you", room=None, start_time=None)

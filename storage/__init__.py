@@ -32,6 +32,7 @@ and replays the rest in order (full documents, so replaying twice changes nothin
 journal damaged before its end is an error naming the file.
 """
 
+from storage.backup import backup
 from storage.collection import Collection
 from storage.disk import AtomicJSONStorage
 from storage.errors import Conflict, StorageError
@@ -52,4 +53,5 @@ __all__ = [
     "TextSource",
     "Transaction",
     "Where",
+    "backup",
 ]
