@@ -51,8 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as err:
         print(f"partnerbot: configuration error: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    console = args.command == "console" or (args.command == "run" and not settings.has_server)
     logging.basicConfig(
-        level=settings.log_level,
+        # In the console the log shares the terminal with the chat: only what needs a look.
+        level=max(logging.WARNING, logging.getLevelName(settings.log_level))
+        if console
+        else settings.log_level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(serve_console(settings, clock, args.user, args.room))
             case _:
                 if not settings.has_server:
-                    log.info("ROCKETCHAT_URL is not set: starting the local console")
+                    log.warning("ROCKETCHAT_URL is not set: starting the local console")
                     return asyncio.run(serve_console(settings, clock, args.user, args.room))
                 return asyncio.run(serve_rocketchat(settings, clock))
     except StorageError as err:
@@ -134,6 +138,8 @@ def check_config(settings: config.Settings) -> int:
     for line in config.describe(settings):
         print(line)
     print("configuration: good")
+    if not settings.managers:
+        print("warning: PARTNERBOT_MANAGERS is empty: nobody can approve anything")
     if settings.url is None:
         print("no ROCKETCHAT_URL: `python bot.py` starts the local console")
         return 0

@@ -151,3 +151,10 @@ def test_check_config_says_what_it_found(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "PARTNERBOT_MANAGERS=maria" in result.stdout
     assert "ROCKETCHAT_PASSWORD=(not set)" in result.stdout
+    assert "warning" not in result.stdout
+
+
+def test_check_config_warns_when_nobody_can_approve(tmp_path: Path) -> None:
+    result = _bot("check-config", env={}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "PARTNERBOT_MANAGERS is empty: nobody can approve anything" in result.stdout

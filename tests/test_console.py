@@ -107,3 +107,26 @@ def test_time_moves_the_clock_and_sends_what_is_due(tmp_path: Path) -> None:
     assert out.count("partnerbot> The sales report for 2026-11 is due on 2026-12-10") == 1
     assert "'soon' is not a time" in out
     assert "(the time is 2026-12-07 09:00 UTC)" in out.splitlines()[-1]
+
+
+def test_the_log_does_not_interleave_with_the_chat(tmp_path: Path) -> None:
+    """`bot.py` with no server is the console; at INFO it would say so, and log each
+    reminder run, between the lines of the chat."""
+    from tests.test_reminders_e2e import load, signed
+
+    data = tmp_path / "data"
+    load(data, [signed("acme", "alice", "room-partner-acme")])
+    env = child_env(PARTNERBOT_DATA=str(data), PARTNERBOT_LOG_LEVEL="INFO")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "run", "--start-time", "2026-11-30T12:00:00+00:00"],
+        input=":time 2026-12-01T09:00\n/help\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The sales report for 2026-11 is open" in result.stdout  # a reminder run happened
+    assert " INFO " not in result.stderr
