@@ -415,8 +415,8 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             partner,
             period,
             _to_workgroup(
-                f"The training of {partner.id} is due by {period} "
-                f"({(deadline - day).days} days left): {arrange}"
+                # No "days left": a reminder missed while the bot was down goes out later.
+                f"The training of {partner.id} is due by {period}: {arrange}"
             ),
         )
 
