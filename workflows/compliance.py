@@ -255,6 +255,22 @@ def record_fee(
     return FeeRecord(partner.id, year, today, by)
 
 
+def unrecord_fee(
+    partner: Partner, year: int, existing: FeeRecord | None, by: str, today: date
+) -> FeeRecord | None:
+    """What `/fee <id> unpaid` undoes for `year`: the record made with `/fee` (returned,
+    to be deleted), or None when it is the signing year's mark made with the contract
+    (the caller clears `Partner.fee_paid`). Refused when the fee of `year` is not
+    recorded as paid, or the year is not one of the partner's fee years."""
+    check_not_contact(partner, by)
+    check_fee_year(partner, year, today)
+    if existing is not None:
+        return existing
+    if fee_paid(partner, year, ()):
+        return None
+    raise RuleError(f"The fee of {partner.company} for {year} is not recorded as paid.")
+
+
 # Quarterly reviews.
 
 
