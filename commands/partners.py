@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from commands import program
 from commands.fee import recorded_years
@@ -20,7 +21,8 @@ LATE = "late"  # the filter for the partners with something late
 
 async def partners(ctx: Context) -> None:
     """Lists the partners, optionally only those of one status or type, or those with
-    something late; each line says what is late."""
+    something late; each line says what is late. Removed partners are listed only with
+    `/partners removed`."""
     if len(ctx.args.words) > 1:
         raise UsageError("give at most one status or type, or late")
     wanted = _filter(ctx.args.words[0]) if ctx.args.words else None
@@ -28,7 +30,7 @@ async def partners(ctx: Context) -> None:
         [
             doc
             async for doc in ctx.tx.scan(program.PARTNERS)
-            if wanted in (None, LATE) or wanted in (doc["status"], doc["type"])
+            if _shown(doc, wanted)
         ],
         key=lambda doc: doc["id"],
     )
@@ -54,6 +56,15 @@ async def partners(ctx: Context) -> None:
     elif left_out:
         lines.append(f"... and {left_out} more: narrow it with a status or type.")
     ctx.reply("\n".join(lines))
+
+
+def _shown(doc: dict[str, Any], wanted: str | None) -> bool:
+    """Removed partners leave the list: only `/partners removed` shows them."""
+    if wanted == Status.REMOVED:
+        return bool(doc["status"] == Status.REMOVED)
+    if doc["status"] == Status.REMOVED:
+        return False
+    return wanted in (None, LATE) or wanted in (doc["status"], doc["type"])
 
 
 def _none(wanted: str | None) -> str:
@@ -112,7 +123,10 @@ def _line(partner: Partner, behind: Late) -> str:
 
 SPEC = Command(
     name="partners",
-    summary="one line a partner: id, company, type, status, next step, what is late",
+    summary=(
+        "one line a partner: id, company, type, status, next step, what is late "
+        "(removed ones only with removed)"
+    ),
     usage="[status or type | late]",
     example="/partners onboarding",
     roles=frozenset({Role.MANAGER}),
