@@ -27,11 +27,7 @@ async def partners(ctx: Context) -> None:
         raise UsageError("give at most one status or type, or late")
     wanted = _filter(ctx.args.words[0]) if ctx.args.words else None
     found = sorted(
-        [
-            doc
-            async for doc in ctx.tx.scan(program.PARTNERS)
-            if _shown(doc, wanted)
-        ],
+        [doc async for doc in ctx.tx.scan(program.PARTNERS) if _shown(doc, wanted)],
         key=lambda doc: doc["id"],
     )
     lines: list[str] = []
