@@ -37,7 +37,7 @@ async def partners(ctx: Context) -> None:
             left_out = len(found) - MAX_LINES
             break
         partner = Partner.from_doc(doc)
-        behind = await _late(ctx, partner)
+        behind = await late_of(ctx, partner)
         if wanted == LATE and not behind.anything:
             continue
         if len(lines) == MAX_LINES:
@@ -84,7 +84,7 @@ def _filter(text: str) -> str:
         ) from None
 
 
-async def _late(ctx: Context, partner: Partner) -> Late:
+async def late_of(ctx: Context, partner: Partner) -> Late:
     """What the partner is late with (`compliance.late`), reading only what could be."""
     filed: set[Month] = set()
     reviewed: set[date] = set()

@@ -616,6 +616,42 @@ def late(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """One thing a partner is late with, for `/overdue`: since when, and what."""
+
+    since: date  # the local date it became due (or the request was sent)
+    partner: str
+    what: str
+
+
+def overdue_items(partner: Partner, behind: Late, zone: tzinfo, due_day: int) -> list[Overdue]:
+    """What `late` found for `partner`, one item each (every report month on its own),
+    dated by when it was due, oldest first."""
+    items = [
+        Overdue(due_date(month, due_day), partner.id, f"report {month} not filed")
+        for month in behind.reports
+    ]
+    if behind.review is not None:
+        items.append(Overdue(behind.review, partner.id, f"review of {behind.review} not recorded"))
+    if behind.fee is not None:
+        items.append(Overdue(behind.fee.due, partner.id, f"fee {behind.fee.year} unpaid"))
+    if behind.training is not None:
+        items.append(Overdue(behind.training, partner.id, "training not done"))
+    for waiting in behind.approvals:
+        at = partner.steps[waiting.step].at
+        assert at is not None  # `late` only lists requests with a date
+        days = f"{waiting.days} day{'s' if waiting.days != 1 else ''}"
+        items.append(
+            Overdue(
+                local_day(at, zone),
+                partner.id,
+                f"{waiting.step} waiting {days} for your approval",
+            )
+        )
+    return sorted(items, key=lambda item: item.since)
+
+
 def review_checklist(
     partner: Partner,
     reports: Sequence[MonthReport],
