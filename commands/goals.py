@@ -1,16 +1,27 @@
-"""/goals: step 3, the partner's goals for the next 3 months and the next year."""
+"""/goals: step 3, the partner's goals for the next 3 months and the next year; later an
+account manager revises them at a quarterly review, and their history is kept."""
 
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
-from workflows.onboarding import RuleError, SubmitGoals, parse_horizon
+from commands.framework import Command, Context, Refused, Role, UsageError
+from workflows.compliance import GoalRevision, revise_goals
+from workflows.onboarding import Partner, RuleError, SubmitGoals, parse_horizon
 
 HORIZONS = {"3m": "3 months", "1y": "1 year"}
+GOALS = "goals"  # the revisions: the goals' history
+HISTORY_SHOWN = 10
 
 
 async def goals(ctx: Context) -> None:
-    """Records the goals for 3 months or 1 year; submitted once both are there."""
+    """Records the goals for 3 months or 1 year; submitted once both are there. An account
+    manager names the partner: revises one of its goals, or sees them and their history."""
+    words = ctx.args.words
+    if program.is_manager(ctx) and words and words[0].lower() not in HORIZONS:
+        await _manager(ctx)
+        return
+    if program.is_manager(ctx) and ctx.caller.partner is None:
+        raise UsageError("name the partner: `/goals <partner-id> 3m|1y <text>`")
     try:
         horizon = parse_horizon(ctx.word(0, "3m or 1y"))
     except RuleError as err:
@@ -27,11 +38,63 @@ async def goals(ctx: Context) -> None:
         ctx.reply(f"Goals for {HORIZONS[horizon]} recorded. Now `/goals {other} <text>`.")
 
 
+async def _manager(ctx: Context) -> None:
+    partner = await program.find(ctx, ctx.args.words[0])
+    if len(ctx.args.words) == 1:
+        await _show(ctx, partner)
+        return
+    try:
+        horizon = parse_horizon(ctx.args.words[1])
+    except RuleError as err:
+        raise UsageError(str(err)) from None
+    text = ctx.args.rest(2).strip()
+    if not text:
+        raise UsageError(f"the goals for {HORIZONS[horizon]} are missing")
+    try:
+        after, revision = revise_goals(partner, horizon, text, ctx.caller.user.username, ctx.now)
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    program.store(ctx, partner, after, f"goals {horizon} revised")
+    ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {horizon} revised")
+    ctx.reply(
+        f"Goals of {partner.company} (`{partner.id}`) for {HORIZONS[horizon]} revised; "
+        f"the earlier ones are kept (`/goals {partner.id}` shows the history)."
+    )
+    await program.tell_partner(
+        ctx,
+        partner,
+        f"@{ctx.caller.user.username} revised your goals for the next {HORIZONS[horizon]}: "
+        f"{revision.after}\n(before: {revision.before or 'none'})",
+    )
+
+
+async def _show(ctx: Context, partner: Partner) -> None:
+    revisions = sorted(
+        [GoalRevision.from_doc(doc) async for doc in ctx.tx.scan(GOALS, owner=partner.id)],
+        key=lambda revision: revision.at,
+    )
+    zone = ctx.settings.timezone
+    lines = [
+        f"Goals of {partner.company} (`{partner.id}`):",
+        f"3 months: {partner.goals_3m or 'none yet'}",
+        f"1 year: {partner.goals_1y or 'none yet'}",
+    ]
+    if revisions:
+        lines.append("Revised:")
+        lines += [revision.line(zone) for revision in revisions[-HISTORY_SHOWN:]]
+    else:
+        lines.append(f"Not revised since step 3. Revise with `/goals {partner.id} 3m <text>`.")
+    ctx.reply("\n".join(lines))
+
+
 SPEC = Command(
     name="goals",
-    summary="your goals for the next 3 months (3m) and the next year (1y)",
-    usage="3m|1y <text>",
+    summary=(
+        "your goals for the next 3 months (3m) and the next year (1y); account managers "
+        "revise a partner's at a review and see their history"
+    ),
+    usage="3m|1y <text>; account managers: <partner-id> [3m|1y <text>]",
     example="/goals 3m Host 5 customer workspaces and train two admins",
-    roles=frozenset({Role.PARTNER}),
+    roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=goals,
 )

@@ -14,9 +14,11 @@ from typing import Any
 
 AUDIT_DEFAULT = 10
 AUDIT_MAX = 100
-# collections keyed by the partner id first: partners (id), reports and reviews and fees
-# (partner/...), terms and filings (partner)
-_KEYED_BY_PARTNER = frozenset({"partners", "reports", "reviews", "fees", "terms", "filings"})
+# collections keyed by the partner id first: partners (id), reports, reviews, fees and
+# goals (partner/...), terms and filings (partner)
+_KEYED_BY_PARTNER = frozenset(
+    {"partners", "reports", "reviews", "fees", "terms", "filings", "goals"}
+)
 _BY_MEMBERSHIP = "members"  # username -> partner: the partner is in the document
 
 

@@ -32,13 +32,22 @@ training past its due date, and each approval request waiting more than 48 hours
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from workflows.documents import DocReader
-from workflows.onboarding import Partner, RuleError, State, Status, Step
+from workflows.onboarding import (
+    Horizon,
+    Partner,
+    RuleError,
+    State,
+    Status,
+    Step,
+    parse_horizon,
+)
+from workflows.onboarding.fields import check_text
 from workflows.reminders import (
     FEE_NOTICE_DAYS,
     PENDING_AFTER,
@@ -650,6 +659,69 @@ def overdue_items(partner: Partner, behind: Late, zone: tzinfo, due_day: int) ->
             )
         )
     return sorted(items, key=lambda item: item.since)
+
+
+# Goals revised at a review.
+
+
+@dataclass(frozen=True, slots=True)
+class GoalRevision:
+    """A manager's revision of one of a partner's goals (`/goals <id> 3m|1y <text>`): the
+    goals as they were and as they are now; the revisions are the goals' history."""
+
+    partner: str
+    horizon: Horizon
+    before: str | None
+    after: str
+    at: datetime
+    by: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "horizon": self.horizon,
+            "before": self.before,
+            "after": self.after,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> GoalRevision:
+        read = DocReader(doc, f"goals of {doc.get('partner')!r} at {doc.get('at')!r}")
+        return cls(
+            partner=read.get("partner", str),
+            horizon=parse_horizon(read.get("horizon", str)),
+            before=read.optional("before", str),
+            after=read.get("after", str),
+            at=read.build(datetime.fromisoformat, read.get("at", str)),
+            by=read.get("by", str),
+        )
+
+    def line(self, zone: tzinfo) -> str:
+        when = f"{self.at.astimezone(zone):%Y-%m-%d}"
+        return f"{when} {self.horizon} by @{self.by}: {self.after} (was: {self.before or 'none'})"
+
+
+def revise_goals(
+    partner: Partner, horizon: Horizon, text: str, by: str, now: datetime
+) -> tuple[Partner, GoalRevision]:
+    """The partner with its `horizon` goals replaced by `text`, and the revision to keep.
+    Only for a partner in the program whose goals were approved (step 3), by a manager who
+    is not one of its contacts; the same goals again are refused."""
+    in_program(partner, "have their goals revised")
+    check_not_contact(partner, by)
+    if not partner.done(Step.GOALS):
+        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+    goals = check_text(text, f"the goals for {horizon}")
+    before = partner.goals_3m if horizon == "3m" else partner.goals_1y
+    if goals == before:
+        raise RuleError(f"Those are already the {horizon} goals of {partner.company}.")
+    if horizon == "3m":
+        after = replace(partner, goals_3m=goals)
+    else:
+        after = replace(partner, goals_1y=goals)
+    return after, GoalRevision(partner.id, horizon, before, goals, now, by)
 
 
 def review_checklist(
