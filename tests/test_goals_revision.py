@@ -63,6 +63,44 @@ async def test_a_manager_revises_the_goals_and_the_history_is_kept(program: Prog
     assert audit.text.count("goals 3m revised") == 2
 
 
+async def test_the_partner_proposes_and_a_manager_approves(program: Program) -> None:
+    proposed = await program.say("alice", "/goals 1y sixty hosted workspaces")
+    assert proposed.status == "done", proposed.text
+    assert "New goals for 1 year proposed" in proposed.text
+    (asked,) = proposed.elsewhere["dm-maria"]
+    assert "@alice proposes new goals of Acme Hosting (`acme-hosting`) for the next 1 year" in (
+        asked
+    )
+    assert "`/goals acme-hosting approve`" in asked
+    assert (await acme(program)).goals_1y == "fifty hosted workspaces"  # until approved
+    shown = await program.say("maria", "/goals acme-hosting")
+    assert "Proposed by @alice for 1 year, waiting for approval: sixty hosted" in shown.text
+    approved = await program.say("maria", "/goals acme-hosting approve")
+    assert approved.status == "done", approved.text
+    assert "approved the goals you proposed for the next 1 year" in approved.elsewhere[WORKGROUP][0]
+    assert (await acme(program)).goals_1y == "sixty hosted workspaces"
+    history = (await program.say("maria", "/goals acme-hosting")).text
+    assert (
+        "2027-02-26 1y by @maria (proposed by @alice): sixty hosted workspaces "
+        "(was: fifty hosted workspaces)" in history
+    )
+    assert "waiting for approval" not in history
+    again = await program.say("maria", "/goals acme-hosting approve")
+    assert again.status == "refused" and "has not proposed new goals" in again.text
+
+
+async def test_a_manager_rejects_the_proposed_goals(program: Program) -> None:
+    assert (await program.say("alice", "/goals 3m one workspace")).status == "done"
+    missing = await program.say("maria", "/goals acme-hosting reject")
+    assert missing.status == "refused" and "The reason is missing" in missing.text
+    rejected = await program.say("maria", "/goals acme-hosting reject too low for a year")
+    assert rejected.status == "done", rejected.text
+    told = rejected.elsewhere[WORKGROUP][0]
+    assert told == "@maria did not approve the goals you proposed: too low for a year"
+    assert (await acme(program)).goals_3m == "five hosted workspaces"
+    assert [doc async for doc in program.store.scan("goal_proposals")] == []
+
+
 async def test_before_any_revision(program: Program) -> None:
     shown = await program.say("maria", "/goals acme-hosting")
     assert "Not revised since step 3." in shown.text
@@ -87,7 +125,10 @@ async def test_the_partner_still_sends_its_goals_at_step_3(program: Program) -> 
         ("maria", "/goals bravo-cloud 3m more", "only active or suspended partners"),
         ("alice", "/goals acme-hosting 3m more", "3m (the next 3 months) or 1y"),
         ("bob", "/goals acme-hosting 3m more", "3m (the next 3 months) or 1y"),
-        ("alice", "/goals 3m more", "goals"),
+        ("alice", "/goals 3m five hosted workspaces", "already your 3m goals"),
+        ("bob", "/goals 3m more", "needs to be approved first"),
+        ("maria", "/goals acme-hosting approve", "has not proposed new goals"),
+        ("alice", "/goals acme-hosting approve", "3m (the next 3 months) or 1y"),
         ("eve", "/goals acme-hosting 3m more", "for account managers and partners only"),
     ],
 )
@@ -101,3 +142,4 @@ async def test_misuse_is_refused_and_changes_nothing(
     assert len(said.here) == 1 and not said.elsewhere
     assert await program.snapshot() == before
     assert [doc async for doc in program.store.scan("goals")] == []
+    assert [doc async for doc in program.store.scan("goal_proposals")] == []

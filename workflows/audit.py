@@ -17,7 +17,7 @@ AUDIT_MAX = 100
 # collections keyed by the partner id first: partners (id), reports, reviews, fees and
 # goals (partner/...), terms and filings (partner)
 _KEYED_BY_PARTNER = frozenset(
-    {"partners", "reports", "reviews", "fees", "terms", "filings", "goals"}
+    {"partners", "reports", "reviews", "fees", "terms", "filings", "goals", "goal_proposals"}
 )
 _BY_MEMBERSHIP = "members"  # username -> partner: the partner is in the document
 

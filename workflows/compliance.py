@@ -675,6 +675,7 @@ class GoalRevision:
     after: str
     at: datetime
     by: str
+    proposed_by: str | None = None  # the partner's contact who proposed it, if one did
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -684,6 +685,7 @@ class GoalRevision:
             "after": self.after,
             "at": self.at.isoformat(),
             "by": self.by,
+            "proposed_by": self.proposed_by,
         }
 
     @classmethod
@@ -696,15 +698,68 @@ class GoalRevision:
             after=read.get("after", str),
             at=read.build(datetime.fromisoformat, read.get("at", str)),
             by=read.get("by", str),
+            proposed_by=read.optional("proposed_by", str),
         )
 
     def line(self, zone: tzinfo) -> str:
         when = f"{self.at.astimezone(zone):%Y-%m-%d}"
-        return f"{when} {self.horizon} by @{self.by}: {self.after} (was: {self.before or 'none'})"
+        who = f"@{self.by}" + (f" (proposed by @{self.proposed_by})" if self.proposed_by else "")
+        return f"{when} {self.horizon} by {who}: {self.after} (was: {self.before or 'none'})"
+
+
+@dataclass(frozen=True, slots=True)
+class GoalProposal:
+    """New goals a partner's contact proposed after step 3, waiting for a manager's
+    approval (`/goals <id> approve`) or rejection; one per horizon."""
+
+    partner: str
+    horizon: Horizon
+    text: str
+    at: datetime
+    by: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "horizon": self.horizon,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> GoalProposal:
+        read = DocReader(doc, f"goals proposed for {doc.get('partner')!r}")
+        return cls(
+            partner=read.get("partner", str),
+            horizon=parse_horizon(read.get("horizon", str)),
+            text=read.get("text", str),
+            at=read.build(datetime.fromisoformat, read.get("at", str)),
+            by=read.get("by", str),
+        )
+
+
+def propose_goals(
+    partner: Partner, horizon: Horizon, text: str, by: str, now: datetime
+) -> GoalProposal:
+    """A contact's proposal to replace the `horizon` goals approved at step 3; the same
+    checks as `revise_goals`, but made by the partner, for a manager to approve."""
+    in_program(partner, "revise their goals")
+    if not partner.done(Step.GOALS):
+        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+    goals = check_text(text, f"the goals for {horizon}")
+    if goals == (partner.goals_3m if horizon == "3m" else partner.goals_1y):
+        raise RuleError(f"Those are already your {horizon} goals.")
+    return GoalProposal(partner.id, horizon, goals, now, by)
 
 
 def revise_goals(
-    partner: Partner, horizon: Horizon, text: str, by: str, now: datetime
+    partner: Partner,
+    horizon: Horizon,
+    text: str,
+    by: str,
+    now: datetime,
+    proposed_by: str | None = None,
 ) -> tuple[Partner, GoalRevision]:
     """The partner with its `horizon` goals replaced by `text`, and the revision to keep.
     Only for a partner in the program whose goals were approved (step 3), by a manager who
@@ -721,7 +776,7 @@ def revise_goals(
         after = replace(partner, goals_3m=goals)
     else:
         after = replace(partner, goals_1y=goals)
-    return after, GoalRevision(partner.id, horizon, before, goals, now, by)
+    return after, GoalRevision(partner.id, horizon, before, goals, now, by, proposed_by)
 
 
 def review_checklist(
