@@ -1,20 +1,28 @@
 """/export reports: the filed sales reports of a month or a quarter, as a CSV file in the room.
 
 One row a deal of a filed (`submitted`) report, partners in id order and each partner's
-months in order:
+months in order; the company name and the deal's note come last, so the first columns stay
+where tools read them:
 
-    partner,month,client,kind,amount,rate,owed
-    acme-hosting,2026-09,Foo Hosting,hosting,12000.05,30%,3600.02
-    acme-hosting,2026-09,Bar Corp,referred,1234.55,30%,370.37
+    partner,month,client,kind,amount,rate,owed,company,note
+    acme-hosting,2026-09,Foo Hosting,hosting,12000.05,30%,3600.02,Acme Hosting,renewal
+    acme-hosting,2026-09,Bar Corp,referred,1234.55,30%,370.37,Acme Hosting,
+
+A second file, `prospects-<period>.csv`, has one row a prospective sale of those reports:
+
+    partner,month,client,amount,close,company,note
+    acme-hosting,2026-09,Northwind,5000.00,2027-01,Acme Hosting,
+
+The reply gives the totals, and each partner's (closed, owed, pipeline).
 
 Amounts have two decimals and no thousands separators; `rate` is the percent the deal was
 filed with (a deal kept through a reopen keeps the rate of its first filing, so one report
 may have two rates for one kind); `owed` is the report's own per-deal share
 (`Report.owed_per_deal`), so each report's rows add up to its filed `closed_total` and
 `owed`. Drafts (never filed, or reopened) are left out, and so are reports of no sales,
-which have no deals. A client
-name that a spreadsheet would read as a formula (`=`, `+`, `-`, `@` first) gets a `'`
-in front, as OWASP advises against CSV injection.
+which have no deals. A client name, company or note that a spreadsheet would read as a
+formula (`=`, `+`, `-`, `@` first) gets a `'` in front, as OWASP advises against CSV
+injection.
 
 The file is built while the transport reads it (`ChatActions.upload`): the reports are
 scanned one partner's shard at a time, each partner's rows are written by the csv module
@@ -53,7 +61,10 @@ if TYPE_CHECKING:
     from storage import Transaction
 
 REPORTS = "reports"
-HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed")
+HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed", "company", "note")
+PROSPECT_HEADER = ("partner", "month", "client", "amount", "close", "company", "note")
+PARTNERS = "partners"
+PARTNER_LINES = 50  # the per-partner totals a reply shows
 PERIOD_FORMS = "a month YYYY-MM or a quarter YYYY-Qn"
 _QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9]+)")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
@@ -106,6 +117,17 @@ def parse_period(text: str, today: date | None = None) -> Period:
 
 
 @dataclass
+class PartnerTotals:
+    """One partner's filed reports of the period, summed."""
+
+    partner: str
+    company: str
+    closed: Decimal = field(default_factory=lambda: total(()))
+    owed: Decimal = field(default_factory=lambda: total(()))
+    pipeline: Decimal = field(default_factory=lambda: total(()))
+
+
+@dataclass
 class Tally:
     """What an export held, counted while its chunks were read."""
 
@@ -116,6 +138,13 @@ class Tally:
     closed: Decimal = field(default_factory=lambda: total(()))
     owed: Decimal = field(default_factory=lambda: total(()))
     complete: bool = False  # every chunk was read
+    each: list[PartnerTotals] = field(default_factory=list)  # partners in id order
+
+
+async def company_of(tx: Transaction, partner_id: str) -> str:
+    """The partner's company name ("" for reports of a partner no longer stored)."""
+    doc = await tx.get(PARTNERS, partner_id)
+    return str(doc.get("company", "")) if doc is not None else ""
 
 
 async def csv_chunks(
@@ -147,7 +176,13 @@ async def csv_chunks(
                 rows = csv.writer(buffer)
             partner = report.partner
             tally.partners += 1
+            company = await company_of(tx, partner)
+            tally.each.append(PartnerTotals(partner, company))
         tally.reports += 1
+        mine = tally.each[-1]
+        mine.closed = total((mine.closed, report.closed_total))
+        mine.owed = total((mine.owed, report.owed))
+        mine.pipeline = total((mine.pipeline, report.pipeline_total))
         if not report.deals:
             continue
         if header:
@@ -163,11 +198,60 @@ async def csv_chunks(
                     money_doc(deal.amount),
                     format_percent(report.rate_of(deal)),
                     money_doc(owed),
+                    _cell(company),
+                    _cell(deal.note or ""),
                 )
             )
         tally.deals += len(report.deals)
         tally.closed = total((tally.closed, report.closed_total))
         tally.owed = total((tally.owed, report.owed))
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+    tally.complete = True
+
+
+async def prospect_chunks(
+    tx: Transaction, months: Collection[Month], tally: Tally
+) -> AsyncGenerator[bytes, None]:
+    """The CSV of the prospects in the filed reports of `months`, as `csv_chunks` makes
+    the deals' (one chunk a partner with prospects); `tally.deals` counts the rows."""
+    wanted = {str(month) for month in months}
+
+    def in_period(doc: Mapping[str, Any]) -> bool:
+        return doc.get("month") in wanted and doc.get("state") == ReportState.SUBMITTED
+
+    header = True
+    partner: str | None = None
+    company = ""
+    buffer = io.StringIO()
+    rows = csv.writer(buffer)
+    async for doc in tx.scan(REPORTS, where=in_period):
+        report = Report.from_doc(doc)
+        if report.partner != partner:
+            if buffer.tell():
+                yield buffer.getvalue().encode()
+                buffer = io.StringIO()
+                rows = csv.writer(buffer)
+            partner = report.partner
+            company = await company_of(tx, partner)
+        if not report.prospects:
+            continue
+        if header:
+            rows.writerow(PROSPECT_HEADER)
+            header = False
+        for prospect in report.prospects:
+            rows.writerow(
+                (
+                    report.partner,
+                    str(report.month),
+                    _cell(prospect.client),
+                    money_doc(prospect.amount),
+                    str(prospect.close),
+                    _cell(company),
+                    _cell(prospect.note or ""),
+                )
+            )
+        tally.deals += len(report.prospects)
     if buffer.tell():
         yield buffer.getvalue().encode()
     tally.complete = True
@@ -179,7 +263,8 @@ def _cell(text: str) -> str:
 
 
 async def export(ctx: Context) -> None:
-    """Uploads a month's or quarter's filed reports as a CSV (a row a deal), says the totals."""
+    """Uploads a month's or quarter's filed reports as a CSV (a row a deal) and their
+    prospects as another, and says the totals, also per partner."""
     what = ctx.word(0, "what to export (reports)")
     if what.lower() != "reports":
         raise UsageError(f"I can export reports, not {what!r}")
@@ -194,30 +279,66 @@ async def export(ctx: Context) -> None:
         )
     filename = f"reports-{period.name}.csv"
     tally = Tally()
-    async with aclosing(csv_chunks(ctx.tx, period.months, tally)) as chunks:
-        first = await anext(chunks, None)
-        if first is None:
-            ctx.reply(_nothing(period, tally))
-            return
-        description = f"Filed sales reports for {period}: one row a deal, with the amount owed"
-        try:
-            await ctx.chat.upload(
-                ctx.room.id, filename, _starting_with(first, chunks), description=description
-            )
-        except ChatError as err:
-            raise Refused(str(err)) from err
-    if not tally.complete:
-        raise RuntimeError(f"the transport did not read all of {filename}")
+    description = f"Filed sales reports for {period}: one row a deal, with the amount owed"
+    sent = await _upload(ctx, filename, csv_chunks(ctx.tx, period.months, tally), description)
+    prospects = Tally()
+    prospects_file = f"prospects-{period.name}.csv"
+    sent_prospects = await _upload(
+        ctx,
+        prospects_file,
+        prospect_chunks(ctx.tx, period.months, prospects),
+        f"Prospective sales in the filed reports for {period}: one row a prospect",
+    )
+    if not (tally.complete and (prospects.complete or not sent_prospects)):
+        raise RuntimeError(f"the transport did not read all of {filename} or {prospects_file}")
+    if not sent and not sent_prospects:
+        ctx.reply(_nothing(period, tally))
+        return
     text = (
         f"Filed reports for {period}, in {filename}: {_count(tally.partners, 'partner')}, "
         f"{_count(tally.reports, 'report')}, {_count(tally.deals, 'deal')}. "
         f"Closed {format_usd(tally.closed)}, owed {format_usd(tally.owed)}."
+        if sent
+        else f"The filed reports for {period} had no deals, so there is no {filename}."
     )
+    if sent_prospects:
+        text += f" Prospects in {prospects_file}: {_count(prospects.deals, 'prospect')}."
     if period.months[-1] >= current:
         text += f" {period.name} is not over yet: this is what is filed so far."
     if tally.drafts:
         text += f" Left out: {_count(tally.drafts, 'draft')}, not filed yet."
-    ctx.reply(text)
+    ctx.reply("\n".join([text, *_per_partner(tally.each)]))
+
+
+async def _upload(
+    ctx: Context, filename: str, chunks: AsyncGenerator[bytes, None], description: str
+) -> bool:
+    """Uploads the file made of `chunks` to the room; False, uploading nothing, when there
+    are none."""
+    async with aclosing(chunks) as reading:
+        first = await anext(reading, None)
+        if first is None:
+            return False
+        try:
+            await ctx.chat.upload(
+                ctx.room.id, filename, _starting_with(first, reading), description=description
+            )
+        except ChatError as err:
+            raise Refused(str(err)) from err
+    return True
+
+
+def _per_partner(each: list[PartnerTotals]) -> list[str]:
+    """ "`acme-hosting` Acme Hosting: closed USD 1.00, owed USD 0.30, pipeline USD 5.00"."""
+    lines = [
+        f"`{totals.partner}` {totals.company or '(partner not found)'}: closed "
+        f"{format_usd(totals.closed)}, owed {format_usd(totals.owed)}, pipeline "
+        f"{format_usd(totals.pipeline)}"
+        for totals in each[:PARTNER_LINES]
+    ]
+    if len(each) > PARTNER_LINES:
+        lines.append(f"... and {len(each) - PARTNER_LINES} more partners (in the file).")
+    return ["Per partner:", *lines] if len(each) > 0 else []
 
 
 async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -245,7 +366,10 @@ def _count(number: int, noun: str) -> str:
 
 SPEC = Command(
     name="export",
-    summary="a CSV of the filed reports of a month or quarter, one row a deal with what is owed",
+    summary=(
+        "CSVs of the filed reports of a month or quarter: one row a deal with what is owed, "
+        "and the prospects; totals per partner"
+    ),
     usage="reports YYYY-MM|YYYY-Qn",
     example=lambda today: f"/export reports {last_quarter(today)[0]}",
     roles=frozenset({Role.MANAGER}),

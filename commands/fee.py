@@ -1,6 +1,9 @@
-"""/fee: an account manager records a partner's yearly program fee as paid."""
+"""/fee: an account manager records a partner's yearly program fee as paid, or undoes a
+wrong record with `unpaid` (the audit trail keeps both)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
@@ -15,6 +18,7 @@ from workflows.compliance import (
     in_program,
     parse_year,
     record_fee,
+    unrecord_fee,
 )
 from workflows.onboarding import Partner, RuleError
 from workflows.onboarding.rules import YEARLY_FEE
@@ -25,15 +29,17 @@ FEES = "fees"
 
 async def fee(ctx: Context) -> None:
     """Records the fee of a fee year (default: the current one) as paid; the partner is
-    told. Without `paid`, shows where the partner's fee stands."""
+    told; `unpaid` undoes such a record. Without either, shows where the partner's fee
+    stands."""
     partner = await program.find(ctx, ctx.word(0, "the partner id"))
     words = ctx.args.words[1:]
     if not words:
         await _show(ctx, partner)
         return
-    if words[0].lower() != "paid":
+    if words[0].lower() not in ("paid", "unpaid"):
         raise UsageError(
-            f"{words[0]!r} is not understood; say paid, and the year if not the current one"
+            f"{words[0]!r} is not understood; say paid or unpaid, and the year if not the "
+            "current one"
         )
     if len(words) > 2:
         raise UsageError(f"unexpected {words[2]!r}")
@@ -41,6 +47,9 @@ async def fee(ctx: Context) -> None:
         typed = parse_year(words[1], ctx.today.year) if len(words) == 2 else None
     except RuleError as err:
         raise UsageError(str(err)) from None
+    if words[0].lower() == "unpaid":
+        await _undo(ctx, partner, typed)
+        return
     by, zone = ctx.caller.user.username, ctx.settings.timezone
     try:
         year = check_fee_year(partner, typed, local_day(ctx.now, zone))
@@ -64,6 +73,38 @@ async def fee(ctx: Context) -> None:
     )
 
 
+async def _undo(ctx: Context, partner: Partner, typed: int | None) -> None:
+    """Undoes the record that the fee of a year is paid: the /fee record is deleted, or the
+    contract's mark `fee=paid` cleared; the partner is told that it is owed again."""
+    today = local_day(ctx.now, ctx.settings.timezone)
+    try:
+        year = check_fee_year(partner, typed, today)
+        doc = await ctx.tx.get(FEES, partner.id, str(year))
+        existing = None if doc is None else FeeRecord.from_doc(doc)
+        undone = unrecord_fee(partner, year, existing, ctx.caller.user.username, today)
+    except RuleError as err:
+        raise Refused(str(err)) from None
+    if undone is not None:
+        ctx.tx.delete(FEES, partner.id, str(year), what=f"fee {year} unpaid")
+        was = f"recorded as paid on {undone.paid_on} by @{undone.by}"
+    else:
+        after = replace(partner, fee_paid=False)
+        program.store(ctx, partner, after, f"fee {year} unpaid (the contract's fee=paid undone)")
+        was = "marked paid with the contract"
+    assert partner.signed is not None  # check_fee_year checked it
+    due = fee_due_date(partner.signed, year)
+    ctx.reply(
+        f"Undone: the program fee of {partner.company} (`{partner.id}`) for {year} "
+        f"(due {due}) was {was}; it is unpaid again."
+    )
+    await program.tell_partner(
+        ctx,
+        partner,
+        f"Correction: your yearly program fee of {YEARLY_FEE} for {year} (due {due}) is not "
+        "recorded as paid after all; your account manager records it once it is paid.",
+    )
+
+
 async def _show(ctx: Context, partner: Partner) -> None:
     try:
         in_program(partner, "pay the program fee")
@@ -75,7 +116,8 @@ async def _show(ctx: Context, partner: Partner) -> None:
     ctx.reply(
         f"{partner.company} (`{partner.id}`): {fee_mark(status, today)} "
         f"{fee_line(status, today)}\n"
-        f"Record a payment with `/fee {partner.id} paid [YYYY]`."
+        f"Record a payment with `/fee {partner.id} paid [YYYY]` "
+        f"(undo a wrong one with `/fee {partner.id} unpaid [YYYY]`)."
     )
 
 
@@ -94,8 +136,11 @@ async def status_of(ctx: Context, partner: Partner) -> FeeStatus | None:
 
 SPEC = Command(
     name="fee",
-    summary=f"record a partner's yearly program fee ({YEARLY_FEE}) as paid, or see where it stands",
-    usage="<partner-id> [paid [YYYY]]",
+    summary=(
+        f"record a partner's yearly program fee ({YEARLY_FEE}) as paid (or undo that with "
+        "unpaid), or see where it stands"
+    ),
+    usage="<partner-id> [paid|unpaid [YYYY]]",
     example=lambda today: f"/fee acme-hosting paid {today.year}",
     roles=frozenset({Role.MANAGER}),
     handler=fee,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from commands import program
 from commands.fee import recorded_years
@@ -20,16 +21,13 @@ LATE = "late"  # the filter for the partners with something late
 
 async def partners(ctx: Context) -> None:
     """Lists the partners, optionally only those of one status or type, or those with
-    something late; each line says what is late."""
+    something late; each line says what is late. Removed partners are listed only with
+    `/partners removed`."""
     if len(ctx.args.words) > 1:
         raise UsageError("give at most one status or type, or late")
     wanted = _filter(ctx.args.words[0]) if ctx.args.words else None
     found = sorted(
-        [
-            doc
-            async for doc in ctx.tx.scan(program.PARTNERS)
-            if wanted in (None, LATE) or wanted in (doc["status"], doc["type"])
-        ],
+        [doc async for doc in ctx.tx.scan(program.PARTNERS) if _shown(doc, wanted)],
         key=lambda doc: doc["id"],
     )
     lines: list[str] = []
@@ -39,7 +37,7 @@ async def partners(ctx: Context) -> None:
             left_out = len(found) - MAX_LINES
             break
         partner = Partner.from_doc(doc)
-        behind = await _late(ctx, partner)
+        behind = await late_of(ctx, partner)
         if wanted == LATE and not behind.anything:
             continue
         if len(lines) == MAX_LINES:
@@ -54,6 +52,15 @@ async def partners(ctx: Context) -> None:
     elif left_out:
         lines.append(f"... and {left_out} more: narrow it with a status or type.")
     ctx.reply("\n".join(lines))
+
+
+def _shown(doc: dict[str, Any], wanted: str | None) -> bool:
+    """Removed partners leave the list: only `/partners removed` shows them."""
+    if wanted == Status.REMOVED:
+        return bool(doc["status"] == Status.REMOVED)
+    if doc["status"] == Status.REMOVED:
+        return False
+    return wanted in (None, LATE) or wanted in (doc["status"], doc["type"])
 
 
 def _none(wanted: str | None) -> str:
@@ -77,7 +84,7 @@ def _filter(text: str) -> str:
         ) from None
 
 
-async def _late(ctx: Context, partner: Partner) -> Late:
+async def late_of(ctx: Context, partner: Partner) -> Late:
     """What the partner is late with (`compliance.late`), reading only what could be."""
     filed: set[Month] = set()
     reviewed: set[date] = set()
@@ -112,7 +119,10 @@ def _line(partner: Partner, behind: Late) -> str:
 
 SPEC = Command(
     name="partners",
-    summary="one line a partner: id, company, type, status, next step, what is late",
+    summary=(
+        "one line a partner: id, company, type, status, next step, what is late "
+        "(removed ones only with removed)"
+    ),
     usage="[status or type | late]",
     example="/partners onboarding",
     roles=frozenset({Role.MANAGER}),

@@ -43,6 +43,7 @@ Post = Callable[[Transaction, Sequence[Outgoing], datetime], Awaitable[None]]
 BATCH = 250  # reminders stored per commit
 SENT = "sent"
 REVIEW_KINDS = frozenset({Kind.REVIEW_SOON, Kind.REVIEW_DUE})
+FEE_KINDS = frozenset({Kind.FEE_RENEWAL, Kind.FEE_UNPAID})
 
 
 class Reminders:
@@ -129,7 +130,7 @@ class Reminders:
             return []
         kinds = {reminder.kind for reminder in maybe}
         reviewed = await self._reviewed(partner) if kinds & REVIEW_KINDS else set()
-        paid = await self._fee_years(partner) if Kind.FEE_RENEWAL in kinds else set()
+        paid = await self._fee_years(partner) if kinds & FEE_KINDS else set()
         found = due(
             [partner],
             report_filed,

@@ -37,6 +37,7 @@ from workflows.reporting import (
     summary,
     with_rates,
 )
+from workflows.reporting.history import history
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -54,7 +55,7 @@ REPORTS = "reports"
 FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true}
 LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
-VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen"})
+VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen", "history"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
 
 
@@ -69,6 +70,9 @@ async def report(ctx: Context) -> None:
         raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
     if verb == "reopen":
         await _reopen(ctx, partner, typed)
+        return
+    if verb == "history":
+        await _history(ctx, partner, typed, words)
         return
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
@@ -319,6 +323,20 @@ async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
     )
 
 
+async def _history(ctx: Context, partner: Partner, month: Month | None, rest: list[str]) -> None:
+    """A manager sees each filing of the month's report and what changed after a reopen."""
+    if not program.is_manager(ctx):
+        raise Refused("Only an account manager can see the filings of a report.")
+    if month is None:
+        raise UsageError(f"say which month: `/report {partner.id} YYYY-MM history`")
+    if rest:
+        raise UsageError(f"unexpected {rest[0]!r}")
+    doc = await ctx.tx.get(REPORTS, partner.id, str(month))
+    if doc is None:
+        raise Refused(f"{partner.company} has no report for {month}.")
+    ctx.reply(history(Report.from_doc(doc), partner.company, ctx.settings.timezone))
+
+
 async def _save(ctx: Context, changed: Report, what: str) -> None:
     ctx.tx.put(REPORTS, changed.to_doc(), what=what)
     if changed.state is ReportState.SUBMITTED:
@@ -367,7 +385,7 @@ SPEC = Command(
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
     "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]; "
-    "account managers: <partner-id> YYYY-MM [reopen]",
+    "account managers: <partner-id> YYYY-MM [reopen | history]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,

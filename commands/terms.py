@@ -16,8 +16,8 @@ from workflows.reporting import (
 
 
 async def terms(ctx: Context) -> None:
-    """Sets (or shows) the rates owed to the vendor for one partner; filed reports keep
-    the rates they were filed with."""
+    """Sets (or shows) the rates owed to the vendor for one partner, who is told what
+    changed (old and new); filed reports keep the rates they were filed with."""
     partner = await program.find(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 1:
         raise UsageError(f"unexpected {ctx.args.words[1]!r}; give the rates as kind=percent")
@@ -26,6 +26,7 @@ async def terms(ctx: Context) -> None:
             changes = parse_rates(ctx.args.options)
         except RuleError as err:
             raise Refused(str(err)) from None
+        before = await rates(ctx, partner.id)
         doc = await ctx.tx.get(TERMS, partner.id)
         overrides = rates_from_doc(doc["rates"], partner.id) if doc else {}
         overrides.update(changes)
@@ -35,6 +36,20 @@ async def terms(ctx: Context) -> None:
     current = await rates(ctx, partner.id)
     shown = ", ".join(f"{kind} {format_percent(current[kind])}" for kind in DEAL_KINDS)
     ctx.reply(f"Revenue share owed by {partner.company}: {shown}.")
+    if ctx.args.options:
+        changed = [
+            f"{kind} {format_percent(before[kind])} → {format_percent(current[kind])}"
+            for kind in DEAL_KINDS
+            if before[kind] != current[kind]
+        ]
+        if changed:
+            await program.tell_partner(
+                ctx,
+                partner,
+                f"Your revenue-share rates (the percent of each deal owed to the vendor) "
+                f"changed: {', '.join(changed)}. They apply to the reports not filed yet; "
+                "reports already filed keep their rates.",
+            )
 
 
 SPEC = Command(

@@ -15,6 +15,10 @@ SCHEMA: tuple[Collection, ...] = (
     Collection("reviews", key=("partner", "date"), owned=True),
     # yearly program fees recorded with /fee (the fee at signing is the partner's fee_paid)
     Collection("fees", key=("partner", "year"), owned=True),
+    # goals revised by a manager at a review (/goals <id> 3m|1y): their history
+    Collection("goals", key=("partner", "at", "horizon"), owned=True),
+    # goals a partner proposed after step 3, waiting for a manager (one per horizon)
+    Collection("goal_proposals", key=("partner", "horizon"), owned=True),
     # reminder marks: one document per reminder sent; the pending-approvals digest is
     # kept under "@<manager>" in place of a partner id
     Collection("sent", key=("partner", "kind", "period"), owned=True),

@@ -699,6 +699,12 @@ class Transaction:
         stored = normalize(doc)
         self._write(kind, kind.key_of(stored), stored, what)
 
+    def audit(self, since_seq: int | None = None) -> AsyncIterator[Doc]:
+        """The committed audit entries, oldest first (`Store.audit`); not this
+        transaction's own, which are made when it commits."""
+        self._check_active()
+        return self._store.audit(since_seq)
+
     def delete(self, collection: str, *key: str, what: str | None = None) -> None:
         """Delete the document with this key, if there is one; `what` makes an audit entry."""
         self._check_active()

@@ -109,6 +109,9 @@ async def test_the_rows_add_up_to_each_filed_report(program: Program) -> None:
             ),
         ],
     )
+    tx = program.store.begin("test", FILED_AT)
+    tx.put("partners", {"id": "acme-hosting", "company": "Acme Hosting"})
+    await tx.commit()
     said = await program.say("maria", "/export reports 2026-09", room="ams")
     assert said.status == "done", said.text
     assert program.chat.uploaded == [
@@ -116,7 +119,12 @@ async def test_the_rows_add_up_to_each_filed_report(program: Program) -> None:
             "room-ams",
             "reports-2026-09.csv",
             "Filed sales reports for 2026-09: one row a deal, with the amount owed",
-        )
+        ),
+        (
+            "room-ams",
+            "prospects-2026-09.csv",
+            "Prospective sales in the filed reports for 2026-09: one row a prospect",
+        ),
     ]
     rows = rows_of(program.chat.uploads["reports-2026-09.csv"])
     assert [(row["partner"], row["client"]) for row in rows] == [
@@ -135,7 +143,25 @@ async def test_the_rows_add_up_to_each_filed_report(program: Program) -> None:
         "amount": "12000.05",
         "rate": "30%",
         "owed": "3600.02",
+        "company": "Acme Hosting",
+        "note": "",
     }
+    assert rows[4]["company"] == ""  # a partner no longer stored
+    prospects = list(
+        csv.DictReader(io.StringIO(program.chat.uploads["prospects-2026-09.csv"].decode()))
+    )
+    assert prospects == [
+        {
+            "partner": partner,
+            "month": "2026-09",
+            "client": "Northwind",
+            "amount": "5000.00",
+            "close": "2027-01",
+            "company": company,
+            "note": "",
+        }
+        for partner, company in (("acme-hosting", "Acme Hosting"), ("globex", ""))
+    ]
     assert [row["owed"] for row in rows] == [
         "3600.02",
         "370.37",
@@ -154,10 +180,16 @@ async def test_the_rows_add_up_to_each_filed_report(program: Program) -> None:
     closed = total(Decimal(doc["closed_total"]) for doc in filed)
     owed = total(Decimal(doc["owed"]) for doc in filed)
     assert (format_usd(closed), format_usd(owed)) == ("USD 32,734.64", "USD 9,770.39")
-    assert said.text == (
+    assert said.text.splitlines() == [
         "Filed reports for 2026-09, in reports-2026-09.csv: 2 partners, 2 reports, 6 deals. "
-        "Closed USD 32,734.64, owed USD 9,770.39."
-    )
+        "Closed USD 32,734.64, owed USD 9,770.39. Prospects in prospects-2026-09.csv: "
+        "2 prospects.",
+        "Per partner:",
+        "`acme-hosting` Acme Hosting: closed USD 19,734.60, owed USD 5,970.39, pipeline "
+        "USD 5,000.00",
+        "`globex` (partner not found): closed USD 13,000.04, owed USD 3,800.00, pipeline "
+        "USD 5,000.00",
+    ]
 
 
 async def test_a_quarter_is_its_three_months(program: Program) -> None:
@@ -178,10 +210,16 @@ async def test_a_quarter_is_its_three_months(program: Program) -> None:
         ("acme-hosting", "2026-09"),
         ("globex", "2026-08"),
     ]
-    assert said.text == (
+    assert said.text.splitlines()[0] == (
         "Filed reports for 2026-Q3 (2026-07 to 2026-09), in reports-2026-Q3.csv: "
-        "2 partners, 4 reports, 4 deals. Closed USD 3,010.00, owed USD 908.00."
+        "2 partners, 4 reports, 4 deals. Closed USD 3,010.00, owed USD 908.00. "
+        "Prospects in prospects-2026-Q3.csv: 4 prospects."
     )
+    assert said.text.splitlines()[2:] == [
+        "`acme-hosting` (partner not found): closed USD 3,000.00, owed USD 900.00, pipeline "
+        "USD 15,000.00",
+        "`globex` (partner not found): closed USD 10.00, owed USD 8.00, pipeline USD 5,000.00",
+    ]
 
 
 async def test_a_quarter_under_way_is_what_is_filed_so_far(program: Program) -> None:
@@ -207,7 +245,7 @@ async def test_drafts_are_left_out(program: Program) -> None:
     rows = rows_of(program.chat.uploads["reports-2026-09.csv"])
     assert {row["partner"] for row in rows} == {"acme-hosting"}
     assert "1 partner, 1 report, 2 deals" in said.text
-    assert said.text.endswith("Left out: 2 drafts, not filed yet.")
+    assert said.text.splitlines()[0].endswith("Left out: 2 drafts, not filed yet.")
 
 
 async def test_no_filed_report_is_said_and_nothing_uploaded(program: Program) -> None:
@@ -293,6 +331,36 @@ def test_periods() -> None:
     for bad in ("0000-Q1", "0000-01", "2026-Q", "2026Q1", "26-09", ""):
         with pytest.raises(UsageError):
             parse_period(bad)
+
+
+async def test_deal_notes_and_prospects_only(program: Program) -> None:
+    report = new_draft("acme", Month(2026, 9), DEFAULT_RATES)
+    report = add_deal(report, "Foo", Decimal("10.00"), DealKind.HOSTING, "=cmd renewal")
+    await store_reports(program.store, [submit(report, "al", FILED_AT, UTC, 10)])
+    said = await program.say("maria", "/export reports 2026-09", room="ams")
+    assert rows_of(program.chat.uploads["reports-2026-09.csv"])[0]["note"] == "'=cmd renewal"
+    assert "prospects-2026-09.csv" not in program.chat.uploads  # none in the report
+    assert "Prospects in" not in said.text
+    prospects_only = add_prospect(
+        new_draft("bravo", Month(2026, 8), DEFAULT_RATES),
+        "Bar",
+        Decimal("5000.00"),
+        Month(2027, 1),
+        "pilot",
+        FILED_AT,
+        UTC,
+    )
+    await store_reports(program.store, [submit(prospects_only, "bo", FILED_AT, UTC, 10)])
+    said = await program.say("maria", "/export reports 2026-08", room="ams")
+    assert said.status == "done", said.text
+    assert "reports-2026-08.csv" not in program.chat.uploads
+    assert said.text.splitlines()[0] == (
+        "The filed reports for 2026-08 had no deals, so there is no reports-2026-08.csv. "
+        "Prospects in prospects-2026-08.csv: 1 prospect."
+    )
+    assert (
+        b"bravo,2026-08,Bar,5000.00,2027-01,,pilot" in program.chat.uploads["prospects-2026-08.csv"]
+    )
 
 
 async def test_a_client_that_looks_like_a_formula_stays_text(program: Program) -> None:

@@ -109,6 +109,27 @@ async def test_partners_late_lists_only_the_partners_late_with_something(
     )
 
 
+async def test_removed_partners_leave_the_list_but_for_partners_removed(
+    program: Program,
+) -> None:
+    removed = await program.say("maria", "/remove cargo-net no longer interested")
+    assert removed.status == "done", removed.text
+    for text in ("/partners", "/partners hosting", "/partners late", "/partners onboarding"):
+        said = await program.say("maria", text)
+        assert "cargo-net" not in said.text, text
+    assert "`acme-hosting`" in (await program.say("maria", "/partners")).text
+    listed = await program.say("maria", "/partners removed")
+    assert listed.status == "done", listed.text
+    assert listed.text == "`cargo-net` Cargo Net, hosting, removed, next: meeting"
+    assert (await program.say("alice", "/partners removed")).status == "refused"
+
+
+async def test_partners_removed_says_when_there_are_none(program: Program) -> None:
+    said = await program.say("maria", "/partners removed")
+    assert said.status == "done"
+    assert said.text == "No partners that are removed."
+
+
 async def test_partners_refuses_an_unknown_filter(program: Program) -> None:
     said = await program.say("maria", "/partners overdue")
     assert said.status == "refused"

@@ -37,11 +37,13 @@ def partner(
     status: Status = Status.ACTIVE,
     training: bool = False,
     id: str = "acme-hosting",
+    fee_paid: bool = True,
 ) -> Partner:
+    """Active, signed on `signed` with the fee paid at signing (see `fee_paid`)."""
     steps = dict(fresh_steps())
     if training:
         steps[Step.TRAINING] = StepRecord(State.DONE, datetime(2026, 10, 1, tzinfo=UTC), "bob")
-    return acme(id=id, status=status, steps=steps, signed=signed)
+    return acme(id=id, status=status, steps=steps, signed=signed, fee_paid=fee_paid)
 
 
 def at(day: date, hour: int = 9, minute: int = 0, zone: ZoneInfo = UTC_ZONE) -> datetime:
@@ -426,6 +428,34 @@ def test_no_fee_renewal_once_the_coming_year_is_paid() -> None:
     unpaid = due([partner()], _none, _none, moment, UTC_ZONE, 10, lambda pid, year: year == 2026)
     assert key(Kind.FEE_RENEWAL, "2027") not in keys(paid)
     assert key(Kind.FEE_RENEWAL, "2027") in keys(unpaid)
+
+
+def test_a_fee_left_unpaid_gets_reminders_until_it_is_recorded() -> None:
+    """Signed 2026-09-15 with the fee unpaid: every 30 days from its due date, each once."""
+    unpaid_2026 = lambda pid, year: year != 2026  # noqa: E731
+
+    def unpaid_keys(day: date, paid: object = unpaid_2026) -> set[tuple[str, str, str]]:
+        found = due([partner()], _none, _none, at(day), UTC_ZONE, 10, paid)  # type: ignore[arg-type]
+        return {r.key for r in found if r.kind is Kind.FEE_UNPAID}
+
+    assert unpaid_keys(date(2026, 10, 14)) == set()
+    assert unpaid_keys(date(2026, 10, 15)) == {key(Kind.FEE_UNPAID, "2026-10-15")}
+    assert unpaid_keys(date(2026, 11, 13)) == {key(Kind.FEE_UNPAID, "2026-10-15")}
+    assert unpaid_keys(date(2026, 11, 14)) == {key(Kind.FEE_UNPAID, "2026-11-14")}
+    assert unpaid_keys(date(2027, 3, 1)) == {key(Kind.FEE_UNPAID, "2027-02-12")}
+    assert unpaid_keys(date(2026, 11, 14), lambda pid, year: True) == set()
+    (reminder,) = [
+        r
+        for r in due([partner()], _none, _none, at(date(2026, 10, 15)), UTC_ZONE, 10, unpaid_2026)
+        if r.kind is Kind.FEE_UNPAID
+    ]
+    assert reminder.audiences == (Audience.WORKGROUP, Audience.MANAGER)
+    assert "for 2026 was due on 2026-09-15" in reminder.text_for(Audience.WORKGROUP)
+    assert "`/fee acme-hosting paid 2026`" in reminder.text_for(Audience.MANAGER)
+    # a renewal not paid: reminded after its anniversary too
+    assert key(Kind.FEE_UNPAID, "2027-10-15") in unpaid_keys(
+        date(2027, 10, 20), lambda pid, year: year == 2026
+    )
 
 
 def _none(*_args: object) -> bool:

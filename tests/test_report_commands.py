@@ -262,8 +262,8 @@ async def test_a_filed_report_keeps_its_rates_through_a_reopen(program: Program)
     assert (await program.say("maria", "/export reports 2026-09")).status == "done"
     csv = program.chat.uploads["reports-2026-09.csv"].decode().splitlines()
     assert csv[1:] == [
-        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00",
-        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00",
+        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00,Acme Hosting,",
+        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00,Acme Hosting,",
     ]
 
 

@@ -245,6 +245,37 @@ async def test_the_fee_is_recorded_once_and_told(program: Program) -> None:
     assert len(await stored(program, "fees")) == 1
 
 
+async def test_a_wrong_fee_record_is_undone_and_the_audit_kept(program: Program) -> None:
+    assert (await program.say("maria", "/fee acme-hosting paid")).status == "done"
+    program.clock.now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    undone = await program.say("joao", "/fee acme-hosting unpaid 2026")
+    assert undone.status == "done", undone.text
+    assert (
+        undone.text
+        == "Undone: the program fee of Acme Hosting (`acme-hosting`) for 2026 (due 2026-11-26) "
+        "was recorded as paid on 2026-11-26 by @maria; it is unpaid again."
+    )
+    assert "is not recorded as paid after all" in undone.elsewhere[WORKGROUP][0]
+    assert await stored(program, "fees") == []
+    assert (await audit_whats(program))[-2:] == ["fee 2026 paid", "fee 2026 unpaid"]
+    status = await program.say("alice", "/status")
+    assert "\nProgram fee for 2026 (due 2026-11-26): unpaid." in status.text
+    again = await program.say("joao", "/fee acme-hosting unpaid 2026")
+    assert again.status == "refused"
+    assert "not recorded as paid" in again.text
+    assert (await program.say("maria", "/fee acme-hosting paid 2026")).status == "done"
+
+
+async def test_the_contracts_fee_mark_is_undone(paid_at_signing: Program) -> None:
+    program = paid_at_signing
+    undone = await program.say("maria", "/fee acme-hosting unpaid")
+    assert undone.status == "done", undone.text
+    assert "was marked paid with the contract; it is unpaid again." in undone.text
+    assert (await partner(program)).fee_paid is False
+    assert (await audit_whats(program))[-1] == "fee 2026 unpaid (the contract's fee=paid undone)"
+    assert (await program.say("maria", "/fee acme-hosting paid")).status == "done"
+
+
 @pytest.fixture
 async def paid_at_signing() -> AsyncIterator[Program]:
     """Acme Hosting, signed on 2026-11-26 with fee=paid; the clock on that day."""
@@ -322,7 +353,14 @@ async def test_status_shows_the_next_review(program: Program) -> None:
         ("alice", "/review acme-hosting pass", "for account managers only"),
         ("eve", "/review acme-hosting pass", "for account managers only"),
         ("maria", "/fee", "the partner id is missing"),
-        ("maria", "/fee acme-hosting unpaid", "say paid"),
+        ("maria", "/fee acme-hosting owed", "say paid or unpaid"),
+        ("maria", "/fee acme-hosting unpaid", "for 2026 is not recorded as paid"),
+        ("maria", "/fee acme-hosting unpaid 2027", "for 2027 is not recorded as paid"),
+        ("maria", "/fee acme-hosting unpaid 2030", "2030 is not one of them"),
+        ("maria", "/fee acme-hosting unpaid 26", "YYYY"),
+        ("maria", "/fee nobody unpaid", "no partner nobody"),
+        ("alice", "/fee acme-hosting unpaid", "for account managers only"),
+        ("bob", "/fee acme-hosting unpaid 2026", "for account managers only"),
         ("maria", "/fee acme-hosting paid 27", "YYYY"),
         ("maria", "/fee acme-hosting paid next-year", "YYYY"),
         ("maria", "/fee acme-hosting paid 2025", "2025 is not one of them"),

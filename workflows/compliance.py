@@ -32,13 +32,22 @@ training past its due date, and each approval request waiting more than 48 hours
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from workflows.documents import DocReader
-from workflows.onboarding import Partner, RuleError, State, Status, Step
+from workflows.onboarding import (
+    Horizon,
+    Partner,
+    RuleError,
+    State,
+    Status,
+    Step,
+    parse_horizon,
+)
+from workflows.onboarding.fields import check_text
 from workflows.reminders import (
     FEE_NOTICE_DAYS,
     PENDING_AFTER,
@@ -253,6 +262,22 @@ def record_fee(
             f"approved{when}{who}."
         )
     return FeeRecord(partner.id, year, today, by)
+
+
+def unrecord_fee(
+    partner: Partner, year: int, existing: FeeRecord | None, by: str, today: date
+) -> FeeRecord | None:
+    """What `/fee <id> unpaid` undoes for `year`: the record made with `/fee` (returned,
+    to be deleted), or None when it is the signing year's mark made with the contract
+    (the caller clears `Partner.fee_paid`). Refused when the fee of `year` is not
+    recorded as paid, or the year is not one of the partner's fee years."""
+    check_not_contact(partner, by)
+    check_fee_year(partner, year, today)
+    if existing is not None:
+        return existing
+    if fee_paid(partner, year, ()):
+        return None
+    raise RuleError(f"The fee of {partner.company} for {year} is not recorded as paid.")
 
 
 # Quarterly reviews.
@@ -598,6 +623,160 @@ def late(
         training=training,
         approvals=approvals,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """One thing a partner is late with, for `/overdue`: since when, and what."""
+
+    since: date  # the local date it became due (or the request was sent)
+    partner: str
+    what: str
+
+
+def overdue_items(partner: Partner, behind: Late, zone: tzinfo, due_day: int) -> list[Overdue]:
+    """What `late` found for `partner`, one item each (every report month on its own),
+    dated by when it was due, oldest first."""
+    items = [
+        Overdue(due_date(month, due_day), partner.id, f"report {month} not filed")
+        for month in behind.reports
+    ]
+    if behind.review is not None:
+        items.append(Overdue(behind.review, partner.id, f"review of {behind.review} not recorded"))
+    if behind.fee is not None:
+        items.append(Overdue(behind.fee.due, partner.id, f"fee {behind.fee.year} unpaid"))
+    if behind.training is not None:
+        items.append(Overdue(behind.training, partner.id, "training not done"))
+    for waiting in behind.approvals:
+        at = partner.steps[waiting.step].at
+        assert at is not None  # `late` only lists requests with a date
+        days = f"{waiting.days} day{'s' if waiting.days != 1 else ''}"
+        items.append(
+            Overdue(
+                local_day(at, zone),
+                partner.id,
+                f"{waiting.step} waiting {days} for your approval",
+            )
+        )
+    return sorted(items, key=lambda item: item.since)
+
+
+# Goals revised at a review.
+
+
+@dataclass(frozen=True, slots=True)
+class GoalRevision:
+    """A manager's revision of one of a partner's goals (`/goals <id> 3m|1y <text>`): the
+    goals as they were and as they are now; the revisions are the goals' history."""
+
+    partner: str
+    horizon: Horizon
+    before: str | None
+    after: str
+    at: datetime
+    by: str
+    proposed_by: str | None = None  # the partner's contact who proposed it, if one did
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "horizon": self.horizon,
+            "before": self.before,
+            "after": self.after,
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "proposed_by": self.proposed_by,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> GoalRevision:
+        read = DocReader(doc, f"goals of {doc.get('partner')!r} at {doc.get('at')!r}")
+        return cls(
+            partner=read.get("partner", str),
+            horizon=parse_horizon(read.get("horizon", str)),
+            before=read.optional("before", str),
+            after=read.get("after", str),
+            at=read.build(datetime.fromisoformat, read.get("at", str)),
+            by=read.get("by", str),
+            proposed_by=read.optional("proposed_by", str),
+        )
+
+    def line(self, zone: tzinfo) -> str:
+        when = f"{self.at.astimezone(zone):%Y-%m-%d}"
+        who = f"@{self.by}" + (f" (proposed by @{self.proposed_by})" if self.proposed_by else "")
+        return f"{when} {self.horizon} by {who}: {self.after} (was: {self.before or 'none'})"
+
+
+@dataclass(frozen=True, slots=True)
+class GoalProposal:
+    """New goals a partner's contact proposed after step 3, waiting for a manager's
+    approval (`/goals <id> approve`) or rejection; one per horizon."""
+
+    partner: str
+    horizon: Horizon
+    text: str
+    at: datetime
+    by: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "horizon": self.horizon,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> GoalProposal:
+        read = DocReader(doc, f"goals proposed for {doc.get('partner')!r}")
+        return cls(
+            partner=read.get("partner", str),
+            horizon=parse_horizon(read.get("horizon", str)),
+            text=read.get("text", str),
+            at=read.build(datetime.fromisoformat, read.get("at", str)),
+            by=read.get("by", str),
+        )
+
+
+def propose_goals(
+    partner: Partner, horizon: Horizon, text: str, by: str, now: datetime
+) -> GoalProposal:
+    """A contact's proposal to replace the `horizon` goals approved at step 3; the same
+    checks as `revise_goals`, but made by the partner, for a manager to approve."""
+    in_program(partner, "revise their goals")
+    if not partner.done(Step.GOALS):
+        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+    goals = check_text(text, f"the goals for {horizon}")
+    if goals == (partner.goals_3m if horizon == "3m" else partner.goals_1y):
+        raise RuleError(f"Those are already your {horizon} goals.")
+    return GoalProposal(partner.id, horizon, goals, now, by)
+
+
+def revise_goals(
+    partner: Partner,
+    horizon: Horizon,
+    text: str,
+    by: str,
+    now: datetime,
+    proposed_by: str | None = None,
+) -> tuple[Partner, GoalRevision]:
+    """The partner with its `horizon` goals replaced by `text`, and the revision to keep.
+    Only for a partner in the program whose goals were approved (step 3), by a manager who
+    is not one of its contacts; the same goals again are refused."""
+    in_program(partner, "have their goals revised")
+    check_not_contact(partner, by)
+    if not partner.done(Step.GOALS):
+        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+    goals = check_text(text, f"the goals for {horizon}")
+    before = partner.goals_3m if horizon == "3m" else partner.goals_1y
+    if goals == before:
+        raise RuleError(f"Those are already the {horizon} goals of {partner.company}.")
+    if horizon == "3m":
+        after = replace(partner, goals_3m=goals)
+    else:
+        after = replace(partner, goals_1y=goals)
+    return after, GoalRevision(partner.id, horizon, before, goals, now, by, proposed_by)
 
 
 def review_checklist(

@@ -19,6 +19,7 @@ that no longer applies (the report was filed meanwhile) is never sent.
 | `training-53` | signed + 53 days | not done; until overdue | WG |
 | `training-overdue` | signed + 61 days (day 61) | not done; 31 days later | WG, AM |
 | `fee-renewal` | anniversary of signing - 30 days | not paid; the anniversary | WG, AM |
+| `fee-unpaid` | every 30 days after a fee's due date | not paid; the next one | WG, AM |
 | `pending-approvals` | every day | requests waiting > 48 h; that day | each AM |
 
 (WG: the workgroup, AM: the account manager.) The pending-approvals digest is one message per
@@ -46,6 +47,11 @@ Decisions where SPEC §4 is silent:
   29 February fall on 28 February in other years.
 - The fee reminder is not sent when the coming year's fee is already recorded (`/fee`,
   read through `fee_paid`); `Partner.fee_paid` is the fee at signing, not the coming year's.
+- A fee past its due date and not paid (the signing year's left `fee=unpaid` with the
+  contract, a renewal not recorded, a record undone with `/fee <id> unpaid`) gets
+  `fee-unpaid` 30, 60, 90, ... days after its due date until it is recorded; its period is
+  the reminder's date `YYYY-MM-DD`, so each goes out once, and one missed is replaced by the
+  next.
 - A digest lists the requests waiting for the partner's manager, or for every manager when
   the partner has none yet (an application); it is for its day only: a digest missed while
   the bot was down is replaced by the next day's.
@@ -80,6 +86,7 @@ REVIEW_SOON_DAYS = 7
 TRAINING_REMINDER_DAYS = (30, 53)
 TRAINING_OVERDUE_DAY = 61
 FEE_NOTICE_DAYS = 30
+FEE_UNPAID_EVERY_DAYS = 30
 CATCH_UP_DAYS = 31  # how long a missed review or training reminder is still sent
 CHECK_YOURSELF = (
     "`/status` shows your checklist and compliance flags; `/attest statistics on|off` and "
@@ -97,6 +104,7 @@ class Kind(StrEnum):
     TRAINING_53 = "training-53"
     TRAINING_OVERDUE = "training-overdue"
     FEE_RENEWAL = "fee-renewal"
+    FEE_UNPAID = "fee-unpaid"
 
 
 class Audience(StrEnum):
@@ -173,6 +181,7 @@ def due(
         found += _reviews(partner, partner.signed, review_recorded, today)
         found += _training(partner, partner.signed)
         found += _fees(partner, partner.signed, fee_paid, today)
+        found += _unpaid_fees(partner, partner.signed, fee_paid, today)
     kinds = list(Kind)
     found.sort(key=lambda item: (item.day, item.reminder.partner, kinds.index(item.reminder.kind)))
     return [item.reminder for item in found if item.day <= last_day and today <= item.until]
@@ -458,6 +467,38 @@ def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> lis
                     "account manager records it.",
                     f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
                     f"{anniversary}, the anniversary of signing: once it is paid, record it "
+                    f"with `/fee {partner.id} paid {year}`.",
+                ),
+            )
+        )
+    return found
+
+
+def _unpaid_fees(
+    partner: Partner, signed: date, fee_paid: FeePaid, today: date
+) -> list[_Candidate]:
+    """For each fee due (at signing or an anniversary) and not paid: the latest reminder,
+    every `FEE_UNPAID_EVERY_DAYS` after the due date, until the next one takes over."""
+    found = []
+    every = timedelta(days=FEE_UNPAID_EVERY_DAYS)
+    for due_on in [signed, *anniversaries(signed, today)]:
+        if fee_paid(partner.id, due_on.year) or due_on + every > today:
+            continue
+        day = due_on + every * ((today - due_on) // every)
+        year = str(due_on.year)
+        found.append(
+            _candidate(
+                day,
+                day + every - timedelta(days=1),
+                Kind.FEE_UNPAID,
+                partner,
+                day.isoformat(),
+                _to_both(
+                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} for {year} was "
+                    f"due on {due_on} and is not recorded as paid: once it is paid, your "
+                    "account manager records it.",
+                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} for {year} was "
+                    f"due on {due_on} and is not recorded as paid: once it is paid, record it "
                     f"with `/fee {partner.id} paid {year}`.",
                 ),
             )
