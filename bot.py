@@ -262,7 +262,8 @@ def _credentials(settings: config.Settings) -> Credentials:
 async def _runner(
     settings: config.Settings, transport: Transport, clock: Clock
 ) -> tuple[Runner, Reminders, Schedule]:
-    """The runner, with the reminders' schedule as its service."""
+    """The runner, with the reminders' schedule and the start-up list of partners whose
+    manager is no longer one as its services."""
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
     web = PageFetcher()
@@ -275,7 +276,7 @@ async def _runner(
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
     reminders = Reminders(store, settings, clock, transport, runner.post)
     schedule = Schedule(reminders.send_due, settings.timezone, clock)
-    runner.services.append(schedule.run)
+    runner.services += [schedule.run, reminders.announce_orphans]
     return runner, reminders, schedule
 
 

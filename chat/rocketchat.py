@@ -56,6 +56,8 @@ UPDATE_FIELDS = ("reactions", "tcount", "tlm", "replies", "pinned")
 EDIT_FIELDS = ("editedAt", "editedBy")
 # `getValidRoomName` (apps/meteor/app/utils/server/lib/getValidRoomName.ts): the name is taken.
 NAME_TAKEN = ("error-duplicate-channel-name", "error-archived-duplicate-name")
+# groups.kick of a user who is not in the group (`removeUserFromRoomMethod`)
+NOT_IN_ROOM = "error-user-not-in-room"
 NAMED_KINDS = (RoomKind.PUBLIC, RoomKind.PRIVATE)  # a DM's subscription is named after a user
 Since = Callable[[str], Awaitable[datetime | None]]
 
@@ -289,6 +291,8 @@ class RocketChat:
             try:
                 await self.rest.call(method, room_id, await self._user_id(username))
             except RestError as err:
+                if method == "groups_kick" and err.body.get("errorType") == NOT_IN_ROOM:
+                    continue  # left by themselves: out, as asked
                 self._user_ids.pop(username, None)  # looked up afresh next time
                 raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
 

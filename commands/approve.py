@@ -16,7 +16,7 @@ def parse_step(text: str) -> Step:
 
 async def approve(ctx: Context) -> None:
     """Approves a step; the partner is told, and the next steps follow."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     step = parse_step(ctx.word(1, "the step"))
     if len(ctx.args.words) > 2:
         raise UsageError(f"unexpected {ctx.args.words[2]!r}")

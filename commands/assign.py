@@ -9,7 +9,7 @@ from workflows.onboarding import Assign
 
 async def assign(ctx: Context) -> None:
     """Makes another account manager responsible for the partner."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     manager = ctx.word(1, "the account manager (@user)").lstrip("@").lower()
     if len(ctx.args.words) > 2:
         raise UsageError(f"unexpected {ctx.args.words[2]!r}")

@@ -13,7 +13,7 @@ from workflows.audit import AUDIT_DEFAULT, AUDIT_MAX, AuditError, concerns, line
 
 async def audit(ctx: Context) -> None:
     """Shows the partner's last n audit entries (default 10, at most 100), oldest first."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 2:
         raise UsageError(f"unexpected {ctx.args.words[2]!r}")
     try:

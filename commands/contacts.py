@@ -1,40 +1,72 @@
-"""/contacts: the partner's chat users (the applicant is the first)."""
+"""/contacts: the partner's chat users (the applicant is the first), and the invitations.
+
+A user becomes a contact by consent: `/contacts add @user` sends them an invitation in
+their direct messages with the bot, which they accept with `/join <partner-id>` (or its
+button). Account managers manage any partner's contacts with `/contacts <partner-id>
+add|remove @user`; their `add` is an invitation too, so nobody is made a contact of a
+partner without saying yes.
+"""
 
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError
-from workflows.onboarding import AddContact, RemoveContact
+from commands.framework import Command, Context, Role, UsageError
+from workflows.onboarding import InviteContact, Partner, RemoveContact
+
+VERBS = ("add", "remove")
 
 
 async def contacts(ctx: Context) -> None:
-    """Lists, adds or removes the users who act for the partner."""
-    partner = await program.own(ctx)
-    if not ctx.args.words:
+    """Lists the partner's contacts and invitations, invites a user, or removes one."""
+    partner, words = await _partner(ctx)
+    if not words:
+        ctx.reply(_listing(partner))
+        return
+    verb = words[0].lower()
+    if verb not in VERBS or len(words) != 2:
+        raise UsageError("it is /contacts add|remove @user")
+    username = words[1].strip().removeprefix("@").lower()
+    if verb == "add":
+        program.check_may_be_contact(ctx, username)
+        await program.act(ctx, partner, InviteContact(username), f"invited @{username}")
         ctx.reply(
-            f"Contacts of {partner.company}: " + ", ".join(f"@{name}" for name in partner.contacts)
+            f"I sent @{username} an invitation to be a contact of {partner.company}; they "
+            f"become one when they accept it (`/join {partner.id}`)."
         )
         return
-    verb = ctx.args.words[0].lower()
-    if verb not in ("add", "remove") or len(ctx.args.words) != 2:
-        raise UsageError("it is /contacts add|remove @user")
-    username = ctx.args.words[1].lstrip("@").lower()
-    if verb == "add":
-        member = await ctx.tx.get(program.MEMBERS, username)
-        if member is not None:
-            raise Refused(f"@{username} is already a contact of a partner.")
-        await program.act(ctx, partner, AddContact(username), f"contact @{username} added")
-        ctx.reply(f"@{username} is now a contact of {partner.company}.")
+    invited = partner.is_invited(username) and not partner.is_contact(username)
+    what = f"invitation of @{username} withdrawn" if invited else f"contact @{username} removed"
+    await program.act(ctx, partner, RemoveContact(username), what)
+    if invited:
+        ctx.reply(f"The invitation of @{username} to {partner.company} is withdrawn.")
     else:
-        await program.act(ctx, partner, RemoveContact(username), f"contact @{username} removed")
         ctx.reply(f"@{username} is no longer a contact of {partner.company}.")
+
+
+async def _partner(ctx: Context) -> tuple[Partner, tuple[str, ...]]:
+    """The partner and the words after it: an account manager names it first (checked
+    as every manager command checks it); a contact's is their own."""
+    words = ctx.args.words
+    naming = ctx.caller.partner is None or len(words) in (1, 3)  # a contact's: 0 or 2 words
+    if program.is_manager(ctx) and naming:
+        if not words or (len(words) == 2 and words[0].lower() in VERBS):
+            raise UsageError("name the partner first: see /partners for the ids")
+        return await program.managed(ctx, words[0]), words[1:]
+    return await program.own(ctx), words
+
+
+def _listing(partner: Partner) -> str:
+    text = f"Contacts of {partner.company}: " + ", ".join(f"@{name}" for name in partner.contacts)
+    if partner.invited:
+        text += "\nInvited, not accepted yet: " + ", ".join(f"@{name}" for name in partner.invited)
+    return text
 
 
 SPEC = Command(
     name="contacts",
-    summary="list your partner's chat users, or add or remove one",
-    usage="[add|remove @user]",
+    summary="list your partner's chat users, invite one (they accept with /join), or remove one",
+    usage="[add|remove @user]; account managers: <partner-id> [add|remove @user]",
     example="/contacts add @joana",
-    roles=frozenset({Role.PARTNER}),
+    roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=contacts,
 )

@@ -31,7 +31,7 @@ async def fee(ctx: Context) -> None:
     """Records the fee of a fee year (default: the current one) as paid; the partner is
     told; `unpaid` undoes such a record. Without either, shows where the partner's fee
     stands."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     words = ctx.args.words[1:]
     if not words:
         await _show(ctx, partner)

@@ -51,7 +51,7 @@ async def goals(ctx: Context) -> None:
 
 
 async def _manager(ctx: Context) -> None:
-    partner = await program.find(ctx, ctx.args.words[0])
+    partner = await program.managed(ctx, ctx.args.words[0])
     if len(ctx.args.words) == 1:
         await _show(ctx, partner)
         return

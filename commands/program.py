@@ -23,6 +23,7 @@ from workflows.onboarding import (
     RemoveFromWorkgroup,
     RequestApproval,
     RuleError,
+    SendInvitation,
     State,
     Step,
     TellManagers,
@@ -54,6 +55,34 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
         raise Refused(f"There is no partner {partner_id} that you can see.")
     return Partner.from_doc(doc)
+
+
+async def managed(ctx: Context, partner_id: str) -> Partner:
+    """The partner `partner_id`, for an account manager to act on: every manager command
+    that names a partner finds it here (or checks it with `check_manages`)."""
+    partner = await find(ctx, partner_id)
+    check_manages(ctx, partner)
+    return partner
+
+
+def check_manages(ctx: Context, partner: Partner) -> None:
+    """The one check before a manager acts on a partner: a manager who is also one of its
+    contacts (one listed in PARTNERBOT_MANAGERS after joining it, or from older data)
+    decides nothing on it; another account manager does."""
+    if not is_manager(ctx):
+        raise Refused("Only account managers can do that.")
+    if ctx.caller.partner == partner.id or partner.is_contact(ctx.caller.user.username):
+        raise Refused(f"You are a contact of {partner.company}: another account manager does that.")
+
+
+def check_may_be_contact(ctx: Context, username: str) -> None:
+    """Account managers and the bot are never a partner's contacts."""
+    if username.lower() == ctx.bot.username.lower():
+        raise Refused("I am the bot: I cannot be a contact of a partner.")
+    if username.lower() in ctx.settings.managers:
+        raise Refused(
+            f"@{username} is an account manager: account managers cannot be contacts of a partner."
+        )
 
 
 async def own(ctx: Context) -> Partner:
@@ -102,7 +131,7 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
 
 async def change_status(ctx: Context, event: Callable[[str], Event], what: str) -> None:
     """/suspend and /remove: the partner named first, then the reason, which it is told."""
-    partner = await find(ctx, ctx.word(0, "the partner id"))
+    partner = await managed(ctx, ctx.word(0, "the partner id"))
     reason = ctx.args.rest(1).strip()
     if not reason:
         raise UsageError("the reason is missing (the partner is told it)")
@@ -114,8 +143,10 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
     """Turn the rules' effects into messages (sent after the commit) and chat actions."""
     for effect in effects:
         match effect:
-            case TellPartner(text=text):
-                await tell_partner(ctx, partner, text)
+            case TellPartner(text=text, directly=directly):
+                await tell_partner(ctx, partner, text, directly=directly)
+            case SendInvitation(username=username, text=text):
+                await _invite(ctx, partner, username, text)
             case TellManagers(text=text):
                 await tell_managers(ctx, partner, text)
             case RequestApproval(step=step, summary=summary):
@@ -132,6 +163,8 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
 
 
 async def _make_workgroup(ctx: Context, partner: Partner, members: tuple[str, ...]) -> Partner:
+    if partner.manager is not None and partner.manager_among(ctx.settings.managers) is None:
+        members = tuple(name for name in members if name != partner.manager)  # no longer one
     try:
         event = await _new_workgroup(ctx, partner, members)
     except ChatError as err:
@@ -176,19 +209,35 @@ async def _change_members(
     room_id: str,
     usernames: tuple[str, ...],
 ) -> None:
-    """Keep the workgroup's members in step; a failure is the managers' to fix by hand."""
+    """Keep the workgroup's members in step, each user on their own (one that fails does
+    not keep the others in or out); a failure is the managers' to fix by hand."""
+    failures = []
+    for username in usernames:
+        try:
+            await change(room_id, (username,))
+        except ChatError as err:
+            failures.append(str(err))
+    if failures:
+        await tell_managers(ctx, partner, f"{partner.company}'s workgroup: " + "; ".join(failures))
+
+
+async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> None:
+    """The invitation, in the invitee's direct messages, with a button that accepts it."""
     try:
-        await change(room_id, usernames)
+        room_id = await ctx.chat.direct_room(username)
     except ChatError as err:
-        await tell_managers(ctx, partner, f"{partner.company}'s workgroup: {err}")
+        raise Refused(f"I could not write to @{username}: {err}") from None
+    ctx.send(room_id, text, join_button(ctx.bot.username, partner.id))
 
 
-async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
-    """In the partner's workgroup, or else in a DM to each contact; not in the room where
-    a contact just did it themselves (the command's reply says it there)."""
+async def tell_partner(
+    ctx: Context, partner: Partner, text: str, *, directly: bool = False
+) -> None:
+    """In the partner's workgroup, or else (or `directly`) in a DM to each contact; not in
+    the room where a contact just did it themselves (the command's reply says it there)."""
     rooms = (
         [partner.workgroup]
-        if partner.workgroup is not None
+        if partner.workgroup is not None and not directly
         else [await ctx.chat.direct_room(username) for username in partner.contacts]
     )
     own_doing = partner.is_contact(ctx.caller.user.username)
@@ -200,14 +249,16 @@ async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
 async def tell_managers(
     ctx: Context, partner: Partner, text: str, attachments: tuple[dict[str, Any], ...] = ()
 ) -> None:
-    """In `PARTNERBOT_MANAGER_ROOM`, or else a DM to the partner's manager (or all AMs)."""
+    """In `PARTNERBOT_MANAGER_ROOM`, or else a DM to the partner's manager (or all AMs, when
+    it has none or its manager is no longer one)."""
     room_name = ctx.settings.manager_room
     if room_name is not None:
         room_id = await ctx.chat.room_named(room_name)
         if room_id is not None:
             ctx.send(room_id, text, attachments)
             return
-    managers = [partner.manager] if partner.manager else sorted(ctx.settings.managers)
+    manager = partner.manager_among(ctx.settings.managers)  # none: no longer a manager
+    managers = [manager] if manager else sorted(ctx.settings.managers)
     for username in managers:
         ctx.send(await ctx.chat.direct_room(username), text, attachments)
 
@@ -229,6 +280,23 @@ def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, An
                     "text": "Reject",
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} reject {partner_id} {step} ",
+                },
+            ],
+        },
+    )
+
+
+def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
+    """A Join button (as `approval_buttons`): it sends the mention form of /join."""
+    return (
+        {
+            "button_alignment": "horizontal",
+            "actions": [
+                {
+                    "type": "button",
+                    "text": "Join",
+                    "msg_in_chat_window": True,
+                    "msg": f"@{bot} join {partner_id}",
                 },
             ],
         },

@@ -9,7 +9,7 @@ from workflows.onboarding import Reinstate
 
 async def reinstate(ctx: Context) -> None:
     """Makes a suspended partner active again; it is told."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 1:
         raise UsageError(f"unexpected {ctx.args.words[1]!r}")
     after = await program.act(ctx, partner, Reinstate(), "reinstate")

@@ -10,7 +10,7 @@ from workflows.onboarding import Reject
 
 async def reject(ctx: Context) -> None:
     """Rejects a step; the partner is told the reason and can submit again."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     step = parse_step(ctx.word(1, "the step"))
     reason = ctx.args.rest(2).strip()
     if not reason:

@@ -33,7 +33,15 @@ from config import Settings
 from storage import Store, Transaction
 from workflows.compliance import fee_paid
 from workflows.onboarding import Partner, State, Status
-from workflows.reminders import Audience, Kind, Reminder, digests, due
+from workflows.reminders import (
+    Audience,
+    Kind,
+    Reminder,
+    digests,
+    due,
+    orphaned,
+    orphans_notice,
+)
 from workflows.reporting import Month
 
 log = logging.getLogger(__name__)
@@ -174,14 +182,56 @@ class Reminders:
             if partner.workgroup is not None:
                 return [partner.workgroup]
             return [await self._direct(name) for name in partner.contacts]
+        return await self._managers_rooms(partner.manager_among(self.settings.managers))
+
+    async def _managers_rooms(self, manager: str | None) -> list[str]:
+        """`PARTNERBOT_MANAGER_ROOM`, or else the DM of `manager`, or of every manager when
+        there is none (the partner has none, or theirs is no longer a manager)."""
         room_name = self.settings.manager_room
         if room_name is not None:
             room = self._rooms.get(f"#{room_name}") or await self.chat.room_named(room_name)
             if room is not None:
                 self._rooms[f"#{room_name}"] = room
                 return [room]
-        managers = [partner.manager] if partner.manager else sorted(self.settings.managers)
+        managers = [manager] if manager else sorted(self.settings.managers)
         return [await self._direct(name) for name in managers]
+
+    async def announce_orphans(self) -> None:
+        """At start-up: the partners whose account manager is no longer one, in the log and
+        to the account managers (`PARTNERBOT_MANAGER_ROOM`, else each one's DM), once per
+        start; their requests and reminders go to every manager meanwhile."""
+        try:
+            await self._announce_orphans()
+        except Exception:  # a service's failure is not seen otherwise; the bot goes on
+            log.exception("orphans: the start-up check failed")
+
+    async def _announce_orphans(self) -> None:
+        partners = []
+        async for doc in self.store.scan("partners"):
+            try:
+                partners.append(Partner.from_doc(doc))
+            except ValueError as err:
+                log.error("orphans: skipping partner %r: %s", doc.get("id"), err)
+        found = orphaned(partners, self.settings.managers)
+        text = orphans_notice(found)
+        if text is None:
+            return
+        log.warning(
+            "%d partners have an account manager no longer in PARTNERBOT_MANAGERS: %s",
+            len(found),
+            ", ".join(f"{partner.id} (@{partner.manager})" for partner in found),
+        )
+        if not self.settings.managers:
+            return
+        now = self.clock()
+        try:
+            rooms = await self._managers_rooms(None)
+        except ChatError as err:
+            log.warning("orphans: cannot tell the account managers: %s", err)
+            return
+        key = ("@managers", "orphans", now.isoformat())  # once per start
+        tx = self.store.begin(actor="partnerbot", now=now)
+        await self.post(tx, [_message(key, room, text) for room in rooms], now)
 
     async def _direct(self, username: str) -> str:
         key = f"@{username.lower()}"

@@ -304,6 +304,7 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
 async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
     if not program.is_manager(ctx):
         raise Refused("Only an account manager can reopen a filed report.")
+    program.check_manages(ctx, partner)
     if month is None:  # never a default: which report to unlock is the manager's to say
         raise UsageError(f"say which month to reopen: `/report {partner.id} YYYY-MM reopen`")
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))

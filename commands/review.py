@@ -33,7 +33,7 @@ REVIEWS = "reviews"
 async def review(ctx: Context) -> None:
     """Shows the checklist for the quarterly review, or records its outcome; the partner
     is told the outcome, and a failed review offers the suspension."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) == 1:
         await _show(ctx, partner)
         return

@@ -18,7 +18,7 @@ from workflows.reporting import (
 async def terms(ctx: Context) -> None:
     """Sets (or shows) the rates owed to the vendor for one partner, who is told what
     changed (old and new); filed reports keep the rates they were filed with."""
-    partner = await program.find(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 1:
         raise UsageError(f"unexpected {ctx.args.words[1]!r}; give the rates as kind=percent")
     if ctx.args.options:

@@ -1,8 +1,9 @@
 """Bursts of writing commands against the real bot: all carried out, each answered once.
 
-Forty people applying in the same second, forty contacts added at once, a burst cut by a
-SIGKILL, and a catch-up that replays a burst sent while the bot was down: every command
-changes what it should and gets its one reply; a storage conflict never reaches anyone.
+Forty people applying in the same second, forty contacts invited at once and the forty
+invitations accepted at once, a burst cut by a SIGKILL, and a catch-up that replays a burst
+sent while the bot was down: every command changes what it should and gets its one reply;
+a storage conflict never reaches anyone.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ async def stored(data: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
     return partners, members
 
 
-async def test_forty_applications_at_once_then_forty_contacts_added_at_once(
+async def test_forty_applications_at_once_then_forty_contacts_invited_and_joining_at_once(
     emu: RocketChatEmulator, tmp_path: Path
 ) -> None:
     bot = BotProcess(emu.url, tmp_path / "data")
@@ -95,9 +96,18 @@ async def test_forty_applications_at_once_then_forty_contacts_added_at_once(
     assert_answered_once(emu, applied, "Thank you!")
 
     pairs = zip(PEOPLE, FRIENDS, strict=True)
-    added = await burst(emu, {user: f"/contacts add @{friend}" for user, friend in pairs})
-    await all_answered(emu, added)
-    assert_answered_once(emu, added, "is now a contact")
+    invited = await burst(emu, {user: f"/contacts add @{friend}" for user, friend in pairs})
+    await all_answered(emu, invited)
+    assert_answered_once(emu, invited, "an invitation to be a contact")
+    for n, friend in enumerate(FRIENDS):  # one invitation each, with its Join button
+        [invitation] = [
+            m for m in emu.messages(emu.dm(friend, "partnerbot").id) if m.get("attachments")
+        ]
+        [button] = invitation["attachments"][0]["actions"]
+        assert button["msg"] == f"@partnerbot join burst-company-{n}"
+    joined = await burst(emu, {f: f"/join burst-company-{n}" for n, f in enumerate(FRIENDS)})
+    await all_answered(emu, joined)
+    assert_answered_once(emu, joined, "Welcome: you are a contact of Burst Company")
     assert await bot.stop() == 0
 
     partners, members = await stored(tmp_path / "data")

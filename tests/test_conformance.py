@@ -153,6 +153,7 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
         await emu.wait_until(lambda: emu.store.find_room("partner-globex") is not None, WAIT)
         # groups.invite, groups.kick
         await say("alice", group.id, "/contacts add @bob")
+        await say("bob", emu.dm("bob", BOT).id, "/join acme-hosting")
         await emu.wait_until(lambda: emu.rest_calls("groups.invite") > 0, WAIT)
         await say("alice", group.id, "/contacts remove @bob")
         await emu.wait_until(lambda: emu.rest_calls("groups.kick") > 0, WAIT)

@@ -622,6 +622,10 @@ async def test_groups_invite_and_kick_need_a_user_id(
     assert status == 200
     status, _ = await post(http, emu, "groups.kick", headers, {"roomName": "acme", "userId": carol})
     assert status == 200 and emu.messages("acme")[-1]["t"] == "ru"
+    status, body = await post(http, emu, "groups.kick", headers, {"roomId": group, "userId": carol})
+    assert status == 400
+    assert body["error"] == "User is not in this room [error-user-not-in-room]"
+    assert body["errorType"] == "error-user-not-in-room"
 
 
 async def test_groups_info_names_who_made_the_group(

@@ -22,7 +22,7 @@ from workflows.onboarding import (
     STEP_RULES,
     STEPS,
     TRANSITIONS,
-    AddContact,
+    AcceptInvitation,
     AddToWorkgroup,
     Apply,
     Approve,
@@ -31,6 +31,7 @@ from workflows.onboarding import (
     CreateWorkgroup,
     Effect,
     Event,
+    InviteContact,
     Partner,
     PartnerType,
     Reapply,
@@ -41,6 +42,7 @@ from workflows.onboarding import (
     RemoveFromWorkgroup,
     RequestApproval,
     RuleError,
+    SendInvitation,
     State,
     Status,
     Step,
@@ -115,7 +117,12 @@ def refused(partner: Partner, event: Event, by: str = BOB, now: datetime = NOW) 
 
 def applicant() -> Partner:
     partner, _ = apply("acme-hosting", application(), ALICE, NOW)
-    return then(partner, AddContact(ERIN), ALICE)
+    return joined(partner, ERIN, ALICE)
+
+
+def joined(partner: Partner, username: str, by: str) -> Partner:
+    """`by` invites `username`, who accepts."""
+    return then(then(partner, InviteContact(username), by), AcceptInvitation(), username)
 
 
 def onboarding_partner() -> Partner:
@@ -466,7 +473,8 @@ MATRIX: list[tuple[Event, str, set[Status]]] = [
     (Reinstate(), BOB, {Status.SUSPENDED}),
     (Remove("left the program"), BOB, NOT_REMOVED),
     (Assign(CAROL), BOB, NOT_REMOVED),
-    (AddContact("dave"), ALICE, NOT_REMOVED),
+    (InviteContact("dave"), ALICE, NOT_REMOVED - {Status.SUSPENDED}),
+    (AcceptInvitation(), "zoe", NOT_REMOVED - {Status.SUSPENDED}),  # zoe is invited: `prepared`
     (RemoveContact(ERIN), ALICE, NOT_REMOVED),
     (Attest("statistics", True), ALICE, LIVE),
 ]
@@ -477,7 +485,7 @@ MATRIX: list[tuple[Event, str, set[Status]]] = [
 def test_every_event_in_every_status(
     status: Status, event: Event, by: str, allowed: set[Status]
 ) -> None:
-    partner = STAGES[status]()
+    partner = prepared(STAGES[status](), event)
     assert partner.status is status
     if status in allowed:
         after, _ = act(partner, event, by)
@@ -487,6 +495,11 @@ def test_every_event_in_every_status(
         message = refused(partner, event, by)
         assert message[0].isupper() or message[0] == "@", message
         assert message.endswith("."), message
+
+
+def prepared(partner: Partner, event: Event) -> Partner:
+    """The partner, with zoe invited for the event that accepts an invitation."""
+    return replace(partner, invited=("zoe",)) if isinstance(event, AcceptInvitation) else partner
 
 
 def test_the_matrix_covers_every_event() -> None:
@@ -549,8 +562,6 @@ def test_status_refusals_say_why(stage: Callable[[], Partner], event: Event, mes
         reapplication(),
         SubmitGoals("3m", "grow"),
         SubmitListing(LISTING_URL, None),
-        AddContact("dave"),
-        RemoveContact(ERIN),
         Attest("reference", True),
     ],
 )
@@ -1116,6 +1127,52 @@ def test_suspend_and_reinstate() -> None:
     assert "@carol" in only(effects, TellPartner).text
 
 
+def test_access_follows_status() -> None:
+    """Suspending takes the contacts out of the workgroup (the manager stays), telling them
+    directly; reinstating invites them back; removing takes them out for good."""
+    partner, effects = act(with_workgroup(), Suspend("late reports"))
+    assert effects == [
+        TellPartner(
+            "@bob suspended Acme Hosting from the partner program: late reports\nYour "
+            "account manager can reinstate it once this is resolved. Until then you are not "
+            "in its private group.",
+            directly=True,
+        ),
+        RemoveFromWorkgroup("ROOM1", (ALICE, ERIN)),
+    ]
+    assert refused(partner, InviteContact("dave"), ALICE) == (
+        "Acme Hosting is suspended: it takes no new contacts until it is reinstated."
+    )
+    invited = replace(partner, invited=("dave",))
+    assert refused(invited, AcceptInvitation(), "dave") == (
+        "Acme Hosting is suspended: it takes no new contacts until it is reinstated."
+    )
+    _, effects = act(partner, RemoveContact(ERIN), ALICE)  # already out of the group
+    assert [type(effect) for effect in effects] == [TellPartner]
+    back, effects = act(partner, Reinstate())
+    assert effects[0] == AddToWorkgroup("ROOM1", (ALICE, ERIN))
+    assert not only(effects, TellPartner).directly  # in the workgroup, where they are back
+    _, effects = act(back, Remove("gone"))
+    assert RemoveFromWorkgroup("ROOM1", (ALICE, ERIN)) in effects
+    assert only(effects, TellPartner).directly
+    _, effects = act(partner, Remove("gone"))  # suspended: they are out already
+    assert [type(effect) for effect in effects] == [TellPartner]
+    assert only(effects, TellPartner).directly
+
+
+def test_a_suspended_partners_new_workgroup_has_only_its_manager() -> None:
+    partner = then(then(active(), Suspend("late")), WorkgroupFailed("no permission"), BOT)
+    _, effects = act(partner, Approve(Step.WORKGROUP))
+    assert effects == [CreateWorkgroup("acme-hosting", "partner-acme-hosting", (BOB,))]
+
+
+def test_the_manager_among_the_configured_ones() -> None:
+    partner = active()
+    assert partner.manager_among({"BOB", "carol"}) == BOB
+    assert partner.manager_among({"carol"}) is None
+    assert replace(partner, manager=None).manager_among({"carol"}) is None
+
+
 @pytest.mark.parametrize("event", [Suspend(""), Remove("  ")])
 def test_suspend_and_remove_need_a_reason(event: Event) -> None:
     assert refused(active(), event) == "the reason is required"
@@ -1133,7 +1190,7 @@ def test_status_flow_is_what_the_machine_does() -> None:
     seen: set[tuple[Status | None, Status]] = {(None, applicant().status)}
     for stage in STAGES.values():
         for event, by, allowed in MATRIX:
-            partner = stage()
+            partner = prepared(stage(), event)
             if partner.status in allowed:
                 after, _ = act(partner, event, by)
                 if after.status is not partner.status:
@@ -1172,11 +1229,53 @@ def test_assign_checks(manager: str, message: str) -> None:
     assert refused(onboarding_partner(), Assign(manager), CAROL) == message
 
 
-def test_adding_and_removing_contacts() -> None:
-    partner, effects = act(with_workgroup(), AddContact("@dave"), ERIN)
-    assert partner.contacts == (ALICE, ERIN, "dave")
-    assert effects[0] == AddToWorkgroup("ROOM1", ("dave",))
+def test_a_contact_by_invitation_only() -> None:
+    partner, effects = act(with_workgroup(), InviteContact("@dave"), ERIN)
+    assert partner.contacts == (ALICE, ERIN) and partner.invited == ("dave",)
+    invitation = only(effects, SendInvitation)
+    assert invitation.username == "dave"
+    assert "/join acme-hosting" in invitation.text and "@erin" in invitation.text
+    assert not [effect for effect in effects if isinstance(effect, AddToWorkgroup)]
     assert "@dave" in only(effects, TellPartner).text
+    assert refused(partner, AcceptInvitation(), "mallory") == (
+        "@mallory has no invitation to be a contact of Acme Hosting."
+    )
+    partner, effects = act(partner, AcceptInvitation(), "Dave")
+    assert partner.contacts == (ALICE, ERIN, "Dave") and partner.invited == ()
+    assert effects[0] == AddToWorkgroup("ROOM1", ("Dave",))
+    assert "@Dave accepted" in only(effects, TellPartner).text
+    assert refused(partner, AcceptInvitation(), "dave").startswith("@dave has no invitation")
+
+
+def test_an_account_manager_invites_and_removes_contacts() -> None:
+    """`CAROL` here is an account manager: the command layer checks the role."""
+    partner = joined(with_workgroup(), "dave", CAROL)
+    assert partner.contacts == (ALICE, ERIN, "dave")
+    partner, effects = act(partner, RemoveContact(ALICE), CAROL)
+    assert partner.contacts == (ERIN, "dave")
+    assert effects[0] == RemoveFromWorkgroup("ROOM1", (ALICE,))
+
+
+def test_an_invitation_is_withdrawn() -> None:
+    partner = then(with_workgroup(), InviteContact("dave"), ALICE)
+    partner, effects = act(partner, RemoveContact("@Dave"), ERIN)
+    assert partner.invited == () and partner.contacts == (ALICE, ERIN)
+    assert [type(effect) for effect in effects] == [TellPartner]
+    assert "withdrew the invitation of @dave" in only(effects, TellPartner).text
+    assert refused(partner, AcceptInvitation(), "dave").startswith("@dave has no invitation")
+
+
+def test_invitations_waiting_are_limited() -> None:
+    partner = with_workgroup()
+    for number in range(20):
+        partner = then(partner, InviteContact(f"user{number}"), ALICE)
+    assert refused(partner, InviteContact("one-more"), ALICE).startswith(
+        "Acme Hosting has 20 invitations waiting for an answer"
+    )
+
+
+def test_adding_and_removing_contacts() -> None:
+    partner = joined(with_workgroup(), "dave", ERIN)
     partner, effects = act(partner, RemoveContact("Alice"), "dave")  # the applicant can go
     assert partner.contacts == (ERIN, "dave")
     assert effects[0] == RemoveFromWorkgroup("ROOM1", (ALICE,))
@@ -1186,8 +1285,10 @@ def test_adding_and_removing_contacts() -> None:
     assert message == "@dave is the only contact of Acme Hosting; add another contact first."
 
 
-def test_contacts_without_a_workgroup_get_no_invitation() -> None:
-    partner, effects = act(applicant(), AddContact("dave"), ALICE)
+def test_contacts_without_a_workgroup_are_not_invited_to_it() -> None:
+    partner, effects = act(applicant(), InviteContact("dave"), ALICE)
+    assert [type(effect) for effect in effects] == [SendInvitation, TellPartner]
+    partner, effects = act(partner, AcceptInvitation(), "dave")
     assert [type(effect) for effect in effects] == [TellPartner]
     partner, effects = act(partner, RemoveContact("dave"), ALICE)
     assert [type(effect) for effect in effects] == [TellPartner]
@@ -1196,15 +1297,22 @@ def test_contacts_without_a_workgroup_get_no_invitation() -> None:
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        (AddContact("ERIN"), "@ERIN is already a contact of Acme Hosting."),
-        (AddContact("@alice"), "@alice is already a contact of Acme Hosting."),
-        (AddContact("bob"), "@bob is the account manager of Acme Hosting, not a contact."),
-        (AddContact("@"), "give a username, e.g. @alice"),
+        (InviteContact("ERIN"), "@ERIN is already a contact of Acme Hosting."),
+        (InviteContact("@alice"), "@alice is already a contact of Acme Hosting."),
+        (InviteContact("bob"), "@bob is the account manager of Acme Hosting, not a contact."),
+        (InviteContact("@"), "give a username, e.g. @alice"),
         (RemoveContact("@zoe"), "@zoe is not a contact of Acme Hosting."),
     ],
 )
 def test_contact_checks(event: Event, message: str) -> None:
     assert refused(onboarding_partner(), event, ALICE).startswith(message)
+
+
+def test_an_invitation_is_sent_once() -> None:
+    partner = then(onboarding_partner(), InviteContact("dave"), ALICE)
+    assert refused(partner, InviteContact("@Dave"), ERIN) == (
+        "@Dave is already invited; they accept with `/join acme-hosting`."
+    )
 
 
 def test_the_applicant_alone_cannot_leave() -> None:
@@ -1244,7 +1352,8 @@ def test_happy_path_to_all_seven_steps_done() -> None:
         (Approve(Step.GOALS), BOB),
         (Approve(Step.CONTRACT, {**CONTRACT, "signed": "2024-05-06", "term": "24"}), BOB),
         (WorkgroupCreated("ROOM1"), BOT),
-        (AddContact(ERIN), ALICE),
+        (InviteContact(ERIN), ALICE),
+        (AcceptInvitation(), ERIN),
         (SubmitListing(LISTING_URL, True), ERIN),
         (Approve(Step.LISTING), BOB),
         (Attest("statistics", True), ALICE),
@@ -1257,6 +1366,7 @@ def test_happy_path_to_all_seven_steps_done() -> None:
         Step.GOALS,
         Step.GOALS,
         Step.CONTRACT,
+        Step.LISTING,
         Step.LISTING,
         Step.LISTING,
         Step.LISTING,
@@ -1280,6 +1390,7 @@ def test_happy_path_to_all_seven_steps_done() -> None:
         [TellPartner],
         [TellPartner, CreateWorkgroup],
         [TellPartner],
+        [SendInvitation, TellPartner],
         [AddToWorkgroup, TellPartner],
         [RequestApproval],
         [TellPartner],
@@ -1305,9 +1416,9 @@ def test_happy_path_to_all_seven_steps_done() -> None:
         (BOB, NOW + timedelta(days=2)),
         (BOB, NOW + timedelta(days=5)),
         (BOB, NOW + timedelta(days=6)),
-        (BOB, NOW + timedelta(days=10)),
+        (BOB, NOW + timedelta(days=11)),
         (BOT, NOW + timedelta(days=7)),
-        (BOB, NOW + timedelta(days=13)),
+        (BOB, NOW + timedelta(days=14)),
     ]
     assert Partner.from_doc(json.loads(json.dumps(partner.to_doc()))) == partner
 
@@ -1447,6 +1558,8 @@ def test_from_doc_fills_in_optional_fields() -> None:
         ({"status": "gone"}, "status must be one of"),
         ({"contacts": "alice"}, "contacts must be a list"),
         ({"contacts": [1]}, "contacts must be usernames"),
+        ({"invited": "bob"}, "invited must be a list"),
+        ({"invited": [1]}, "invited must be usernames"),
         ({"applied_at": "2024-05-02T12:00:00"}, "applied_at must have a time zone"),
         ({"applied_at": "yesterday"}, "applied_at must be an ISO time"),
         ({"signed": "2024-13-01"}, "signed must be an ISO date"),

@@ -309,6 +309,8 @@ COMMANDS = [
     "/listing https://acme.example/p",
     "/attest statistics on",
     "/contacts add @zoe",
+    "/contacts acme-hosting add @zoe",
+    "/join acme-hosting",
     "/partners",
     "/approve acme-hosting meeting on=2026-11-26",
     "/reject acme-hosting goals not ambitious",
@@ -336,7 +338,7 @@ MANAGER_ONLY = {
     "review",
     "fee",
 }
-PARTNER_ONLY = {"goals", "listing", "attest", "contacts"}
+PARTNER_ONLY = {"goals", "listing", "attest"}
 
 
 @pytest.fixture
@@ -363,6 +365,8 @@ async def test_who_may_do_what(two_partners: Program, who: str, text: str) -> No
         or (who == "maria" and name == "onboard")
         or (who in ("alice", "bob") and name in MANAGER_ONLY)
         or (who == "maria" and name in PARTNER_ONLY)
+        or (who == "maria" and text == "/contacts add @zoe")  # a manager names the partner
+        or (name == "join")  # nobody is invited
         or (who == "bob" and "acme-hosting" in text)
     )
     if refused:

@@ -22,6 +22,8 @@ from workflows.reminders import (
     anniversaries,
     digests,
     due,
+    orphaned,
+    orphans_notice,
     review_dates,
 )
 from workflows.reporting import Month
@@ -498,6 +500,37 @@ def test_an_application_without_a_manager_is_in_every_managers_digest() -> None:
     partners = [waiting("new", Step.APPLICATION, now - timedelta(days=3), manager=None)]
     found = digests(partners, {"Bob", "carla"}, now, UTC_ZONE)
     assert [d.manager for d in found] == ["bob", "carla"]
+
+
+def test_a_former_managers_requests_are_in_every_managers_digest() -> None:
+    """dave is no longer in PARTNERBOT_MANAGERS: nobody would act on his digest."""
+    now = at(date(2026, 12, 3))
+    partners = [waiting("orphan", Step.GOALS, now - timedelta(days=3), manager="dave")]
+    found = digests(partners, {"bob", "carla"}, now, UTC_ZONE)
+    assert [d.manager for d in found] == ["bob", "carla"]
+    assert all("orphan goals" in d.text for d in found)
+
+
+def test_the_partners_of_former_managers_are_listed() -> None:
+    partners = [
+        partner(id="kept"),  # bob's, still a manager
+        replace(partner(id="orphan-b"), manager="Dave"),
+        replace(partner(id="orphan-a", status=Status.SUSPENDED), manager="erin"),
+        replace(partner(id="gone", status=Status.REMOVED), manager="dave"),
+        replace(partner(id="none-yet"), manager=None),
+    ]
+    found = orphaned(partners, {"Bob", "carla"})
+    assert [p.id for p in found] == ["orphan-a", "orphan-b"]
+    assert orphans_notice(found) == (
+        "2 partners of account managers no longer in PARTNERBOT_MANAGERS; their requests and "
+        "reminders go to every account manager until one is assigned with "
+        "`/assign <partner-id> @user`:\n"
+        "- orphan-a (suspended): was @erin\n"
+        "- orphan-b (active): was @Dave"
+    )
+    assert orphans_notice([]) is None
+    many = orphans_notice([replace(partner(id=f"p{n:02}"), manager="dave") for n in range(52)])
+    assert many is not None and many.endswith("- p49 (active): was @dave\n- ... and 2 more")
 
 
 def test_the_digest_is_for_the_day_from_09_00_local_and_not_before() -> None:

@@ -251,3 +251,49 @@ async def test_the_filed_months_come_from_the_index_when_there_is_one(
     posted = Posted()
     assert await reminders(store, clock, posted).evaluate() == 1  # no overdue for 2026-10
     assert "report for 2026-11 is open" in posted.messages[0].text
+
+
+async def test_a_former_managers_reminders_go_to_the_managers(store: Store, clock: Clock) -> None:
+    """dave was acme's manager and is no longer in PARTNERBOT_MANAGERS: what the manager is
+    told goes to every account manager, none to dave."""
+    await put(store, "partners", signed_in_october(manager="dave").to_doc())
+    posted = Posted()
+    await reminders(store, clock, posted).evaluate()
+    overdue = [out for out in posted.messages if "was due on" in out.text]
+    assert sorted(out.room_id for out in overdue) == ["ROOM1", "dm-bob", "dm-carla"]
+    assert posted.texts("dm-dave") == []
+
+
+async def test_the_partners_of_former_managers_are_told_at_start_up(
+    store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await put(
+        store,
+        "partners",
+        signed_in_october(id="acme", manager="dave").to_doc(),
+        signed_in_october(id="kept").to_doc(),  # bob's
+    )
+    posted = Posted()
+    await reminders(store, clock, posted).announce_orphans()
+    assert sorted(out.room_id for out in posted.messages) == ["dm-bob", "dm-carla"]
+    assert "- acme (active): was @dave" in posted.messages[0].text
+    assert "kept" not in posted.messages[0].text
+    assert "acme (@dave)" in caplog.text and "kept" not in caplog.text
+    assert await store.get("outbox", posted.messages[0].id) is not None  # stored, then sent
+
+    chat = FakeChat()
+    chat.groups["partner-managers"] = ()
+    in_room = Posted()
+    settings = replace(SETTINGS, manager_room="partner-managers")
+    await reminders(store, clock, in_room, settings, chat).announce_orphans()
+    assert [out.room_id for out in in_room.messages] == ["room-partner-managers"]
+
+    nobody = Posted()
+    await reminders(
+        store, clock, nobody, replace(SETTINGS, managers=frozenset())
+    ).announce_orphans()
+    assert nobody.messages == []  # no one to tell but the log
+    everyone = replace(SETTINGS, managers=frozenset({"bob", "carla", "dave"}))
+    none = Posted()
+    await reminders(store, clock, none, everyone).announce_orphans()
+    assert none.messages == []

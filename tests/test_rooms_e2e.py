@@ -89,10 +89,17 @@ async def test_a_strangers_room_is_never_the_workgroup(
             "The workgroup of Acme Hosting (`acme-hosting`) is partner-acme-hosting-2: the "
             "name partner-acme-hosting is taken by another room, which gets nothing from me."
         )
-        # a later notice to the partner: in its workgroup, not in the stranger's room
+        # later notices to the partner: in its workgroup (or its contacts' DMs while they
+        # are out of it), never in the stranger's room
         await emu.post("maria", maria, "/suspend acme-hosting the fee is late")
+        alice = emu.dm("alice", "partnerbot").id
         await emu.wait_for(
-            lambda m: m["rid"] == workgroup.id and "the fee is late" in m["msg"], timeout=WAIT
+            lambda m: m["rid"] == alice and "the fee is late" in m["msg"], timeout=WAIT
+        )
+        await emu.post("maria", maria, "/reinstate acme-hosting")
+        await emu.wait_for(
+            lambda m: m["rid"] == workgroup.id and "active partner again" in m["msg"],
+            timeout=WAIT,
         )
         assert await bot.stop() == 0
         assert by_bot(emu, squat) == []

@@ -64,6 +64,10 @@ Decisions where SPEC §4 is silent:
   due-soon reminder then goes out with `report-open`, on day 1 of M+1.
 - A missing workgroup or manager does not drop a reminder: the audiences say who it is
   for and the caller delivers where it can.
+- A manager taken out of `PARTNERBOT_MANAGERS` gets nothing more: their partners'
+  reminders and requests go to every account manager (`Partner.manager_among`) until one
+  is assigned with `/assign`. At start-up such partners are listed (`orphaned`,
+  `orphans_notice`), once per start.
 """
 
 from __future__ import annotations
@@ -220,7 +224,7 @@ def digests(
     if _last_day(now, zone) != today:
         return []
     everyone = sorted({name.lower() for name in managers})
-    waiting: dict[str, list[str]] = {}
+    waiting: dict[str, list[str]] = {}  # the manager's, or everyone's if they are no longer one
     for partner in partners:
         if partner.status in (Status.REMOVED, Status.REJECTED):
             continue
@@ -236,7 +240,8 @@ def digests(
                 f"{record.at.astimezone(zone):%Y-%m-%d}: `/approve {partner.id} {step}` "
                 f"or `/reject {partner.id} {step} <reason>`"
             )
-            for manager in [partner.manager.lower()] if partner.manager else everyone:
+            current = partner.manager_among(everyone)
+            for manager in [current.lower()] if current else everyone:
                 waiting.setdefault(manager, []).append(line)
     day = today.isoformat()
     return [
@@ -247,6 +252,44 @@ def digests(
         )
         for manager, lines in sorted(waiting.items())
     ]
+
+
+ORPHANS_LISTED = 50  # partners named in the start-up notice; the rest are counted
+
+
+def orphaned(partners: Iterable[Partner], managers: Iterable[str]) -> list[Partner]:
+    """The partners still in the program (not removed or rejected) whose account manager
+    is no longer one (not among `managers`), by id."""
+    everyone = frozenset(name.lower() for name in managers)
+    return sorted(
+        (
+            partner
+            for partner in partners
+            if partner.status not in (Status.REMOVED, Status.REJECTED)
+            and partner.manager is not None
+            and partner.manager_among(everyone) is None
+        ),
+        key=lambda partner: partner.id,
+    )
+
+
+def orphans_notice(partners: Iterable[Partner]) -> str | None:
+    """What the account managers are told at start-up about `orphaned` partners (None when
+    there are none)."""
+    found = list(partners)
+    if not found:
+        return None
+    lines = [
+        f"- {partner.id} ({partner.status}): was @{partner.manager}"
+        for partner in found[:ORPHANS_LISTED]
+    ]
+    if len(found) > ORPHANS_LISTED:
+        lines.append(f"- ... and {len(found) - ORPHANS_LISTED} more")
+    return (
+        f"{len(found)} partner{'s' if len(found) != 1 else ''} of account managers no longer "
+        "in PARTNERBOT_MANAGERS; their requests and reminders go to every account manager "
+        "until one is assigned with `/assign <partner-id> @user`:\n" + "\n".join(lines)
+    )
 
 
 def review_dates(signed: date, until: date, since: date | None = None) -> list[date]:

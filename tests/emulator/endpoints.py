@@ -514,8 +514,10 @@ async def groups_invite(call: Call) -> JsonDict:
 
 
 async def groups_kick(call: Call) -> JsonDict:
-    """`groups.kick` (`v1/groups.ts`, `removeUserFromRoom`): posts `ru`. Simplified: the
-    caller must be in the group (the server asks for `remove-user`, held by owners)."""
+    """`groups.kick` (`v1/groups.ts`, `removeUserFromRoom`): posts `ru`; a user not in the
+    group is `error-user-not-in-room` (for a caller without `kick-user-from-any-p-room`,
+    as the bot). Simplified: the caller must be in the group (the server asks for
+    `remove-user`, held by owners)."""
     body = call.body if isinstance(call.body, dict) else {}
     room = call.store.find_room(str(body.get("roomId") or body.get("roomName") or ""))
     if room is None or room.kind != "p":
@@ -523,9 +525,11 @@ async def groups_kick(call: Call) -> JsonDict:
     if call.me.id not in room.members and "admin" not in call.me.roles:
         raise thrown("error-not-allowed", "Not allowed", {"method": "removeUserFromRoom"})
     for user in _users_from_params(call.store, body):
-        if call.store.leave(room, user):
-            removed = call.store.system_message("ru", room, call.me, text=user.username)
-            await call.api.publish(call.store.insert(removed))
+        if not call.store.leave(room, user):
+            details = {"method": "removeUserFromRoom"}
+            raise thrown("error-user-not-in-room", "User is not in this room", details)
+        removed = call.store.system_message("ru", room, call.me, text=user.username)
+        await call.api.publish(call.store.insert(removed))
     return {"group": rest_doc(call.store.room_doc(room))}
 
 

@@ -5,6 +5,11 @@ the partner after an event and the effects for the command layer to carry out (m
 approval requests, the workgroup), or raises `RuleError` with a sentence for the user.
 No I/O here: the clock comes in as `now` (aware) and local dates are taken in `zone`.
 
+Contacts join by consent: `InviteContact` (by a contact or a manager) keeps the user in
+`Partner.invited` and sends them an invitation; `AcceptInvitation` (by that user) makes them
+a contact. Access follows status: a suspension takes the contacts out of the workgroup and
+takes no new ones, a reinstatement brings them back, a removal takes them out for good.
+
 The partner's status (`STATUS_FLOW` in `rules`):
 
 ```mermaid
@@ -60,7 +65,7 @@ stateDiagram-v2
 """
 
 from workflows.onboarding.events import (
-    AddContact,
+    AcceptInvitation,
     AddToWorkgroup,
     Apply,
     Approve,
@@ -69,6 +74,7 @@ from workflows.onboarding.events import (
     CreateWorkgroup,
     Effect,
     Event,
+    InviteContact,
     Reapply,
     Reinstate,
     Reject,
@@ -76,6 +82,7 @@ from workflows.onboarding.events import (
     RemoveContact,
     RemoveFromWorkgroup,
     RequestApproval,
+    SendInvitation,
     SubmitGoals,
     SubmitListing,
     Suspend,
@@ -127,8 +134,8 @@ __all__ = [
     "STEP_RULES",
     "TRAINING_DAYS",
     "TRANSITIONS",
+    "AcceptInvitation",
     "Actor",
-    "AddContact",
     "AddToWorkgroup",
     "Apply",
     "Approve",
@@ -139,6 +146,7 @@ __all__ = [
     "Effect",
     "Event",
     "Horizon",
+    "InviteContact",
     "Partner",
     "PartnerType",
     "Reapply",
@@ -149,6 +157,7 @@ __all__ = [
     "RemoveFromWorkgroup",
     "RequestApproval",
     "RuleError",
+    "SendInvitation",
     "State",
     "Status",
     "Step",

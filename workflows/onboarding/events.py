@@ -102,12 +102,22 @@ class Assign:
 
 
 @dataclass(frozen=True, slots=True)
-class AddContact:
+class InviteContact:
+    """A contact or an account manager asks `username` to become a contact; until they
+    accept (`AcceptInvitation`), they are not one."""
+
     username: str
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptInvitation:
+    """The invited user (the event's sender) accepts: they become a contact."""
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveContact:
+    """A contact leaves or is taken out (or an invitation not accepted yet is withdrawn)."""
+
     username: str
 
 
@@ -130,7 +140,8 @@ Event = (
     | Reinstate
     | Remove
     | Assign
-    | AddContact
+    | InviteContact
+    | AcceptInvitation
     | RemoveContact
     | Attest
 )
@@ -149,8 +160,19 @@ class RequestApproval:
 
 @dataclass(frozen=True, slots=True)
 class TellPartner:
-    """To the partner's contacts: the workgroup if any, else direct messages."""
+    """To the partner's contacts: the workgroup if any, else direct messages; `directly`:
+    direct messages in any case (they are leaving the workgroup)."""
 
+    text: str
+    directly: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendInvitation:
+    """To `username`, in their direct messages with the bot: `text`, with a button that
+    accepts the invitation (`/join <partner-id>`)."""
+
+    username: str
     text: str
 
 
@@ -189,6 +211,7 @@ class RemoveFromWorkgroup:
 Effect = (
     RequestApproval
     | TellPartner
+    | SendInvitation
     | TellManagers
     | CreateWorkgroup
     | AddToWorkgroup

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from workflows.onboarding import steps
 from workflows.onboarding.events import (
-    AddContact,
+    AcceptInvitation,
     AddToWorkgroup,
     Apply,
     Approve,
@@ -24,6 +24,7 @@ from workflows.onboarding.events import (
     Attest,
     Effect,
     Event,
+    InviteContact,
     Reapply,
     Reinstate,
     Reject,
@@ -31,6 +32,7 @@ from workflows.onboarding.events import (
     RemoveContact,
     RemoveFromWorkgroup,
     RequestApproval,
+    SendInvitation,
     SubmitGoals,
     SubmitListing,
     Suspend,
@@ -49,6 +51,7 @@ from workflows.onboarding.fields import (
 )
 from workflows.onboarding.model import Partner, State, Status, Step, StepRecord, fresh_steps
 from workflows.onboarding.rules import (
+    ADDING_CONTACTS,
     APPLYING,
     LIVE,
     NOT_REMOVED,
@@ -60,6 +63,8 @@ from workflows.onboarding.rules import (
     namesake_warning,
     with_application,
 )
+
+MAX_INVITED = 20  # invitations waiting for an answer, per partner
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,26 +150,45 @@ def decide(partner: Partner, event: Event, by: str, now: datetime, zone: ZoneInf
 
 
 def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
+    """The contacts leave the workgroup (the account manager stays) until reinstated; they
+    are told directly, since they no longer read the workgroup."""
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.SUSPENDED, status_reason=reason)
     text = (
         f"@{ctx.by} suspended {partner.company} from the partner program: {reason}\n"
         "Your account manager can reinstate it once this is resolved."
     )
-    return after, [TellPartner(text)]
+    if partner.workgroup is None:
+        return after, [TellPartner(text)]
+    text += " Until then you are not in its private group."
+    return after, [
+        TellPartner(text, directly=True),
+        RemoveFromWorkgroup(partner.workgroup, partner.contacts),
+    ]
 
 
 def _reinstate(partner: Partner, event: Reinstate, ctx: Ctx) -> Result:
+    """The contacts are invited back to the workgroup, then told there."""
     after = replace(partner, status=Status.ACTIVE, status_reason=None)
     text = f"@{ctx.by} reinstated {partner.company}: it is an active partner again."
-    return after, [TellPartner(text)]
+    effects: list[Effect] = []
+    if partner.workgroup is not None:
+        effects.append(AddToWorkgroup(partner.workgroup, partner.contacts))
+    return after, [*effects, TellPartner(text)]
 
 
 def _remove(partner: Partner, event: Remove, ctx: Ctx) -> Result:
+    """The contacts leave the workgroup for good (a suspended partner's have left it);
+    they are told directly."""
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.REMOVED, status_reason=reason)
     text = f"@{ctx.by} removed {partner.company} from the partner program: {reason}"
-    return after, [TellPartner(text)]
+    if partner.workgroup is None:
+        return after, [TellPartner(text)]
+    effects: list[Effect] = [TellPartner(text, directly=True)]
+    if partner.status is not Status.SUSPENDED:
+        effects.append(RemoveFromWorkgroup(partner.workgroup, partner.contacts))
+    return after, effects
 
 
 def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
@@ -191,18 +215,50 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     return after, effects
 
 
-def _add_contact(partner: Partner, event: AddContact, ctx: Ctx) -> Result:
+def _invite_contact(partner: Partner, event: InviteContact, ctx: Ctx) -> Result:
+    """Asks the user to become a contact; they are one only once they accept. Whether the
+    user may be a contact at all (not an account manager, not the bot, not with another
+    partner) is the command layer's to check: the rules do not know who they are."""
     username = check_username(event.username)
     if partner.is_contact(username):
         raise RuleError(f"@{username} is already a contact of {partner.company}.")
     if partner.manager is not None and partner.manager.casefold() == username.casefold():
         raise RuleError(f"@{username} is the account manager of {partner.company}, not a contact.")
-    after = replace(partner, contacts=(*partner.contacts, username))
+    if partner.is_invited(username):
+        raise RuleError(f"@{username} is already invited; they accept with `/join {partner.id}`.")
+    if len(partner.invited) >= MAX_INVITED:
+        raise RuleError(
+            f"{partner.company} has {MAX_INVITED} invitations waiting for an answer; "
+            "withdraw one first with `/contacts remove @user`."
+        )
+    after = replace(partner, invited=(*partner.invited, username))
+    invitation = (
+        f"@{ctx.by} invites you to be a contact of {partner.company} (`{partner.id}`) in the "
+        "partner program: its contacts follow its onboarding, file its monthly sales "
+        "reports and are in its private group. To accept, send `/join "
+        f"{partner.id}` here (or use the button); to decline, do nothing."
+    )
+    return after, [
+        SendInvitation(username, invitation),
+        TellPartner(
+            f"@{ctx.by} invited @{username} to be a contact of {partner.company}; "
+            "they become one when they accept."
+        ),
+    ]
+
+
+def _accept_invitation(partner: Partner, event: AcceptInvitation, ctx: Ctx) -> Result:
+    username = next(name for name in partner.invited if name.casefold() == ctx.by.casefold())
+    after = replace(
+        partner,
+        contacts=(*partner.contacts, ctx.by),
+        invited=tuple(name for name in partner.invited if name != username),
+    )
     effects: list[Effect] = []
     if partner.workgroup is not None:
-        effects.append(AddToWorkgroup(partner.workgroup, (username,)))
+        effects.append(AddToWorkgroup(partner.workgroup, (ctx.by,)))
     effects.append(
-        TellPartner(f"@{ctx.by} added @{username} to the contacts of {partner.company}.")
+        TellPartner(f"@{ctx.by} accepted the invitation: a contact of {partner.company} now.")
     )
     return after, effects
 
@@ -211,6 +267,11 @@ def _remove_contact(partner: Partner, event: RemoveContact, ctx: Ctx) -> Result:
     wanted = check_username(event.username).casefold()
     username = next((c for c in partner.contacts if c.casefold() == wanted), None)
     if username is None:
+        invitee = next((name for name in partner.invited if name.casefold() == wanted), None)
+        if invitee is not None:
+            after = replace(partner, invited=tuple(n for n in partner.invited if n != invitee))
+            text = f"@{ctx.by} withdrew the invitation of @{invitee} to {partner.company}."
+            return after, [TellPartner(text)]
         raise RuleError(
             f"@{event.username.strip().removeprefix('@')} is not a contact of {partner.company}."
         )
@@ -220,8 +281,8 @@ def _remove_contact(partner: Partner, event: RemoveContact, ctx: Ctx) -> Result:
         )
     after = replace(partner, contacts=tuple(c for c in partner.contacts if c != username))
     effects: list[Effect] = []
-    if partner.workgroup is not None:
-        effects.append(RemoveFromWorkgroup(partner.workgroup, (username,)))
+    if partner.workgroup is not None and partner.status is not Status.SUSPENDED:
+        effects.append(RemoveFromWorkgroup(partner.workgroup, (username,)))  # suspended: out
     effects.append(
         TellPartner(f"@{ctx.by} removed @{username} from the contacts of {partner.company}.")
     )
@@ -249,8 +310,9 @@ TRANSITIONS: Mapping[type[Any], Transition] = {
     Reinstate: Transition(frozenset({Status.SUSPENDED}), Actor.MANAGER, _reinstate),
     Remove: Transition(NOT_REMOVED, Actor.MANAGER, _remove),
     Assign: Transition(NOT_REMOVED, Actor.MANAGER, _assign),
-    AddContact: Transition(NOT_REMOVED, Actor.CONTACT, _add_contact),
-    RemoveContact: Transition(NOT_REMOVED, Actor.CONTACT, _remove_contact),
+    InviteContact: Transition(ADDING_CONTACTS, Actor.CONTACT_OR_MANAGER, _invite_contact),
+    AcceptInvitation: Transition(ADDING_CONTACTS, Actor.INVITEE, _accept_invitation),
+    RemoveContact: Transition(NOT_REMOVED, Actor.CONTACT_OR_MANAGER, _remove_contact),
     Attest: Transition(LIVE, Actor.CONTACT, _attest),
 }
 
@@ -276,6 +338,8 @@ def _status_refusal(partner: Partner, event: Event) -> str:
         return f"Only a suspended partner can be reinstated; {company} is {status}."
     if isinstance(event, Reapply):
         return f"The application of {company} is already approved."
+    if isinstance(event, (InviteContact, AcceptInvitation)) and status is Status.SUSPENDED:
+        return f"{company} is suspended: it takes no new contacts until it is reinstated."
     if status is Status.APPLICANT:
         return f"The application of {company} needs to be approved first."
     if status is Status.REJECTED:
@@ -290,3 +354,5 @@ def _check_actor(partner: Partner, actor: Actor, by: str) -> None:
         raise RuleError(
             f"You are a contact of {partner.company}: an account manager decides on its program."
         )
+    if actor is Actor.INVITEE and not partner.is_invited(by):
+        raise RuleError(f"@{by} has no invitation to be a contact of {partner.company}.")

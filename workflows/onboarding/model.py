@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -96,6 +96,8 @@ class Partner:
     statistics_shared: bool | None = None
     vendor_referenced: bool | None = None
     status_reason: str | None = None
+    # usernames asked to be contacts (`/contacts add`) who have not accepted (`/join`) yet
+    invited: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if set(self.steps) != set(STEPS):
@@ -121,6 +123,18 @@ class Partner:
     def is_contact(self, username: str) -> bool:
         folded = username.casefold()
         return any(contact.casefold() == folded for contact in self.contacts)
+
+    def is_invited(self, username: str) -> bool:
+        folded = username.casefold()
+        return any(invitee.casefold() == folded for invitee in self.invited)
+
+    def manager_among(self, managers: Iterable[str]) -> str | None:
+        """The partner's account manager while they are one (among `managers`, the
+        configured ones), else None: one taken out of the configuration gets nothing more."""
+        if self.manager is None:
+            return None
+        folded = self.manager.casefold()
+        return self.manager if any(name.casefold() == folded for name in managers) else None
 
     def to_doc(self) -> dict[str, Any]:
         """The partner as a JSON object: SPEC §5 keys first, then every other field.
@@ -151,6 +165,7 @@ class Partner:
             "statistics_shared": self.statistics_shared,
             "vendor_referenced": self.vendor_referenced,
             "status_reason": self.status_reason,
+            "invited": list(self.invited),
         }
 
     @classmethod
@@ -171,6 +186,11 @@ class Partner:
         contacts = read.get("contacts", list)
         if not all(isinstance(contact, str) for contact in contacts):
             raise ValueError(f"{read.where}: contacts must be usernames")
+        invited = read.optional("invited", list)  # absent in data from before invitations
+        if invited is None:
+            invited = []
+        if not all(isinstance(invitee, str) for invitee in invited):
+            raise ValueError(f"{read.where}: invited must be usernames")
         return cls(
             id=read.get("id", str),
             company=read.get("company", str),
@@ -197,6 +217,7 @@ class Partner:
             statistics_shared=read.optional("statistics_shared", bool),
             vendor_referenced=read.optional("vendor_referenced", bool),
             status_reason=read.optional("status_reason", str),
+            invited=tuple(invited),
         )
 
 

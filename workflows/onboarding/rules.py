@@ -35,6 +35,9 @@ class Actor(StrEnum):
 
     CONTACT = "contact"  # one of the partner's contacts
     MANAGER = "manager"  # an account manager: never one of the partner's own contacts
+    # either (the rules do not know who is a manager: the command layer checks the role)
+    CONTACT_OR_MANAGER = "contact-or-manager"
+    INVITEE = "invitee"  # a user the partner invited to be a contact
     BOT = "bot"  # the bot itself (workgroup results)
 
 
@@ -65,6 +68,7 @@ LIVE = frozenset({Status.ONBOARDING, Status.ACTIVE, Status.SUSPENDED})
 NOT_REMOVED = frozenset(Status) - {Status.REMOVED}
 APPLYING = frozenset({Status.APPLICANT, Status.REJECTED})  # the application not approved
 STEP_DECISIONS = LIVE | {Status.APPLICANT}  # where a manager approves or rejects steps
+ADDING_CONTACTS = NOT_REMOVED - {Status.SUSPENDED}  # where contacts are invited and join
 
 # The partner status changes, as in the diagram of the package docstring:
 # (from, to, what does it). `None` is "no partner yet".
@@ -202,7 +206,10 @@ def partner_todo(partner: Partner) -> str:
 
 
 def create_workgroup(partner: Partner) -> CreateWorkgroup:
-    members = unique((*partner.contacts, *([] if partner.manager is None else [partner.manager])))
+    """The group with the contacts and the manager; a suspended partner's contacts join
+    it when it is reinstated."""
+    contacts = () if partner.status is Status.SUSPENDED else partner.contacts
+    members = unique((*contacts, *([] if partner.manager is None else [partner.manager])))
     return CreateWorkgroup(partner.id, workgroup_name(partner.id), members)
 
 
