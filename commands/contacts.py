@@ -21,8 +21,9 @@ async def contacts(ctx: Context) -> None:
     username = ctx.args.words[1].lstrip("@").lower()
     if verb == "add":
         member = await ctx.tx.get(program.MEMBERS, username)
-        if member is not None:
-            raise Refused(f"@{username} is already a contact of a partner.")
+        if member is not None and member["partner"] != partner.id:
+            # The same words whoever the user is with: nothing of another partner is told.
+            raise Refused(f"@{username} cannot be added as a contact.")
         await program.act(ctx, partner, AddContact(username), f"contact @{username} added")
         ctx.reply(f"@{username} is now a contact of {partner.company}.")
     else:

@@ -202,7 +202,7 @@ async def export(ctx: Context) -> None:
         description = f"Filed sales reports for {period}: one row a deal, with the amount owed"
         try:
             await ctx.chat.upload(
-                ctx.room.id, filename, _starting_with(first, chunks), description=description
+                ctx.reply_room, filename, _starting_with(first, chunks), description=description
             )
         except ChatError as err:
             raise Refused(str(err)) from err

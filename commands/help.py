@@ -43,4 +43,5 @@ SPEC = Command(
     example="/help help",
     roles=frozenset({Role.ANYONE}),
     handler=show_help,
+    private=False,  # it shows only what the caller may use
 )

@@ -79,8 +79,8 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
             raise Refused(str(err)) from None
         program.store(ctx, None, partner, "applied")
         partner = await program.carry_out(ctx, partner, effects)
-    ctx.reply(
-        f"Thank you! The application of {partner.company} (`{partner.id}`) is with the "
+    ctx.reply(  # not the id: a `-2` would tell that another partner has the name
+        f"Thank you! The application of {partner.company} is with the "
         "account managers; I will tell you here when they decide. /status shows where "
         "it stands."
     )

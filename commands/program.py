@@ -24,6 +24,7 @@ from workflows.onboarding import (
     RequestApproval,
     RuleError,
     State,
+    Status,
     Step,
     TellManagers,
     TellPartner,
@@ -185,7 +186,7 @@ async def _change_members(
 
 async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
     """In the partner's workgroup, or else in a DM to each contact; not in the room where
-    a contact just did it themselves (the command's reply says it there)."""
+    a contact just did it themselves is answered (the command's reply says it there)."""
     rooms = (
         [partner.workgroup]
         if partner.workgroup is not None
@@ -193,7 +194,7 @@ async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
     )
     own_doing = partner.is_contact(ctx.caller.user.username)
     for room_id in rooms:
-        if not (own_doing and room_id == ctx.room.id):
+        if not (own_doing and room_id == ctx.reply_room):
             ctx.send(room_id, text)
 
 
@@ -237,9 +238,15 @@ def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, An
 
 def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
     """The onboarding checklist as a chat message. The yearly fee is not in it: it needs
-    the fees recorded with /fee (`compliance.fee_status`), which /status adds."""
+    the fees recorded with /fee (`compliance.fee_status`), which /status adds.
+
+    The partner's id is not shown before the application is approved: an applicant whose
+    id is `bobco-2` would learn that another partner has that name (the managers, who
+    decide on the application, are told which in the approval request)."""
+    applying = partner.status in (Status.APPLICANT, Status.REJECTED)
     lines = [
-        f"*{partner.company}* (`{partner.id}`, {partner.type}): {partner.status}"
+        f"*{partner.company}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
+        f"{partner.status}"
         + (f", account manager @{partner.manager}" if partner.manager else "")
     ]
     if partner.status_reason:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from commands.export import HEADER, Tally, csv_chunks, parse_period
 from commands.framework import UsageError
 from storage import SCHEMA, Store
 from tests.emulator import RocketChatEmulator
-from tests.program import Program
+from tests.program import SETTINGS, Program
 from workflows.reporting import (
     DEFAULT_RATES,
     DealKind,
@@ -89,8 +90,11 @@ def rows_of(data: bytes) -> list[dict[str, str]]:
 
 @pytest.fixture
 async def program() -> AsyncIterator[Program]:
+    """The managers' room is `ams`, where maria exports."""
     store = await Store.open(None, SCHEMA)
-    yield Program(store)
+    program = Program(store, replace(SETTINGS, manager_room="ams"))
+    program.chat.groups["ams"] = ("maria", "joao")
+    yield program
     await store.close()
 
 
