@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
 from workflows.onboarding import AddContact, RemoveContact
+from workflows.text import mention, quote
 
 
 async def contacts(ctx: Context) -> None:
@@ -12,7 +13,8 @@ async def contacts(ctx: Context) -> None:
     partner = await program.own(ctx)
     if not ctx.args.words:
         ctx.reply(
-            f"Contacts of {partner.company}: " + ", ".join(f"@{name}" for name in partner.contacts)
+            f"Contacts of {quote(partner.company)}: "
+            + ", ".join(mention(name) for name in partner.contacts)
         )
         return
     verb = ctx.args.words[0].lower()
@@ -23,12 +25,12 @@ async def contacts(ctx: Context) -> None:
         member = await ctx.tx.get(program.MEMBERS, username)
         if member is not None and member["partner"] != partner.id:
             # The same words whoever the user is with: nothing of another partner is told.
-            raise Refused(f"@{username} cannot be added as a contact.")
+            raise Refused(f"{mention(username)} cannot be added as a contact.")
         await program.act(ctx, partner, AddContact(username), f"contact @{username} added")
-        ctx.reply(f"@{username} is now a contact of {partner.company}.")
+        ctx.reply(f"{mention(username)} is now a contact of {quote(partner.company)}.")
     else:
         await program.act(ctx, partner, RemoveContact(username), f"contact @{username} removed")
-        ctx.reply(f"@{username} is no longer a contact of {partner.company}.")
+        ctx.reply(f"{mention(username)} is no longer a contact of {quote(partner.company)}.")
 
 
 SPEC = Command(

@@ -40,6 +40,7 @@ from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, 
 from commands.registry import Registry
 from config import Settings
 from storage import Conflict, Store, Transaction
+from workflows.text import quote
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ class Dispatcher:
             return await self._answer(
                 message,
                 "refused",
-                [f"I don't know /{invocation.name}. Type /help to see the commands."],
+                [
+                    f"I don't know {quote('/' + invocation.name, as_code=True)}. "
+                    "Type /help to see the commands."
+                ],
             )
         return await self._until_done(message, lambda: self._run(message, command, invocation))
 

@@ -48,6 +48,7 @@ from workflows.reporting import (
     money_doc,
     total,
 )
+from workflows.text import quote
 
 if TYPE_CHECKING:
     from storage import Transaction
@@ -102,7 +103,9 @@ def parse_period(text: str, today: date | None = None) -> Period:
         if year < 1:
             raise UsageError(f"{written} is not a month: there is no year 0")
         return Period(str(Month(year, number)), (Month(year, number),))
-    raise UsageError(f"the period must be {period_forms(today)}, not {written!r}")
+    raise UsageError(
+        f"the period must be {period_forms(today)}, not {quote(written, as_code=True)}"
+    )
 
 
 @dataclass
@@ -182,10 +185,10 @@ async def export(ctx: Context) -> None:
     """Uploads a month's or quarter's filed reports as a CSV (a row a deal), says the totals."""
     what = ctx.word(0, "what to export (reports)")
     if what.lower() != "reports":
-        raise UsageError(f"I can export reports, not {what!r}")
+        raise UsageError(f"I can export reports, not {quote(what, as_code=True)}")
     period = parse_period(ctx.word(1, f"the period, {period_forms(ctx.today)},"), ctx.today)
     if len(ctx.args.words) > 2:
-        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+        raise UsageError(f"unexpected {quote(ctx.args.words[2], as_code=True)}")
     current = Month.containing(ctx.now, ctx.settings.timezone)
     if period.months[0] >= current:
         raise UsageError(

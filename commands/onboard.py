@@ -17,6 +17,7 @@ from workflows.onboarding import (
     partner_ids,
     slug,
 )
+from workflows.text import quote
 
 QUESTIONS = {
     "company": "What is your company's name?",
@@ -80,7 +81,7 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
         program.store(ctx, None, partner, "applied")
         partner = await program.carry_out(ctx, partner, effects)
     ctx.reply(  # not the id: a `-2` would tell that another partner has the name
-        f"Thank you! The application of {partner.company} is with the "
+        f"Thank you! The application of {quote(partner.company)} is with the "
         "account managers; I will tell you here when they decide. /status shows where "
         "it stands."
     )

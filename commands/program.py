@@ -33,6 +33,7 @@ from workflows.onboarding import (
     decide,
     workgroup_name,
 )
+from workflows.text import quote
 
 MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State.TODO: "⬜"}
 PARTNERS = "partners"
@@ -53,7 +54,7 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     partner_id = partner_id.lower()
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
-        raise Refused(f"There is no partner {partner_id} that you can see.")
+        raise Refused(f"There is no partner {quote(partner_id)} that you can see.")
     return Partner.from_doc(doc)
 
 
@@ -108,7 +109,7 @@ async def change_status(ctx: Context, event: Callable[[str], Event], what: str) 
     if not reason:
         raise UsageError("the reason is missing (the partner is told it)")
     after = await act(ctx, partner, event(reason), what)
-    ctx.reply(f"{after.company} (`{after.id}`) is now {after.status}.")
+    ctx.reply(f"{quote(after.company)} (`{after.id}`) is now {after.status}.")
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
@@ -181,7 +182,7 @@ async def _change_members(
     try:
         await change(room_id, usernames)
     except ChatError as err:
-        await tell_managers(ctx, partner, f"{partner.company}'s workgroup: {err}")
+        await tell_managers(ctx, partner, f"{quote(partner.company)}'s workgroup: {err}")
 
 
 async def tell_partner(ctx: Context, partner: Partner, text: str) -> None:
@@ -245,12 +246,12 @@ def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
     decide on the application, are told which in the approval request)."""
     applying = partner.status in (Status.APPLICANT, Status.REJECTED)
     lines = [
-        f"*{partner.company}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
+        f"*{quote(partner.company)}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
         f"{partner.status}"
         + (f", account manager @{partner.manager}" if partner.manager else "")
     ]
     if partner.status_reason:
-        lines.append(f"Reason: {partner.status_reason}")
+        lines.append(f"Reason: {quote(partner.status_reason)}")
     for number, step in enumerate(STEPS, start=1):
         record = partner.steps[step]
         line = f"{MARKS[record.state]} {number}. {step}: {record.state}"
@@ -259,7 +260,7 @@ def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
         if record.by:
             line += f" by @{record.by}"
         if record.reason:
-            line += f" ({record.reason})"
+            line += f" ({quote(record.reason)})"
         lines.append(line)
     due = partner.training_due()
     if due is not None and partner.steps[Step.TRAINING].state is not State.DONE:

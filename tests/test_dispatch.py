@@ -224,7 +224,7 @@ async def test_a_change_is_stored_with_its_audit_and_reply(
 
 async def test_unknown_commands_get_a_hint(dispatcher: Dispatcher) -> None:
     outcome = await dispatcher.handle(message("/frobnicate", room=GROUP))
-    assert "I don't know /frobnicate" in outcome.replies[0].text
+    assert "I don't know `/frobnicate`" in outcome.replies[0].text
 
 
 async def test_plain_messages_get_a_hint_in_a_dm_only(dispatcher: Dispatcher) -> None:

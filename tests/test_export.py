@@ -255,7 +255,7 @@ async def test_only_account_managers_export(program: Program) -> None:
         (
             "/export reports september",
             "The period must be a month YYYY-MM or a quarter YYYY-Qn, e.g. 2026-09 or "
-            "2026-Q3, not 'september'.",
+            "2026-Q3, not `september`.",
         ),
         (
             "/export reports",
@@ -263,8 +263,8 @@ async def test_only_account_managers_export(program: Program) -> None:
             "missing.",
         ),
         ("/export", "What to export (reports) is missing."),
-        ("/export partners 2026-09", "I can export reports, not 'partners'."),
-        ("/export reports 2026-09 now", "Unexpected 'now'."),
+        ("/export partners 2026-09", "I can export reports, not `partners`."),
+        ("/export reports 2026-09 now", "Unexpected `now`."),
         ("/export reports 2026-09 format=xlsx", "Unknown option format=."),
         (
             "/export reports 2026-11",

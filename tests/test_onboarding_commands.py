@@ -11,6 +11,7 @@ import pytest
 from storage import SCHEMA, Store
 from tests.program import SETTINGS, Program
 from workflows.onboarding import STEPS, Partner, State, Status
+from workflows.text import quote
 
 APPLY = (
     '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
@@ -238,7 +239,7 @@ async def test_a_company_name_in_another_script_is_accepted(
 ) -> None:
     sent = await program.say("alice", APPLY.replace("Acme Hosting", company))
     assert sent.status == "done", sent.text
-    assert f"application of {company} is with" in sent.text
+    assert f"application of {quote(company)} is with" in sent.text
     assert (await partner(program, partner_id)).company == company
     # one field at a time, too
     await program.say("bob", "/onboard")

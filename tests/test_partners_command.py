@@ -112,7 +112,7 @@ async def test_partners_late_lists_only_the_partners_late_with_something(
 async def test_partners_refuses_an_unknown_filter(program: Program) -> None:
     said = await program.say("maria", "/partners overdue")
     assert said.status == "refused"
-    assert "'overdue' is neither a status" in said.text and "nor late" in said.text
+    assert "`overdue` is neither a status" in said.text and "nor late" in said.text
     assert "Usage: `/partners [status or type | late]`" in said.text
 
 

@@ -60,6 +60,7 @@ from workflows.onboarding.rules import (
     namesake_warning,
     with_application,
 )
+from workflows.text import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +127,14 @@ def decide(partner: Partner, event: Event, by: str, now: datetime, zone: ZoneInf
     ctx = _context(by, now, zone)
     if partner.status is Status.REMOVED:
         raise RuleError(
-            f"{partner.company} was removed from the partner program; nothing more can change."
+            f"{quote(partner.company)} was removed from the partner program; nothing more can "
+            "change."
         )
     transition = TRANSITIONS.get(type(event))
     if transition is None:
         if isinstance(event, Apply):
             raise RuleError(
-                f"{partner.company} has already applied; see its checklist with /status."
+                f"{quote(partner.company)} has already applied; see its checklist with /status."
             )
         raise TypeError(f"not an onboarding event: {event!r}")
     if partner.status not in transition.statuses:
@@ -148,7 +150,7 @@ def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.SUSPENDED, status_reason=reason)
     text = (
-        f"@{ctx.by} suspended {partner.company} from the partner program: {reason}\n"
+        f"@{ctx.by} suspended {quote(partner.company)} from the partner program: {quote(reason)}\n"
         "Your account manager can reinstate it once this is resolved."
     )
     return after, [TellPartner(text)]
@@ -156,14 +158,16 @@ def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
 
 def _reinstate(partner: Partner, event: Reinstate, ctx: Ctx) -> Result:
     after = replace(partner, status=Status.ACTIVE, status_reason=None)
-    text = f"@{ctx.by} reinstated {partner.company}: it is an active partner again."
+    text = f"@{ctx.by} reinstated {quote(partner.company)}: it is an active partner again."
     return after, [TellPartner(text)]
 
 
 def _remove(partner: Partner, event: Remove, ctx: Ctx) -> Result:
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.REMOVED, status_reason=reason)
-    text = f"@{ctx.by} removed {partner.company} from the partner program: {reason}"
+    text = (
+        f"@{ctx.by} removed {quote(partner.company)} from the partner program: {quote(reason)}"
+    )
     return after, [TellPartner(text)]
 
 
@@ -171,10 +175,11 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     manager = check_username(event.manager)
     if partner.is_contact(manager):
         raise RuleError(
-            f"@{manager} is a contact of {partner.company} and cannot be its account manager."
+            f"@{manager} is a contact of {quote(partner.company)} and cannot be its account "
+            "manager."
         )
     if partner.manager is not None and partner.manager.casefold() == manager.casefold():
-        raise RuleError(f"@{manager} is already the account manager of {partner.company}.")
+        raise RuleError(f"@{manager} is already the account manager of {quote(partner.company)}.")
     after = replace(partner, manager=manager)
     effects: list[Effect] = []
     if partner.workgroup is not None:
@@ -184,7 +189,7 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     effects.append(TellPartner(f"Your account manager is now @{manager}."))
     effects.append(
         TellManagers(
-            f"@{manager} is now the account manager of {partner.company} (`{partner.id}`), "
+            f"@{manager} is now the account manager of {quote(partner.company)} (`{partner.id}`), "
             f"assigned by @{ctx.by}."
         )
     )
@@ -194,15 +199,17 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
 def _add_contact(partner: Partner, event: AddContact, ctx: Ctx) -> Result:
     username = check_username(event.username)
     if partner.is_contact(username):
-        raise RuleError(f"@{username} is already a contact of {partner.company}.")
+        raise RuleError(f"@{username} is already a contact of {quote(partner.company)}.")
     if partner.manager is not None and partner.manager.casefold() == username.casefold():
-        raise RuleError(f"@{username} is the account manager of {partner.company}, not a contact.")
+        raise RuleError(
+            f"@{username} is the account manager of {quote(partner.company)}, not a contact."
+        )
     after = replace(partner, contacts=(*partner.contacts, username))
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, (username,)))
     effects.append(
-        TellPartner(f"@{ctx.by} added @{username} to the contacts of {partner.company}.")
+        TellPartner(f"@{ctx.by} added @{username} to the contacts of {quote(partner.company)}.")
     )
     return after, effects
 
@@ -212,18 +219,20 @@ def _remove_contact(partner: Partner, event: RemoveContact, ctx: Ctx) -> Result:
     username = next((c for c in partner.contacts if c.casefold() == wanted), None)
     if username is None:
         raise RuleError(
-            f"@{event.username.strip().removeprefix('@')} is not a contact of {partner.company}."
+            f"@{event.username.strip().removeprefix('@')} is not a contact of "
+            f"{quote(partner.company)}."
         )
     if len(partner.contacts) == 1:
         raise RuleError(
-            f"@{username} is the only contact of {partner.company}; add another contact first."
+            f"@{username} is the only contact of {quote(partner.company)}; add another contact "
+            "first."
         )
     after = replace(partner, contacts=tuple(c for c in partner.contacts if c != username))
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(RemoveFromWorkgroup(partner.workgroup, (username,)))
     effects.append(
-        TellPartner(f"@{ctx.by} removed @{username} from the contacts of {partner.company}.")
+        TellPartner(f"@{ctx.by} removed @{username} from the contacts of {quote(partner.company)}.")
     )
     return after, effects
 
@@ -267,7 +276,7 @@ def _context(by: str, now: datetime, zone: tzinfo) -> Ctx:
 
 
 def _status_refusal(partner: Partner, event: Event) -> str:
-    company, status = partner.company, partner.status
+    company, status = quote(partner.company), partner.status
     if isinstance(event, Suspend):
         if status is Status.SUSPENDED:
             return f"{company} is already suspended."
@@ -285,8 +294,9 @@ def _status_refusal(partner: Partner, event: Event) -> str:
 
 def _check_actor(partner: Partner, actor: Actor, by: str) -> None:
     if actor is Actor.CONTACT and not partner.is_contact(by):
-        raise RuleError(f"Only the contacts of {partner.company} can do that.")
+        raise RuleError(f"Only the contacts of {quote(partner.company)} can do that.")
     if actor is Actor.MANAGER and partner.is_contact(by):
         raise RuleError(
-            f"You are a contact of {partner.company}: an account manager decides on its program."
+            f"You are a contact of {quote(partner.company)}: an account manager decides on its "
+            "program."
         )
