@@ -5,13 +5,16 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from workflows.onboarding import STEPS, Approve, Step
+from workflows.text import quote
 
 
 def parse_step(text: str) -> Step:
     try:
         return Step(text.lower())
     except ValueError:
-        raise UsageError(f"{text!r} is not a step; the steps are " + ", ".join(STEPS)) from None
+        raise UsageError(
+            f"{quote(text, as_code=True)} is not a step; the steps are " + ", ".join(STEPS)
+        ) from None
 
 
 async def approve(ctx: Context) -> None:
@@ -19,12 +22,14 @@ async def approve(ctx: Context) -> None:
     partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     step = parse_step(ctx.word(1, "the step"))
     if len(ctx.args.words) > 2:
-        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+        raise UsageError(f"unexpected {quote(ctx.args.words[2], as_code=True)}")
     after = await program.act(
         ctx, partner, Approve(step, dict(ctx.args.options)), f"approved {step}"
     )
     record = after.steps[step]
-    ctx.reply(f"{step} of {after.company} (`{after.id}`): {record.state}. Status: {after.status}.")
+    ctx.reply(
+        f"{step} of {quote(after.company)} (`{after.id}`): {record.state}. Status: {after.status}."
+    )
 
 
 SPEC = Command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from workflows.onboarding import Attest, RuleError, parse_attest_kind, parse_switch
+from workflows.text import quote
 
 KINDS = {
     "statistics": '"share the statistics" is on in all your projects',
@@ -15,7 +16,7 @@ KINDS = {
 async def attest(ctx: Context) -> None:
     """Records that statistics sharing or the vendor reference is on (or off)."""
     if len(ctx.args.words) > 2:
-        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+        raise UsageError(f"unexpected {quote(ctx.args.words[2], as_code=True)}")
     try:
         kind = parse_attest_kind(ctx.word(0, "statistics or reference"))
         on = parse_switch(ctx.word(1, "on or off"))

@@ -9,6 +9,7 @@ from typing import Any
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from workflows.audit import AUDIT_DEFAULT, AUDIT_MAX, AuditError, concerns, line, parse_count
+from workflows.text import quote
 
 
 async def audit(ctx: Context) -> None:
@@ -25,10 +26,10 @@ async def audit(ctx: Context) -> None:
         if concerns(entry, partner.id):
             last.append(entry)
     if not last:
-        ctx.reply(f"Nothing in the audit trail of {partner.company} (`{partner.id}`) yet.")
+        ctx.reply(f"Nothing in the audit trail of {quote(partner.company)} (`{partner.id}`) yet.")
         return
     zone = ctx.settings.timezone
-    title = f"The last {len(last)} audit entries of {partner.company} (`{partner.id}`):"
+    title = f"The last {len(last)} audit entries of {quote(partner.company)} (`{partner.id}`):"
     ctx.reply("\n".join([title, *(line(entry, zone) for entry in last)]))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from workflows.onboarding import InviteContact, Partner, RemoveContact
+from workflows.text import mention, quote
 
 VERBS = ("add", "remove")
 
@@ -30,17 +31,20 @@ async def contacts(ctx: Context) -> None:
         program.check_may_be_contact(ctx, username)
         await program.act(ctx, partner, InviteContact(username), f"invited @{username}")
         ctx.reply(
-            f"I sent @{username} an invitation to be a contact of {partner.company}; they "
-            f"become one when they accept it (`/join {partner.id}`)."
+            f"I sent {mention(username)} an invitation to be a contact of "
+            f"{quote(partner.company)}; they become one when they accept it "
+            f"(`/join {partner.id}`)."
         )
         return
     invited = partner.is_invited(username) and not partner.is_contact(username)
     what = f"invitation of @{username} withdrawn" if invited else f"contact @{username} removed"
     await program.act(ctx, partner, RemoveContact(username), what)
     if invited:
-        ctx.reply(f"The invitation of @{username} to {partner.company} is withdrawn.")
+        ctx.reply(
+            f"The invitation of {mention(username)} to {quote(partner.company)} is withdrawn."
+        )
     else:
-        ctx.reply(f"@{username} is no longer a contact of {partner.company}.")
+        ctx.reply(f"{mention(username)} is no longer a contact of {quote(partner.company)}.")
 
 
 async def _partner(ctx: Context) -> tuple[Partner, tuple[str, ...]]:
@@ -56,9 +60,9 @@ async def _partner(ctx: Context) -> tuple[Partner, tuple[str, ...]]:
 
 
 def _listing(partner: Partner) -> str:
-    text = f"Contacts of {partner.company}: " + ", ".join(f"@{name}" for name in partner.contacts)
+    text = f"Contacts of {quote(partner.company)}: " + ", ".join(map(mention, partner.contacts))
     if partner.invited:
-        text += "\nInvited, not accepted yet: " + ", ".join(f"@{name}" for name in partner.invited)
+        text += "\nInvited, not accepted yet: " + ", ".join(map(mention, partner.invited))
     return text
 
 

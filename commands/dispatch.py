@@ -5,7 +5,9 @@ messages are ignored, and so are edited ones (an edit is never a command, whethe
 arrives live or is read back after downtime: whoever may edit a message, a moderator
 included, must not make its author run a command), a message id already handled is not
 handled again, the caller's roles are worked out, the command is looked up, its role and
-options are checked.
+options are checked, and where its answers may be shown is decided (`commands.audience`:
+a command that shows a partner's data, typed where others read, answers in the caller's DM
+and leaves a one-line note in the room).
 The handler's changes, the record that the message was handled, and its replies (the
 outbox) are committed in one storage transaction, so a crash either loses the whole
 command (it is handled again after restart) or none of it (its replies still go out).
@@ -20,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chat.base import ChatActions, Incoming, Outgoing, RoomKind, User
+from commands.audience import SENT_DIRECTLY, answer_room
 from commands.framework import (
     CONVERSATIONS,
     Caller,
@@ -37,6 +40,7 @@ from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, 
 from commands.registry import Registry
 from config import Settings
 from storage import Conflict, Store, Transaction
+from workflows.text import quote
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +112,10 @@ class Dispatcher:
             return await self._answer(
                 message,
                 "refused",
-                [f"I don't know /{invocation.name}. Type /help to see the commands."],
+                [
+                    f"I don't know {quote('/' + invocation.name, as_code=True)}. "
+                    "Type /help to see the commands."
+                ],
             )
         return await self._until_done(message, lambda: self._run(message, command, invocation))
 
@@ -164,6 +171,7 @@ class Dispatcher:
         now = self.clock()
         today = now.astimezone(self.settings.timezone).date()  # for the examples shown
         tx = self.store.begin(actor=message.user.username, now=now)
+        answer_in: str | None = None  # the caller's DM, when the answers may not be shown here
         try:
             if not command.allows(caller.roles):
                 raise Refused(f"/{command.name} is for {command.who()} only.")
@@ -173,6 +181,8 @@ class Dispatcher:
             unknown = sorted(set(args.options) - command.options)
             if unknown:
                 raise UsageError(f"unknown option {unknown[0]}=")
+            if command.private and conversation is None:  # a conversation is where it began
+                answer_in = await answer_room(message.room, caller, tx, self.settings, self.chat)
             ctx = Context(
                 message,
                 caller,
@@ -186,30 +196,38 @@ class Dispatcher:
                 self.web,
                 self.me,
                 conversation,
+                answer_in=answer_in,
             )
             handler = command.handler if conversation is None else command.answer
             assert handler is not None
             await handler(ctx)
         except (ArgumentError, UsageError) as err:
             if conversation is not None:  # an answer is not typed by the usage line
-                return await self._answer(message, "refused", [_sentence(str(err))])
-            return await self._answer(message, "refused", [_usage_reply(command, str(err), today)])
+                return await self._answer(message, "refused", [_sentence(str(err))], answer_in)
+            usage = _usage_reply(command, str(err), today)
+            return await self._answer(message, "refused", [usage], answer_in)
         except Refused as err:
-            return await self._answer(message, "refused", [_sentence(str(err))])
+            return await self._answer(message, "refused", [_sentence(str(err))], answer_in)
         except Conflict:
             raise
         except Exception:
             log.exception("/%s failed on message %s", command.name, message.id)
             return await self._answer(
-                message, "failed", ["Sorry, that failed on my side; it has been logged."]
+                message, "failed", ["Sorry, that failed on my side; it has been logged."], answer_in
             )
-        return await self._commit(tx, now, message, "done", ctx.replies)
+        return await self._commit(tx, now, message, "done", ctx.replies, answer_in)
 
-    async def _answer(self, message: Incoming, status: str, texts: list[str]) -> Outcome:
+    async def _answer(
+        self, message: Incoming, status: str, texts: list[str], answer_in: str | None = None
+    ) -> Outcome:
+        """Reply with `texts` where the message was typed, or in the caller's DM."""
         now = self.clock()
         tx = self.store.begin(actor=message.user.username, now=now)
-        replies = [Reply(message.room.id, text, message.thread) for text in texts]
-        return await self._commit(tx, now, message, status, replies)
+        if answer_in is None:
+            replies = [Reply(message.room.id, text, message.thread) for text in texts]
+        else:
+            replies = [Reply(answer_in, text) for text in texts]
+        return await self._commit(tx, now, message, status, replies, answer_in)
 
     async def _commit(
         self,
@@ -218,8 +236,11 @@ class Dispatcher:
         message: Incoming,
         status: str,
         replies: list[Reply],
+        answer_in: str | None = None,
     ) -> Outcome:
-        """Store what the message did, the record that it was handled, and its replies.
+        """Store what the message did, the record that it was handled, and its replies;
+        when they went to the caller's DM (`answer_in`), a note in the message's room says
+        so (its id `<message id>r0`, the replies' `r1`, `r2`, ...).
 
         A message that changed nothing (a question, a refusal) need not wait for the disk:
         its replies go out at once, and once they are delivered (`settled`) its record joins
@@ -228,11 +249,14 @@ class Dispatcher:
         recognised by the server.
         """
         seen = {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()}
+        numbered = list(enumerate(replies, start=1))
+        if answer_in is not None and any(reply.room_id == answer_in for reply in replies):
+            numbered.insert(0, (0, Reply(message.room.id, SENT_DIRECTLY, message.thread)))
         outgoing = tuple(
             Outgoing(
                 f"{message.id}r{n}", reply.room_id, reply.text, reply.thread, reply.attachments
             )
-            for n, reply in enumerate(replies, start=1)
+            for n, reply in numbered
         )
         if tx.empty:
             self._unsaved[message.id] = seen

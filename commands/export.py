@@ -56,6 +56,7 @@ from workflows.reporting import (
     money_doc,
     total,
 )
+from workflows.text import quote
 
 if TYPE_CHECKING:
     from storage import Transaction
@@ -113,7 +114,9 @@ def parse_period(text: str, today: date | None = None) -> Period:
         if year < 1:
             raise UsageError(f"{written} is not a month: there is no year 0")
         return Period(str(Month(year, number)), (Month(year, number),))
-    raise UsageError(f"the period must be {period_forms(today)}, not {written!r}")
+    raise UsageError(
+        f"the period must be {period_forms(today)}, not {quote(written, as_code=True)}"
+    )
 
 
 @dataclass
@@ -267,10 +270,10 @@ async def export(ctx: Context) -> None:
     prospects as another, and says the totals, also per partner."""
     what = ctx.word(0, "what to export (reports)")
     if what.lower() != "reports":
-        raise UsageError(f"I can export reports, not {what!r}")
+        raise UsageError(f"I can export reports, not {quote(what, as_code=True)}")
     period = parse_period(ctx.word(1, f"the period, {period_forms(ctx.today)},"), ctx.today)
     if len(ctx.args.words) > 2:
-        raise UsageError(f"unexpected {ctx.args.words[2]!r}")
+        raise UsageError(f"unexpected {quote(ctx.args.words[2], as_code=True)}")
     current = Month.containing(ctx.now, ctx.settings.timezone)
     if period.months[0] >= current:
         raise UsageError(
@@ -321,7 +324,7 @@ async def _upload(
             return False
         try:
             await ctx.chat.upload(
-                ctx.room.id, filename, _starting_with(first, reading), description=description
+                ctx.reply_room, filename, _starting_with(first, reading), description=description
             )
         except ChatError as err:
             raise Refused(str(err)) from err
@@ -331,7 +334,8 @@ async def _upload(
 def _per_partner(each: list[PartnerTotals]) -> list[str]:
     """ "`acme-hosting` Acme Hosting: closed USD 1.00, owed USD 0.30, pipeline USD 5.00"."""
     lines = [
-        f"`{totals.partner}` {totals.company or '(partner not found)'}: closed "
+        f"`{totals.partner}` "
+        f"{quote(totals.company) if totals.company else '(partner not found)'}: closed "
         f"{format_usd(totals.closed)}, owed {format_usd(totals.owed)}, pipeline "
         f"{format_usd(totals.pipeline)}"
         for totals in each[:PARTNER_LINES]

@@ -23,6 +23,7 @@ from workflows.compliance import (
 from workflows.onboarding import Partner, RuleError
 from workflows.onboarding.rules import YEARLY_FEE
 from workflows.reporting import local_day
+from workflows.text import quote
 
 FEES = "fees"
 
@@ -38,11 +39,11 @@ async def fee(ctx: Context) -> None:
         return
     if words[0].lower() not in ("paid", "unpaid"):
         raise UsageError(
-            f"{words[0]!r} is not understood; say paid or unpaid, and the year if not the "
-            "current one"
+            f"{quote(words[0], as_code=True)} is not understood; say paid or unpaid, and the "
+            "year if not the current one"
         )
     if len(words) > 2:
-        raise UsageError(f"unexpected {words[2]!r}")
+        raise UsageError(f"unexpected {quote(words[2], as_code=True)}")
     try:
         typed = parse_year(words[1], ctx.today.year) if len(words) == 2 else None
     except RuleError as err:
@@ -62,7 +63,7 @@ async def fee(ctx: Context) -> None:
     assert partner.signed is not None  # record_fee checked it
     due = fee_due_date(partner.signed, paid.year)
     ctx.reply(
-        f"Recorded: the program fee of {partner.company} (`{partner.id}`) for {paid.year} "
+        f"Recorded: the program fee of {quote(partner.company)} (`{partner.id}`) for {paid.year} "
         f"({YEARLY_FEE}, due {due}) is paid."
     )
     await program.tell_partner(
@@ -94,7 +95,7 @@ async def _undo(ctx: Context, partner: Partner, typed: int | None) -> None:
     assert partner.signed is not None  # check_fee_year checked it
     due = fee_due_date(partner.signed, year)
     ctx.reply(
-        f"Undone: the program fee of {partner.company} (`{partner.id}`) for {year} "
+        f"Undone: the program fee of {quote(partner.company)} (`{partner.id}`) for {year} "
         f"(due {due}) was {was}; it is unpaid again."
     )
     await program.tell_partner(
@@ -114,7 +115,7 @@ async def _show(ctx: Context, partner: Partner) -> None:
     assert status is not None  # in the program
     today = local_day(ctx.now, ctx.settings.timezone)
     ctx.reply(
-        f"{partner.company} (`{partner.id}`): {fee_mark(status, today)} "
+        f"{quote(partner.company)} (`{partner.id}`): {fee_mark(status, today)} "
         f"{fee_line(status, today)}\n"
         f"Record a payment with `/fee {partner.id} paid [YYYY]` "
         f"(undo a wrong one with `/fee {partner.id} unpaid [YYYY]`)."

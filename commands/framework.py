@@ -75,6 +75,10 @@ class Command:
     # What `cancel` replies in that conversation, from its stored state (by default that
     # nothing was stored); one whose answers are stored as they come says what it kept.
     cancelled: Callable[[Mapping[str, Any]], str] | None = None
+    # Its answers show a partner's data: typed in a room whose readers may not all see
+    # them, it answers in the caller's DM (`commands.audience`). Only a command that shows
+    # nothing of anyone (`/help`) says False.
+    private: bool = True
 
     def usage_line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip()
@@ -117,7 +121,10 @@ class Context:
     """Everything a handler may use; replies are collected and sent after the commit.
 
     `conversation` holds what an open conversation stored (for an `answer` handler);
-    `chat` does the few things beyond replying (a DM room, a room by name, a new group).
+    `chat` does the few things beyond replying (a DM room, a room by name, a new group);
+    `answer_in` is the caller's DM when the command's answers must not be shown in the
+    room it was typed in (the dispatcher decides, `commands.audience`): replies and the
+    conversation go there.
     """
 
     message: Incoming
@@ -133,14 +140,16 @@ class Context:
     bot: User
     conversation: Mapping[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
+    answer_in: str | None = None
 
     def converse(self, state: Mapping[str, Any]) -> None:
         """Open (or carry on) a conversation: the user's next plain message in this room
-        goes to the command's `answer` handler, with `state` as `ctx.conversation`."""
+        goes to the command's `answer` handler, with `state` as `ctx.conversation`.
+        The room is where the replies go (`reply_room`): the answers are asked for there."""
         self.tx.put(
             CONVERSATIONS,
             {
-                "room": self.room.id,
+                "room": self.reply_room,
                 "user": self.caller.user.username,
                 "command": self.command.name,
                 "state": dict(state),
@@ -149,7 +158,7 @@ class Context:
         )
 
     def end_conversation(self) -> None:
-        self.tx.delete(CONVERSATIONS, self.room.id, self.caller.user.username)
+        self.tx.delete(CONVERSATIONS, self.reply_room, self.caller.user.username)
 
     def send(self, room_id: str, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
         """Post in another room (after the commit, like a reply)."""
@@ -160,13 +169,19 @@ class Context:
         return self.message.room
 
     @property
+    def reply_room(self) -> str:
+        """The id of the room the replies go to: the command's own, or the caller's DM."""
+        return self.room.id if self.answer_in is None else self.answer_in
+
+    @property
     def today(self) -> date:
         """The local date of `now` in the configured time zone."""
         return self.now.astimezone(self.settings.timezone).date()
 
     def reply(self, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
-        """Answer in the room (and thread) the command came from."""
-        self.replies.append(Reply(self.room.id, text, self.message.thread, tuple(attachments)))
+        """Answer in the room (and thread) the command came from, or in the caller's DM."""
+        thread = self.message.thread if self.answer_in is None else None
+        self.replies.append(Reply(self.reply_room, text, thread, tuple(attachments)))
 
     def word(self, index: int, what: str) -> str:
         """The positional argument at `index`, or a `UsageError` naming what is missing."""

@@ -14,6 +14,7 @@ from workflows.compliance import (
     revise_goals,
 )
 from workflows.onboarding import Partner, RuleError, Step, SubmitGoals, parse_horizon
+from workflows.text import quote
 
 HORIZONS = {"3m": "3 months", "1y": "1 year"}
 GOALS = "goals"  # the revisions: the goals' history
@@ -72,7 +73,7 @@ async def _manager(ctx: Context) -> None:
     program.store(ctx, partner, after, f"goals {horizon} revised")
     ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {horizon} revised")
     ctx.reply(
-        f"Goals of {partner.company} (`{partner.id}`) for {HORIZONS[horizon]} revised; "
+        f"Goals of {quote(partner.company)} (`{partner.id}`) for {HORIZONS[horizon]} revised; "
         f"the earlier ones are kept (`/goals {partner.id}` shows the history)."
     )
     await program.tell_partner(
@@ -99,7 +100,7 @@ async def _propose(ctx: Context, partner: Partner, horizon: str, text: str) -> N
     await program.tell_managers(
         ctx,
         partner,
-        f"@{proposal.by} proposes new goals of {partner.company} (`{partner.id}`) for the "
+        f"@{proposal.by} proposes new goals of {quote(partner.company)} (`{partner.id}`) for the "
         f"next {HORIZONS[horizon]}: {proposal.text}\n"
         f"(now: {(partner.goals_3m if horizon == '3m' else partner.goals_1y) or 'none'})\n"
         f"Approve with `/goals {partner.id} approve`, or `/goals {partner.id} reject <reason>`.",
@@ -114,7 +115,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
         key=lambda proposal: proposal.horizon,
     )
     if not proposals:
-        raise Refused(f"{partner.company} has not proposed new goals.")
+        raise Refused(f"{quote(partner.company)} has not proposed new goals.")
     by = ctx.caller.user.username
     if decision == "reject":
         reason = ctx.args.rest(2).strip()
@@ -128,7 +129,9 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
             ctx.tx.delete(
                 PROPOSALS, partner.id, proposal.horizon, what=f"goals {proposal.horizon} rejected"
             )
-        ctx.reply(f"The goals {partner.company} proposed are rejected; the partner is told why.")
+        ctx.reply(
+            f"The goals {quote(partner.company)} proposed are rejected; the partner is told why."
+        )
         await program.tell_partner(
             ctx, partner, f"@{by} did not approve the goals you proposed: {reason}"
         )
@@ -147,7 +150,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
         ctx.tx.delete(PROPOSALS, partner.id, proposal.horizon)
     program.store(ctx, partner, after, "goals approved")
     which = " and ".join(HORIZONS[proposal.horizon] for proposal in proposals)
-    ctx.reply(f"The goals {partner.company} proposed for {which} are approved.")
+    ctx.reply(f"The goals {quote(partner.company)} proposed for {which} are approved.")
     await program.tell_partner(
         ctx, partner, f"@{by} approved the goals you proposed for the next {which}."
     )
@@ -160,7 +163,7 @@ async def _show(ctx: Context, partner: Partner) -> None:
     )
     zone = ctx.settings.timezone
     lines = [
-        f"Goals of {partner.company} (`{partner.id}`):",
+        f"Goals of {quote(partner.company)} (`{partner.id}`):",
         f"3 months: {partner.goals_3m or 'none yet'}",
         f"1 year: {partner.goals_1y or 'none yet'}",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from commands.framework import Command, Context, Refused, Role, UsageError
+from workflows.text import quote
 
 
 async def show_help(ctx: Context) -> None:
@@ -30,7 +31,10 @@ def describe(command: Command, today: date) -> str:
 def _lookup(ctx: Context, name: str) -> Command:
     command = ctx.registry.get(name)
     if command is None:
-        raise Refused(f"There is no /{name} command. Type /help to see the commands.")
+        raise Refused(
+            f"There is no {quote('/' + name, as_code=True)} command. "
+            "Type /help to see the commands."
+        )
     if not command.allows(ctx.caller.roles):
         raise Refused(f"/{command.name} is for {command.who()} only.")
     return command
@@ -43,4 +47,5 @@ SPEC = Command(
     example="/help help",
     roles=frozenset({Role.ANYONE}),
     handler=show_help,
+    private=False,  # it shows only what the caller may use
 )

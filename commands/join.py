@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
 from workflows.onboarding import AcceptInvitation, Partner
+from workflows.text import quote
 
 
 async def join(ctx: Context) -> None:
@@ -29,7 +30,7 @@ async def join(ctx: Context) -> None:
             f"to change, you leave it first (`/contacts remove @{username}`)."
         )
     after = await program.act(ctx, partner, AcceptInvitation(), f"@{username} joined")
-    text = f"Welcome: you are a contact of {after.company} (`{after.id}`) now."
+    text = f"Welcome: you are a contact of {quote(after.company)} (`{after.id}`) now."
     if after.workgroup is not None:
         text += " I added you to its private group."
     ctx.reply(text + " `/status` shows where it stands; `/help` what you can do.")

@@ -17,6 +17,7 @@ from workflows.onboarding import (
     partner_ids,
     slug,
 )
+from workflows.text import quote
 
 QUESTIONS = {
     "company": "What is your company's name?",
@@ -79,8 +80,8 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
             raise Refused(str(err)) from None
         program.store(ctx, None, partner, "applied")
         partner = await program.carry_out(ctx, partner, effects)
-    ctx.reply(
-        f"Thank you! The application of {partner.company} (`{partner.id}`) is with the "
+    ctx.reply(  # not the id: a `-2` would tell that another partner has the name
+        f"Thank you! The application of {quote(partner.company)} is with the "
         "account managers; I will tell you here when they decide. /status shows where "
         "it stands."
     )

@@ -8,6 +8,7 @@ from commands.framework import Command, Context, Role, UsageError
 from commands.partners import late_of
 from workflows.compliance import Overdue, overdue_items
 from workflows.onboarding import Partner
+from workflows.text import quote
 
 MAX_LINES = 50  # a chat message has room for about this many
 ALL = "all"
@@ -34,7 +35,7 @@ async def overdue(ctx: Context) -> None:
         return
     items.sort(key=lambda pair: (pair[0].since, pair[0].partner))
     lines = [
-        f"{item.since} `{partner.id}` {partner.company}: {item.what}"
+        f"{item.since} `{partner.id}` {quote(partner.company)}: {item.what}"
         for item, partner in items[:MAX_LINES]
     ]
     if len(items) > MAX_LINES:

@@ -14,6 +14,7 @@ from workflows.compliance import IN_PROGRAM, Late, late
 from workflows.onboarding import Partner, PartnerType, RuleError, Status, parse_type
 from workflows.reminders import review_dates
 from workflows.reporting import Month, local_day
+from workflows.text import quote
 
 MAX_LINES = 50  # a chat message has room for about this many
 LATE = "late"  # the filter for the partners with something late
@@ -79,7 +80,7 @@ def _filter(text: str) -> str:
         return str(parse_type(lowered))
     except RuleError:
         raise UsageError(
-            f"{text!r} is neither a status ({', '.join(Status)}) nor a type "
+            f"{quote(text, as_code=True)} is neither a status ({', '.join(Status)}) nor a type "
             f"({', '.join(PartnerType)}), nor late"
         ) from None
 
@@ -111,7 +112,7 @@ async def late_of(ctx: Context, partner: Partner) -> Late:
 def _line(partner: Partner, behind: Late) -> str:
     step = partner.next_step()
     line = (
-        f"`{partner.id}` {partner.company}, {partner.type}, {partner.status}, "
+        f"`{partner.id}` {quote(partner.company)}, {partner.type}, {partner.status}, "
         f"next: {step or 'all done'}"
     )
     return line + (f"; late: {behind.describe()}" if behind.anything else "")

@@ -25,6 +25,7 @@ from workflows.onboarding import (
     RuleError,
     SendInvitation,
     State,
+    Status,
     Step,
     TellManagers,
     TellPartner,
@@ -33,6 +34,7 @@ from workflows.onboarding import (
     decide,
     workgroup_name,
 )
+from workflows.text import mention, quote
 
 MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State.TODO: "⬜"}
 PARTNERS = "partners"
@@ -53,7 +55,7 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     partner_id = partner_id.lower()
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
-        raise Refused(f"There is no partner {partner_id} that you can see.")
+        raise Refused(f"There is no partner {quote(partner_id)} that you can see.")
     return Partner.from_doc(doc)
 
 
@@ -72,7 +74,9 @@ def check_manages(ctx: Context, partner: Partner) -> None:
     if not is_manager(ctx):
         raise Refused("Only account managers can do that.")
     if ctx.caller.partner == partner.id or partner.is_contact(ctx.caller.user.username):
-        raise Refused(f"You are a contact of {partner.company}: another account manager does that.")
+        raise Refused(
+            f"You are a contact of {quote(partner.company)}: another account manager does that."
+        )
 
 
 def check_may_be_contact(ctx: Context, username: str) -> None:
@@ -136,7 +140,7 @@ async def change_status(ctx: Context, event: Callable[[str], Event], what: str) 
     if not reason:
         raise UsageError("the reason is missing (the partner is told it)")
     after = await act(ctx, partner, event(reason), what)
-    ctx.reply(f"{after.company} (`{after.id}`) is now {after.status}.")
+    ctx.reply(f"{quote(after.company)} (`{after.id}`) is now {after.status}.")
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
@@ -218,7 +222,9 @@ async def _change_members(
         except ChatError as err:
             failures.append(str(err))
     if failures:
-        await tell_managers(ctx, partner, f"{partner.company}'s workgroup: " + "; ".join(failures))
+        await tell_managers(
+            ctx, partner, f"{quote(partner.company)}'s workgroup: " + "; ".join(failures)
+        )
 
 
 async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> None:
@@ -226,7 +232,7 @@ async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> N
     try:
         room_id = await ctx.chat.direct_room(username)
     except ChatError as err:
-        raise Refused(f"I could not write to @{username}: {err}") from None
+        raise Refused(f"I could not write to {mention(username)}: {err}") from None
     ctx.send(room_id, text, join_button(ctx.bot.username, partner.id))
 
 
@@ -242,7 +248,7 @@ async def tell_partner(
     )
     own_doing = partner.is_contact(ctx.caller.user.username)
     for room_id in rooms:
-        if not (own_doing and room_id == ctx.room.id):
+        if not (own_doing and room_id == ctx.reply_room):
             ctx.send(room_id, text)
 
 
@@ -305,13 +311,18 @@ def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
 
 def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
     """The onboarding checklist as a chat message. The yearly fee is not in it: it needs
-    the fees recorded with /fee (`compliance.fee_status`), which /status adds."""
+    the fees recorded with /fee (`compliance.fee_status`), which /status adds.
+
+    The partner's id is not shown before the application is approved: an applicant whose
+    id is `bobco-2` would learn that another partner has that name (the managers, who
+    decide on the application, are told which in the approval request)."""
+    applying = partner.status in (Status.APPLICANT, Status.REJECTED)
     lines = [
-        f"*{partner.company}* (`{partner.id}`, {partner.type}): {partner.status}"
-        + (f", account manager @{partner.manager}" if partner.manager else "")
+        f"*{quote(partner.company)}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
+        f"{partner.status}" + (f", account manager @{partner.manager}" if partner.manager else "")
     ]
     if partner.status_reason:
-        lines.append(f"Reason: {partner.status_reason}")
+        lines.append(f"Reason: {quote(partner.status_reason)}")
     for number, step in enumerate(STEPS, start=1):
         record = partner.steps[step]
         line = f"{MARKS[record.state]} {number}. {step}: {record.state}"
@@ -320,7 +331,7 @@ def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
         if record.by:
             line += f" by @{record.by}"
         if record.reason:
-            line += f" ({record.reason})"
+            line += f" ({quote(record.reason)})"
         lines.append(line)
     due = partner.training_due()
     if due is not None and partner.steps[Step.TRAINING].state is not State.DONE:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from workflows.onboarding import Reinstate
+from workflows.text import quote
 
 
 async def reinstate(ctx: Context) -> None:
     """Makes a suspended partner active again; it is told."""
     partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 1:
-        raise UsageError(f"unexpected {ctx.args.words[1]!r}")
+        raise UsageError(f"unexpected {quote(ctx.args.words[1], as_code=True)}")
     after = await program.act(ctx, partner, Reinstate(), "reinstate")
-    ctx.reply(f"{after.company} (`{after.id}`) is {after.status} again.")
+    ctx.reply(f"{quote(after.company)} (`{after.id}`) is {after.status} again.")
 
 
 SPEC = Command(

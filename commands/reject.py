@@ -6,6 +6,7 @@ from commands import program
 from commands.approve import parse_step
 from commands.framework import Command, Context, Role, UsageError
 from workflows.onboarding import Reject
+from workflows.text import quote
 
 
 async def reject(ctx: Context) -> None:
@@ -16,7 +17,7 @@ async def reject(ctx: Context) -> None:
     if not reason:
         raise UsageError("the reason is missing (the partner is told it)")
     after = await program.act(ctx, partner, Reject(step, reason), f"rejected {step}")
-    ctx.reply(f"{step} of {after.company} (`{after.id}`) rejected; the partner is told why.")
+    ctx.reply(f"{step} of {quote(after.company)} (`{after.id}`) rejected; the partner is told why.")
 
 
 SPEC = Command(

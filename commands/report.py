@@ -38,6 +38,7 @@ from workflows.reporting import (
     with_rates,
 )
 from workflows.reporting.history import history
+from workflows.text import quote
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -67,7 +68,7 @@ async def report(ctx: Context) -> None:
     month = open_month(ctx.now, ctx.settings.timezone) if typed is None else typed
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
-        raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
+        raise UsageError(f"{quote(verb, as_code=True)} is not one of {', '.join(sorted(VERBS))}")
     if verb == "reopen":
         await _reopen(ctx, partner, typed)
         return
@@ -94,7 +95,8 @@ async def report(ctx: Context) -> None:
     options = dict(ctx.args.options)
     if verb != "remove" and words:
         raise UsageError(
-            f"unexpected {words[0]!r}; put a value with spaces in double quotes, "
+            f"unexpected {quote(words[0], as_code=True)}; put a value with spaces in double "
+            "quotes, "
             'e.g. amount="USD 12,000"'
         )
     if verb in ("deal", "prospect"):
@@ -309,11 +311,12 @@ async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
         raise UsageError(f"say which month to reopen: `/report {partner.id} YYYY-MM reopen`")
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
-        raise Refused(f"{partner.company} has no report for {month}.")
+        raise Refused(f"{quote(partner.company)} has no report for {month}.")
     opened = _rule(reopen, Report.from_doc(doc), ctx.caller.user.username, ctx.now)
     await _save(ctx, opened, f"report {month}: reopen")
     ctx.reply(
-        f"The report for {month} of {partner.company} is open again; the filed version is kept."
+        f"The report for {month} of {quote(partner.company)} is open again; the filed version "
+        "is kept."
     )
     await program.tell_partner(
         ctx,
@@ -334,7 +337,7 @@ async def _history(ctx: Context, partner: Partner, month: Month | None, rest: li
         raise UsageError(f"unexpected {rest[0]!r}")
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
-        raise Refused(f"{partner.company} has no report for {month}.")
+        raise Refused(f"{quote(partner.company)} has no report for {month}.")
     ctx.reply(history(Report.from_doc(doc), partner.company, ctx.settings.timezone))
 
 

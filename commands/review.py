@@ -26,6 +26,7 @@ from workflows.compliance import (
 )
 from workflows.onboarding import Partner, RuleError, Status
 from workflows.reporting import local_day
+from workflows.text import quote
 
 REVIEWS = "reviews"
 
@@ -54,8 +55,8 @@ async def review(ctx: Context) -> None:
     ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {day}: {outcome}")
     assert partner.signed is not None  # record_review checked it
     following = next_review(partner.signed, local_day(ctx.now, zone))
-    text = f"Recorded the quarterly review of {partner.company} (`{partner.id}`) for {day}: "
-    text += f"*{outcome}*" + (f", notes: {recorded.notes}." if recorded.notes else ".")
+    text = f"Recorded the quarterly review of {quote(partner.company)} (`{partner.id}`) for {day}: "
+    text += f"*{outcome}*" + (f", notes: {quote(recorded.notes)}." if recorded.notes else ".")
     if doc is not None:
         text += f" It replaces the earlier record: {Review.from_doc(doc).describe(zone)}."
     text += f" The next review is on {following}."

@@ -13,6 +13,7 @@ from workflows.reporting import (
     rates_doc,
     rates_from_doc,
 )
+from workflows.text import quote
 
 
 async def terms(ctx: Context) -> None:
@@ -20,7 +21,9 @@ async def terms(ctx: Context) -> None:
     changed (old and new); filed reports keep the rates they were filed with."""
     partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     if len(ctx.args.words) > 1:
-        raise UsageError(f"unexpected {ctx.args.words[1]!r}; give the rates as kind=percent")
+        raise UsageError(
+            f"unexpected {quote(ctx.args.words[1], as_code=True)}; give the rates as kind=percent"
+        )
     if ctx.args.options:
         try:
             changes = parse_rates(ctx.args.options)
@@ -35,7 +38,7 @@ async def terms(ctx: Context) -> None:
         )
     current = await rates(ctx, partner.id)
     shown = ", ".join(f"{kind} {format_percent(current[kind])}" for kind in DEAL_KINDS)
-    ctx.reply(f"Revenue share owed by {partner.company}: {shown}.")
+    ctx.reply(f"Revenue share owed by {quote(partner.company)}: {shown}.")
     if ctx.args.options:
         changed = [
             f"{kind} {format_percent(before[kind])} → {format_percent(current[kind])}"

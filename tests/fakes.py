@@ -37,13 +37,14 @@ def message(
     text: str,
     *,
     sender: str = "alice",
-    room: Room = DM,
+    room: Room | None = None,
     id: str | None = None,
     thread: str | None = None,
 ) -> Incoming:
+    """`sender` writes `text` in `room` (default: their DM with the bot)."""
     return Incoming(
         id or f"msg{next(_ids)}",
-        room,
+        room or Room(f"dm-{sender}", RoomKind.DIRECT, sender),
         user(sender),
         text,
         datetime(2026, 11, 26, 9, 0, tzinfo=UTC),

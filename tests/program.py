@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.base import Incoming, Room, RoomKind
+from chat.base import Incoming, Outgoing, Room, RoomKind
 from commands.dispatch import Dispatcher
 from commands.registry import Registry
 from config import Settings
@@ -26,6 +26,7 @@ class Said:
     here: list[str]
     elsewhere: dict[str, list[str]] = field(default_factory=dict)
     attachments: list[Mapping[str, Any]] = field(default_factory=list)
+    sent: list[Outgoing] = field(default_factory=list)  # every message, as sent
 
     @property
     def text(self) -> str:
@@ -43,16 +44,23 @@ class Program:
         )
         self._ids = itertools.count(1)
 
-    async def say(self, sender: str, text: str, room: str | None = None) -> Said:
-        """`sender` writes `text` in `room` (default: their DM with the bot)."""
+    async def say(
+        self, sender: str, text: str, room: str | Room | None = None, thread: str | None = None
+    ) -> Said:
+        """`sender` writes `text` in `room` (default: their DM with the bot; a name is a
+        private group's)."""
         where = (
             Room(f"dm-{sender}", RoomKind.DIRECT, sender)
             if room is None
             else Room(f"room-{room}", RoomKind.PRIVATE, room)
+            if isinstance(room, str)
+            else room
         )
-        message = Incoming(f"m{next(self._ids)}", where, user(sender), text, self.clock())
+        message = Incoming(
+            f"m{next(self._ids)}", where, user(sender), text, self.clock(), thread
+        )
         outcome = await self.dispatcher.handle(message)
-        said = Said(outcome.status, [])
+        said = Said(outcome.status, [], sent=list(outcome.replies))
         for out in outcome.replies:
             if out.room_id == where.id:
                 said.here.append(out.text)

@@ -54,7 +54,7 @@ def test_a_scripted_session(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "partnerbot> I only understand commands. Type /help" in out
-    assert "partnerbot> I don't know /nope." in out
+    assert "partnerbot> I don't know `/nope`." in out
     assert "(you are @you in #acme)" in out
     assert "chatting" not in out.split("(you are @you in #acme)")[1].split("(you are")[0]
     assert "partnerbot> `/help [command]`" in out

@@ -78,6 +78,7 @@ ASK = Command(
     roles=frozenset({Role.ANYONE}),
     handler=_ask,
     answer=_answer,
+    private=False,  # it shows nothing of anyone: answered where it is typed
 )
 
 
@@ -111,7 +112,7 @@ async def test_a_change_and_its_replies_are_stored_together(
     assert [doc["id"] async for doc in store.scan("outbox")] == ["abcr1"]
     assert await store.get("seen", "abc") == {
         "id": "abc",
-        "room": DM.id,
+        "room": "dm-maria",
         "status": "done",
         "at": "2026-11-26T09:00:00+00:00",
     }
@@ -223,7 +224,7 @@ async def test_a_change_is_stored_with_its_audit_and_reply(
 
 async def test_unknown_commands_get_a_hint(dispatcher: Dispatcher) -> None:
     outcome = await dispatcher.handle(message("/frobnicate", room=GROUP))
-    assert "I don't know /frobnicate" in outcome.replies[0].text
+    assert "I don't know `/frobnicate`" in outcome.replies[0].text
 
 
 async def test_plain_messages_get_a_hint_in_a_dm_only(dispatcher: Dispatcher) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from commands.export import HEADER, Tally, csv_chunks, parse_period
 from commands.framework import UsageError
 from storage import SCHEMA, Store
 from tests.emulator import RocketChatEmulator
-from tests.program import Program
+from tests.program import SETTINGS, Program
 from workflows.reporting import (
     DEFAULT_RATES,
     DealKind,
@@ -89,8 +90,11 @@ def rows_of(data: bytes) -> list[dict[str, str]]:
 
 @pytest.fixture
 async def program() -> AsyncIterator[Program]:
+    """The managers' room is `ams`, where maria exports."""
     store = await Store.open(None, SCHEMA)
-    yield Program(store)
+    program = Program(store, replace(SETTINGS, manager_room="ams"))
+    program.chat.groups["ams"] = ("maria", "joao")
+    yield program
     await store.close()
 
 
@@ -289,7 +293,7 @@ async def test_only_account_managers_export(program: Program) -> None:
         (
             "/export reports september",
             "The period must be a month YYYY-MM or a quarter YYYY-Qn, e.g. 2026-09 or "
-            "2026-Q3, not 'september'.",
+            "2026-Q3, not `september`.",
         ),
         (
             "/export reports",
@@ -297,8 +301,8 @@ async def test_only_account_managers_export(program: Program) -> None:
             "missing.",
         ),
         ("/export", "What to export (reports) is missing."),
-        ("/export partners 2026-09", "I can export reports, not 'partners'."),
-        ("/export reports 2026-09 now", "Unexpected 'now'."),
+        ("/export partners 2026-09", "I can export reports, not `partners`."),
+        ("/export reports 2026-09 now", "Unexpected `now`."),
         ("/export reports 2026-09 format=xlsx", "Unknown option format=."),
         (
             "/export reports 2026-11",

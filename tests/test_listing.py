@@ -89,20 +89,20 @@ def test_summaries() -> None:
     url = "https://acme.example/partners"
     assert (
         ListingCheck.read(url, url, mentions=True).summary()
-        == "The page https://acme.example/partners mentions Rocket.Chat."
+        == "The page `https://acme.example/partners` mentions Rocket.Chat."
     )
     assert (
         ListingCheck.read(url, url, mentions=False).summary()
-        == "The page https://acme.example/partners does not mention Rocket.Chat."
+        == "The page `https://acme.example/partners` does not mention Rocket.Chat."
     )
     assert (
         ListingCheck.read(url, "https://www.acme.example/partners/", mentions=True).summary()
-        == "The page https://acme.example/partners (redirected to"
-        " https://www.acme.example/partners/) mentions Rocket.Chat."
+        == "The page `https://acme.example/partners` (redirected to"
+        " `https://www.acme.example/partners/`) mentions Rocket.Chat."
     )
     assert (
         ListingCheck.failed(url, url, "it answered 404").summary()
-        == "I could not check https://acme.example/partners: it answered 404."
+        == "I could not check `https://acme.example/partners`: it answered 404."
     )
 
 
@@ -354,7 +354,7 @@ async def test_a_page_that_mentions_the_vendor(site: Site) -> None:
     url = site.url("/mentions")
     check = await fetcher(site.allow).check(url)
     assert check == ListingCheck.read(url, url, mentions=True)
-    assert check.summary() == f"The page {url} mentions Rocket.Chat."
+    assert check.summary() == f"The page `{url}` mentions Rocket.Chat."
     assert site.seen == [("/mentions", f"127.0.0.1:{site.port}", USER_AGENT)]
 
 
@@ -362,7 +362,7 @@ async def test_a_page_that_does_not(site: Site) -> None:
     url = site.url("/silent")
     check = await fetcher(site.allow).check(f"  {url}\n")
     assert check == ListingCheck.read(url, url, mentions=False)
-    assert check.summary() == f"The page {url} does not mention Rocket.Chat."
+    assert check.summary() == f"The page `{url}` does not mention Rocket.Chat."
 
 
 async def test_a_text_page_is_read_as_well(site: Site) -> None:
@@ -386,7 +386,7 @@ async def test_an_error_status_is_reported(site: Site) -> None:
     url = site.url("/gone")
     check = await fetcher(site.allow).check(url)
     assert check == ListingCheck.failed(url, url, "it answered 404")
-    assert check.summary() == f"I could not check {url}: it answered 404."
+    assert check.summary() == f"I could not check `{url}`: it answered 404."
 
 
 async def test_a_redirect_without_location_is_an_answer(site: Site) -> None:

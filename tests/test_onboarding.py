@@ -898,7 +898,7 @@ def test_a_rejected_listing_is_sent_again_and_approved() -> None:
     assert partner.steps[Step.LISTING] == StepRecord(State.DONE, NOW, BOB)
     assert "https://acme.example/about" in only(effects, TellPartner).text
     message = refused(partner, SubmitListing(LISTING_URL, True), ALICE)
-    assert message == "Your listing at https://acme.example/about is already approved."
+    assert message == "Your listing at `https://acme.example/about` is already approved."
 
 
 # Meeting ------------------------------------------------------------------------------
@@ -1221,8 +1221,8 @@ def test_assigning_a_manager() -> None:
     [
         ("BOB", "@BOB is already the account manager of Acme Hosting."),
         ("erin", "@erin is a contact of Acme Hosting and cannot be its account manager."),
-        ("", "give a username, e.g. @alice"),
-        ("two words", "give a username, e.g. @alice"),
+        ("", "give a username, e.g. `@alice`"),
+        ("two words", "give a username, e.g. `@alice`"),
     ],
 )
 def test_assign_checks(manager: str, message: str) -> None:
@@ -1300,7 +1300,7 @@ def test_contacts_without_a_workgroup_are_not_invited_to_it() -> None:
         (InviteContact("ERIN"), "@ERIN is already a contact of Acme Hosting."),
         (InviteContact("@alice"), "@alice is already a contact of Acme Hosting."),
         (InviteContact("bob"), "@bob is the account manager of Acme Hosting, not a contact."),
-        (InviteContact("@"), "give a username, e.g. @alice"),
+        (InviteContact("@"), "give a username, e.g. `@alice`"),
         (RemoveContact("@zoe"), "@zoe is not a contact of Acme Hosting."),
     ],
 )

@@ -133,7 +133,7 @@ async def test_partners_removed_says_when_there_are_none(program: Program) -> No
 async def test_partners_refuses_an_unknown_filter(program: Program) -> None:
     said = await program.say("maria", "/partners overdue")
     assert said.status == "refused"
-    assert "'overdue' is neither a status" in said.text and "nor late" in said.text
+    assert "`overdue` is neither a status" in said.text and "nor late" in said.text
     assert "Usage: `/partners [status or type | late]`" in said.text
 
 

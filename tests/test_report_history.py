@@ -54,7 +54,7 @@ async def test_each_filing_and_what_changed(program: Program) -> None:  # noqa: 
         ("maria", "/report nobody 2026-09 history", "no partner nobody"),
         ("maria", "/report acme-hosting 2026-08 history", "no report for 2026-08"),
         ("alice", "/report 2026-09 history", "only an account manager"),
-        ("alice", "/report bravo-cloud 2026-09 history", "'bravo-cloud' is not one of"),
+        ("alice", "/report bravo-cloud 2026-09 history", "`bravo-cloud` is not one of"),
         ("eve", "/report acme-hosting 2026-09 history", "for account managers and partners"),
     ],
 )

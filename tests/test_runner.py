@@ -96,6 +96,7 @@ async def test_a_slow_command_holds_its_room_only() -> None:
             example=f"/{name} 1",
             roles=frozenset({Role.ANYONE}),
             handler=handler,
+            private=False,  # answered in the room it was typed in
         )
         for name, handler in (("slow", slow), ("fast", fast))
     ]
@@ -145,6 +146,7 @@ async def test_a_stop_does_not_hang_on_a_server_that_is_away() -> None:
             example=f"/{name}",
             roles=frozenset({Role.ANYONE}),
             handler=handler,
+            private=False,  # answered in the room it was typed in
         )
         for name, handler in (("ask", ask), ("keep", keep))
     ]

@@ -57,6 +57,7 @@ from workflows.reminders import (
     review_dates,
 )
 from workflows.reporting import Month, due_date, local_day
+from workflows.text import quote
 
 IN_PROGRAM = frozenset({Status.ACTIVE, Status.SUSPENDED})
 NOTES_MAX = 1000
@@ -72,7 +73,7 @@ def in_program(partner: Partner, doing: str) -> date:
     signed. `doing` completes "only active or suspended partners ...", e.g. "are reviewed"."""
     if partner.status not in IN_PROGRAM or partner.signed is None:
         raise RuleError(
-            f"{partner.company} is {partner.status}: only active or suspended partners, "
+            f"{quote(partner.company)} is {partner.status}: only active or suspended partners, "
             f"with a signed contract, {doing}."
         )
     return partner.signed
@@ -82,7 +83,7 @@ def check_not_contact(partner: Partner, by: str) -> None:
     """An account manager who is also one of the partner's contacts decides nothing on it."""
     if partner.is_contact(by):
         raise RuleError(
-            f"You are a contact of {partner.company}: another account manager does that."
+            f"You are a contact of {quote(partner.company)}: another account manager does that."
         )
 
 
@@ -126,7 +127,7 @@ def check_fee_year(partner: Partner, year: int | None, today: date) -> int:
     years = fee_years(signed, today)
     if year not in years:
         raise RuleError(
-            f"the fee years of {partner.company} are {years[0]} (signed on {signed}) to "
+            f"the fee years of {quote(partner.company)} are {years[0]} (signed on {signed}) to "
             f"{years[-1]} (the next anniversary); {year} is not one of them"
         )
     return year
@@ -250,7 +251,7 @@ def record_fee(
     check_fee_year(partner, year, today)
     if existing is not None:
         raise RuleError(
-            f"The fee of {partner.company} for {year} was already recorded as paid on "
+            f"The fee of {quote(partner.company)} for {year} was already recorded as paid on "
             f"{existing.paid_on} by @{existing.by}."
         )
     if fee_paid(partner, year, ()):
@@ -258,7 +259,7 @@ def record_fee(
         when = f" on {local_day(contract.at, zone)}" if contract.at is not None else ""
         who = f" by @{contract.by}" if contract.by else ""
         raise RuleError(
-            f"The fee of {partner.company} for {year} was marked paid with the contract, "
+            f"The fee of {quote(partner.company)} for {year} was marked paid with the contract, "
             f"approved{when}{who}."
         )
     return FeeRecord(partner.id, year, today, by)
@@ -277,7 +278,7 @@ def unrecord_fee(
         return existing
     if fee_paid(partner, year, ()):
         return None
-    raise RuleError(f"The fee of {partner.company} for {year} is not recorded as paid.")
+    raise RuleError(f"The fee of {quote(partner.company)} for {year} is not recorded as paid.")
 
 
 # Quarterly reviews.
@@ -293,7 +294,9 @@ def parse_outcome(text: str) -> Outcome:
     try:
         return Outcome(text.strip().lower())
     except ValueError:
-        raise RuleError(f"{text!r} is not an outcome; give pass, warn or fail") from None
+        raise RuleError(
+            f"{quote(text, as_code=True)} is not an outcome; give pass, warn or fail"
+        ) from None
 
 
 def current_review(signed: date, today: date) -> date | None:
@@ -342,7 +345,7 @@ class Review:
     def describe(self, zone: tzinfo) -> str:
         """ "warn by @maria on 2027-02-25 (reports late)"."""
         text = f"{self.outcome} by @{self.by} on {local_day(self.at, zone)}"
-        return text + (f" ({self.notes})" if self.notes else "")
+        return text + (f" ({quote(self.notes)})" if self.notes else "")
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -381,7 +384,7 @@ def record_review(
         first = next_review(signed, today)
         opens = first - timedelta(days=REVIEW_SOON_DAYS)
         raise RuleError(
-            f"The first quarterly review of {partner.company} is on {first}: it can be "
+            f"The first quarterly review of {quote(partner.company)} is on {first}: it can be "
             f"recorded from {opens}."
         )
     return Review(partner.id, review, outcome, check_notes(outcome, notes), by, now)
@@ -410,7 +413,7 @@ def partner_notice(review: Review, next_date: date) -> str:
         Outcome.FAIL: f"Your quarterly review of {day} failed: the program's rules are not "
         "met. Your account manager will tell you what happens next.",
     }[review.outcome]
-    return text + (f" Notes: {review.notes}" if review.notes else "")
+    return text + (f" Notes: {quote(review.notes)}" if review.notes else "")
 
 
 # The review's checklist.
@@ -746,7 +749,7 @@ def propose_goals(
     checks as `revise_goals`, but made by the partner, for a manager to approve."""
     in_program(partner, "revise their goals")
     if not partner.done(Step.GOALS):
-        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+        raise RuleError(f"The goals of {quote(partner.company)} are not approved yet (step 3).")
     goals = check_text(text, f"the goals for {horizon}")
     if goals == (partner.goals_3m if horizon == "3m" else partner.goals_1y):
         raise RuleError(f"Those are already your {horizon} goals.")
@@ -767,11 +770,11 @@ def revise_goals(
     in_program(partner, "have their goals revised")
     check_not_contact(partner, by)
     if not partner.done(Step.GOALS):
-        raise RuleError(f"The goals of {partner.company} are not approved yet (step 3).")
+        raise RuleError(f"The goals of {quote(partner.company)} are not approved yet (step 3).")
     goals = check_text(text, f"the goals for {horizon}")
     before = partner.goals_3m if horizon == "3m" else partner.goals_1y
     if goals == before:
-        raise RuleError(f"Those are already the {horizon} goals of {partner.company}.")
+        raise RuleError(f"Those are already the {horizon} goals of {quote(partner.company)}.")
     if horizon == "3m":
         after = replace(partner, goals_3m=goals)
     else:
@@ -794,7 +797,7 @@ def review_checklist(
     signed = in_program(partner, "are reviewed")
     today = local_day(now, zone)
     lines = [
-        f"*Quarterly review of {partner.company}* (`{partner.id}`, {partner.status}), "
+        f"*Quarterly review of {quote(partner.company)}* (`{partner.id}`, {partner.status}), "
         f"signed on {signed}"
     ]
     review = current_review(signed, today)
@@ -854,8 +857,8 @@ def _step_mark(partner: Partner, step: Step) -> str:
 
 def _goals(partner: Partner) -> str:
     state = partner.state(Step.GOALS)
-    three = partner.goals_3m or "(none)"
-    year = partner.goals_1y or "(none)"
+    three = "(none)" if partner.goals_3m is None else quote(partner.goals_3m)
+    year = "(none)" if partner.goals_1y is None else quote(partner.goals_1y)
     return f"{_step_mark(partner, Step.GOALS)} Goals: {state}; 3 months: {three}; 1 year: {year}."
 
 
@@ -864,7 +867,7 @@ def _listing(partner: Partner) -> str:
     line = f"{_step_mark(partner, Step.LISTING)} Listing: {state}"
     if partner.listing_url is None:
         return line + " (the partner sends it with `/listing <url>`)."
-    line += f", {partner.listing_url}"
+    line += f", {quote(partner.listing_url)}"
     if partner.listing_mentions_vendor is True:
         line += " (the page mentions the vendor)"
     elif partner.listing_mentions_vendor is False:

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from workflows.text import quote
+
 VENDOR = "Rocket.Chat"
 
 # "Rocket.Chat", "RocketChat", "rocket chat", "rocket-chat", "rocket_chat"; also matches links
@@ -101,11 +103,11 @@ class ListingCheck:
     def summary(self) -> str:
         """One sentence for chat."""
         if self.problem is not None:
-            return f"I could not check {self.url}: {self.problem}."
+            return f"I could not check {quote(self.url)}: {self.problem}."
         page = (
-            self.url
+            quote(self.url)
             if self.final_url == self.url
-            else f"{self.url} (redirected to {self.final_url})"
+            else f"{quote(self.url)} (redirected to {quote(self.final_url)})"
         )
         verb = "mentions" if self.mentions_vendor else "does not mention"
         return f"The page {page} {verb} {VENDOR}."

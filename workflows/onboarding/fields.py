@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from anyascii import anyascii
 
+from workflows.text import is_username
+
 
 class RuleError(ValueError):
     """A change the program rules do not allow; the message tells the user what to do."""
@@ -304,10 +306,11 @@ def parse_day(value: str, name: str, today: date) -> date:
 
 
 def check_username(value: str) -> str:
-    """A chat username, with or without its `@`."""
+    """A chat username, with or without its `@`: one that a mention of it names that user
+    only (`is_username`: not `all` or `here`, no character that could be markup or a link)."""
     name = value.strip().removeprefix("@")
-    if not name or len(name) > 100 or re.search(r"[\s@#]", name):
-        raise RuleError("give a username, e.g. @alice")
+    if len(name) > 100 or not is_username(name):
+        raise RuleError("give a username, e.g. `@alice`")  # not a mention of alice
     return name
 
 

@@ -63,6 +63,7 @@ from workflows.onboarding.rules import (
     namesake_warning,
     with_application,
 )
+from workflows.text import quote
 
 MAX_INVITED = 20  # invitations waiting for an answer, per partner
 
@@ -131,13 +132,14 @@ def decide(partner: Partner, event: Event, by: str, now: datetime, zone: ZoneInf
     ctx = _context(by, now, zone)
     if partner.status is Status.REMOVED:
         raise RuleError(
-            f"{partner.company} was removed from the partner program; nothing more can change."
+            f"{quote(partner.company)} was removed from the partner program; nothing more can "
+            "change."
         )
     transition = TRANSITIONS.get(type(event))
     if transition is None:
         if isinstance(event, Apply):
             raise RuleError(
-                f"{partner.company} has already applied; see its checklist with /status."
+                f"{quote(partner.company)} has already applied; see its checklist with /status."
             )
         raise TypeError(f"not an onboarding event: {event!r}")
     if partner.status not in transition.statuses:
@@ -155,7 +157,7 @@ def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.SUSPENDED, status_reason=reason)
     text = (
-        f"@{ctx.by} suspended {partner.company} from the partner program: {reason}\n"
+        f"@{ctx.by} suspended {quote(partner.company)} from the partner program: {quote(reason)}\n"
         "Your account manager can reinstate it once this is resolved."
     )
     if partner.workgroup is None:
@@ -170,7 +172,7 @@ def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
 def _reinstate(partner: Partner, event: Reinstate, ctx: Ctx) -> Result:
     """The contacts are invited back to the workgroup, then told there."""
     after = replace(partner, status=Status.ACTIVE, status_reason=None)
-    text = f"@{ctx.by} reinstated {partner.company}: it is an active partner again."
+    text = f"@{ctx.by} reinstated {quote(partner.company)}: it is an active partner again."
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, partner.contacts))
@@ -182,7 +184,7 @@ def _remove(partner: Partner, event: Remove, ctx: Ctx) -> Result:
     they are told directly."""
     reason = check_text(event.reason, "the reason")
     after = replace(partner, status=Status.REMOVED, status_reason=reason)
-    text = f"@{ctx.by} removed {partner.company} from the partner program: {reason}"
+    text = f"@{ctx.by} removed {quote(partner.company)} from the partner program: {quote(reason)}"
     if partner.workgroup is None:
         return after, [TellPartner(text)]
     effects: list[Effect] = [TellPartner(text, directly=True)]
@@ -195,10 +197,11 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     manager = check_username(event.manager)
     if partner.is_contact(manager):
         raise RuleError(
-            f"@{manager} is a contact of {partner.company} and cannot be its account manager."
+            f"@{manager} is a contact of {quote(partner.company)} and cannot be its account "
+            "manager."
         )
     if partner.manager is not None and partner.manager.casefold() == manager.casefold():
-        raise RuleError(f"@{manager} is already the account manager of {partner.company}.")
+        raise RuleError(f"@{manager} is already the account manager of {quote(partner.company)}.")
     after = replace(partner, manager=manager)
     effects: list[Effect] = []
     if partner.workgroup is not None:
@@ -208,7 +211,7 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     effects.append(TellPartner(f"Your account manager is now @{manager}."))
     effects.append(
         TellManagers(
-            f"@{manager} is now the account manager of {partner.company} (`{partner.id}`), "
+            f"@{manager} is now the account manager of {quote(partner.company)} (`{partner.id}`), "
             f"assigned by @{ctx.by}."
         )
     )
@@ -221,27 +224,29 @@ def _invite_contact(partner: Partner, event: InviteContact, ctx: Ctx) -> Result:
     partner) is the command layer's to check: the rules do not know who they are."""
     username = check_username(event.username)
     if partner.is_contact(username):
-        raise RuleError(f"@{username} is already a contact of {partner.company}.")
+        raise RuleError(f"@{username} is already a contact of {quote(partner.company)}.")
     if partner.manager is not None and partner.manager.casefold() == username.casefold():
-        raise RuleError(f"@{username} is the account manager of {partner.company}, not a contact.")
+        raise RuleError(
+            f"@{username} is the account manager of {quote(partner.company)}, not a contact."
+        )
     if partner.is_invited(username):
         raise RuleError(f"@{username} is already invited; they accept with `/join {partner.id}`.")
     if len(partner.invited) >= MAX_INVITED:
         raise RuleError(
-            f"{partner.company} has {MAX_INVITED} invitations waiting for an answer; "
+            f"{quote(partner.company)} has {MAX_INVITED} invitations waiting for an answer; "
             "withdraw one first with `/contacts remove @user`."
         )
     after = replace(partner, invited=(*partner.invited, username))
     invitation = (
-        f"@{ctx.by} invites you to be a contact of {partner.company} (`{partner.id}`) in the "
-        "partner program: its contacts follow its onboarding, file its monthly sales "
+        f"@{ctx.by} invites you to be a contact of {quote(partner.company)} (`{partner.id}`) "
+        "in the partner program: its contacts follow its onboarding, file its monthly sales "
         "reports and are in its private group. To accept, send `/join "
         f"{partner.id}` here (or use the button); to decline, do nothing."
     )
     return after, [
         SendInvitation(username, invitation),
         TellPartner(
-            f"@{ctx.by} invited @{username} to be a contact of {partner.company}; "
+            f"@{ctx.by} invited @{username} to be a contact of {quote(partner.company)}; "
             "they become one when they accept."
         ),
     ]
@@ -258,7 +263,9 @@ def _accept_invitation(partner: Partner, event: AcceptInvitation, ctx: Ctx) -> R
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, (ctx.by,)))
     effects.append(
-        TellPartner(f"@{ctx.by} accepted the invitation: a contact of {partner.company} now.")
+        TellPartner(
+            f"@{ctx.by} accepted the invitation: a contact of {quote(partner.company)} now."
+        )
     )
     return after, effects
 
@@ -270,21 +277,23 @@ def _remove_contact(partner: Partner, event: RemoveContact, ctx: Ctx) -> Result:
         invitee = next((name for name in partner.invited if name.casefold() == wanted), None)
         if invitee is not None:
             after = replace(partner, invited=tuple(n for n in partner.invited if n != invitee))
-            text = f"@{ctx.by} withdrew the invitation of @{invitee} to {partner.company}."
+            text = f"@{ctx.by} withdrew the invitation of @{invitee} to {quote(partner.company)}."
             return after, [TellPartner(text)]
         raise RuleError(
-            f"@{event.username.strip().removeprefix('@')} is not a contact of {partner.company}."
+            f"@{event.username.strip().removeprefix('@')} is not a contact of "
+            f"{quote(partner.company)}."
         )
     if len(partner.contacts) == 1:
         raise RuleError(
-            f"@{username} is the only contact of {partner.company}; add another contact first."
+            f"@{username} is the only contact of {quote(partner.company)}; add another contact "
+            "first."
         )
     after = replace(partner, contacts=tuple(c for c in partner.contacts if c != username))
     effects: list[Effect] = []
     if partner.workgroup is not None and partner.status is not Status.SUSPENDED:
         effects.append(RemoveFromWorkgroup(partner.workgroup, (username,)))  # suspended: out
     effects.append(
-        TellPartner(f"@{ctx.by} removed @{username} from the contacts of {partner.company}.")
+        TellPartner(f"@{ctx.by} removed @{username} from the contacts of {quote(partner.company)}.")
     )
     return after, effects
 
@@ -329,7 +338,7 @@ def _context(by: str, now: datetime, zone: tzinfo) -> Ctx:
 
 
 def _status_refusal(partner: Partner, event: Event) -> str:
-    company, status = partner.company, partner.status
+    company, status = quote(partner.company), partner.status
     if isinstance(event, Suspend):
         if status is Status.SUSPENDED:
             return f"{company} is already suspended."
@@ -349,10 +358,11 @@ def _status_refusal(partner: Partner, event: Event) -> str:
 
 def _check_actor(partner: Partner, actor: Actor, by: str) -> None:
     if actor is Actor.CONTACT and not partner.is_contact(by):
-        raise RuleError(f"Only the contacts of {partner.company} can do that.")
+        raise RuleError(f"Only the contacts of {quote(partner.company)} can do that.")
     if actor is Actor.MANAGER and partner.is_contact(by):
         raise RuleError(
-            f"You are a contact of {partner.company}: an account manager decides on its program."
+            f"You are a contact of {quote(partner.company)}: an account manager decides on its "
+            "program."
         )
     if actor is Actor.INVITEE and not partner.is_invited(by):
-        raise RuleError(f"@{by} has no invitation to be a contact of {partner.company}.")
+        raise RuleError(f"@{by} has no invitation to be a contact of {quote(partner.company)}.")

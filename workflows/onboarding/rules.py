@@ -22,6 +22,7 @@ from workflows.onboarding.fields import (
     same_name,
 )
 from workflows.onboarding.model import Partner, State, Status, Step, StepRecord
+from workflows.text import quote
 
 Result = tuple[Partner, list[Effect]]  # what a handler returns: the new partner, the effects
 
@@ -121,7 +122,7 @@ def nothing_to_decide(partner: Partner, step: Step) -> str:
     if state is State.REJECTED:
         was = "were" if step is Step.GOALS else "was"
         return f"{the(step).capitalize()} {was} rejected and not sent again yet."
-    return f"{partner.company} has not sent its {step} yet."
+    return f"{quote(partner.company)} has not sent its {step} yet."
 
 
 def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
@@ -172,10 +173,10 @@ def with_application(partner: Partner, event: Apply | Reapply) -> Partner:
 
 
 def details(partner: Partner) -> str:
-    country = f", country {partner.country}" if partner.country is not None else ""
+    country = f", country {quote(partner.country)}" if partner.country is not None else ""
     return (
-        f"{partner.company} (`{partner.id}`), a {partner.type} partner; website "
-        f"{partner.website}, email {partner.email}{country}"
+        f"{quote(partner.company)} (`{partner.id}`), a {partner.type} partner; website "
+        f"{quote(partner.website)}, email {quote(partner.email)}{country}"
     )
 
 
@@ -184,7 +185,9 @@ def namesake_warning(company: str, namesakes: Sequence[Partner]) -> str:
     a name with the same slug) of partners already there."""
     same = all(same_name(company, other.company) for other in namesakes)
     name = "the same name" if same else "the same or a similar name"
-    listed = "; ".join(f"{other.company} (`{other.id}`, {other.status})" for other in namesakes)
+    listed = "; ".join(
+        f"{quote(other.company)} (`{other.id}`, {other.status})" for other in namesakes
+    )
     if len(namesakes) == 1:
         return f"⚠️ A partner with {name} already exists: {listed}."
     return f"⚠️ {len(namesakes)} partners with {name} already exist: {listed}."

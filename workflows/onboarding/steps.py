@@ -47,6 +47,7 @@ from workflows.onboarding.rules import (
     with_application,
     workgroup_name,
 )
+from workflows.text import quote
 
 
 def reapply(partner: Partner, event: Reapply, ctx: Ctx) -> Result:
@@ -57,7 +58,7 @@ def reapply(partner: Partner, event: Reapply, ctx: Ctx) -> Result:
         steps=set_step(partner, Step.APPLICATION, StepRecord(State.SUBMITTED, ctx.now, ctx.by)),
     )
     if before.state is State.REJECTED:
-        why = f" (it was rejected: {before.reason})" if before.reason else ""
+        why = f" (it was rejected: {quote(before.reason)})" if before.reason else ""
         summary = f"@{ctx.by} sent the application again{why}: {details(after)}."
     else:
         summary = f"@{ctx.by} changed the application waiting for approval: {details(after)}."
@@ -82,7 +83,8 @@ def _approve_application(partner: Partner, values: Mapping[str, str], ctx: Ctx) 
         steps=done_step(partner, Step.APPLICATION, ctx),
     )
     text = (
-        f"Your application for {partner.company} is approved: welcome to the partner program! "
+        f"Your application for {quote(partner.company)} is approved: welcome to the partner "
+        "program! "
         f"Your account manager is @{manager}; the next step is a meeting with them."
         + partner_todo(after)
     )
@@ -138,7 +140,7 @@ def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> 
     if correcting:
         return after, [TellPartner(f"The record of your contract is corrected: {terms}")]
     text = (
-        f"Your contract is recorded: {terms} {partner.company} is now an active partner. "
+        f"Your contract is recorded: {terms} {quote(partner.company)} is now an active partner. "
         f"The training is due by {after.training_due()}."
     )
     effects: list[Effect] = []
@@ -150,12 +152,13 @@ def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> 
 
 def _approve_listing(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     after = replace(partner, steps=done_step(partner, Step.LISTING, ctx))
-    return after, [TellPartner(f"@{ctx.by} approved your listing at {partner.listing_url}.")]
+    url = quote(partner.listing_url or "")
+    return after, [TellPartner(f"@{ctx.by} approved your listing at {url}.")]
 
 
 def _retry_workgroup(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {partner.company} already exists.")
+        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
     return partner, [create_workgroup(partner)]
 
 
@@ -201,17 +204,19 @@ def reject(partner: Partner, event: Reject, ctx: Ctx) -> Result:
     if step is Step.APPLICATION:
         after = replace(after, status=Status.REJECTED)
         text = (
-            f"@{ctx.by} did not approve the application of {partner.company}: {reason}\n"
+            f"@{ctx.by} did not approve the application of {quote(partner.company)}: "
+            f"{quote(reason)}\n"
             "Correct it and send it again with `/onboard`."
         )
     elif step is Step.GOALS:
         text = (
-            f"@{ctx.by} did not approve your goals: {reason}\n"
+            f"@{ctx.by} did not approve your goals: {quote(reason)}\n"
             "Send them again with `/goals 3m <text>` or `/goals 1y <text>`."
         )
     else:
         text = (
-            f"@{ctx.by} did not approve your listing at {partner.listing_url}: {reason}\n"
+            f"@{ctx.by} did not approve your listing at {quote(partner.listing_url or '')}: "
+            f"{quote(reason)}\n"
             "Send the page again with `/listing <url>`."
         )
     return after, [TellPartner(text)]
@@ -226,13 +231,14 @@ def submit_goals(partner: Partner, event: SubmitGoals, ctx: Ctx) -> Result:
             "Your goals are already approved; new goals are agreed at the quarterly review."
         )
     after = replace(partner, goals_3m=text) if horizon == "3m" else replace(partner, goals_1y=text)
-    if after.goals_3m is None or after.goals_1y is None:
+    three, year = after.goals_3m, after.goals_1y
+    if three is None or year is None:
         return after, []  # waiting for the other horizon
     record = StepRecord(State.SUBMITTED, ctx.now, ctx.by)
     after = replace(after, steps=set_step(partner, Step.GOALS, record))
     summary = (
-        f"@{ctx.by} sent the goals of {partner.company} (`{partner.id}`):\n"
-        f"• next 3 months: {after.goals_3m}\n• next year: {after.goals_1y}"
+        f"@{ctx.by} sent the goals of {quote(partner.company)} (`{partner.id}`):\n"
+        f"• next 3 months: {quote(three)}\n• next year: {quote(year)}"
     )
     return after, [RequestApproval(partner.id, Step.GOALS, summary)]
 
@@ -243,7 +249,9 @@ def submit_listing(partner: Partner, event: SubmitListing, ctx: Ctx) -> Result:
         raise TypeError("mentions_vendor is True, False or None")
     require(partner, Step.LISTING)
     if partner.done(Step.LISTING):
-        raise RuleError(f"Your listing at {partner.listing_url} is already approved.")
+        raise RuleError(
+            f"Your listing at {quote(partner.listing_url or '')} is already approved."
+        )
     record = StepRecord(State.SUBMITTED, ctx.now, ctx.by)
     after = replace(
         partner,
@@ -256,7 +264,10 @@ def submit_listing(partner: Partner, event: SubmitListing, ctx: Ctx) -> Result:
         False: "the bot did not find the vendor mentioned there",
         None: "the bot could not check the page",
     }[event.mentions_vendor]
-    summary = f"@{ctx.by} sent the listing of {partner.company} (`{partner.id}`): {url} ({found})."
+    summary = (
+        f"@{ctx.by} sent the listing of {quote(partner.company)} (`{partner.id}`): "
+        f"{quote(url)} ({found})."
+    )
     return after, [RequestApproval(partner.id, Step.LISTING, summary)]
 
 
@@ -268,10 +279,10 @@ def workgroup_created(partner: Partner, event: WorkgroupCreated, ctx: Ctx) -> Re
     if partner.workgroup == room_id:
         return partner, []  # told twice: nothing changes
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {partner.company} already exists.")
+        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
     after = replace(partner, workgroup=room_id, steps=done_step(partner, Step.WORKGROUP, ctx))
     text = (
-        f"This is the private group of {partner.company} and its account manager "
+        f"This is the private group of {quote(partner.company)} and its account manager "
         f"@{partner.manager}: reminders and news about your partnership come here, and the "
         "partner commands work here (try /status)."
     )
@@ -282,7 +293,7 @@ def workgroup_created(partner: Partner, event: WorkgroupCreated, ctx: Ctx) -> Re
     if event.name and event.name != wanted:
         effects.append(
             TellManagers(
-                f"The workgroup of {partner.company} (`{partner.id}`) is {event.name}: the "
+                f"The workgroup of {quote(partner.company)} (`{partner.id}`) is {event.name}: the "
                 f"name {wanted} is taken by another room, which gets nothing from me."
             )
         )
@@ -293,11 +304,12 @@ def workgroup_failed(partner: Partner, event: WorkgroupFailed, ctx: Ctx) -> Resu
     reason = " ".join(event.reason.split()) or "no reason given"
     require(partner, Step.WORKGROUP)
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {partner.company} already exists.")
+        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
     record = StepRecord(State.TODO, ctx.now, ctx.by, reason)
     after = replace(partner, steps=set_step(partner, Step.WORKGROUP, record))
     text = (
-        f"I could not create the workgroup {workgroup_name(partner.id)} of {partner.company}: "
+        f"I could not create the workgroup {workgroup_name(partner.id)} of "
+        f"{quote(partner.company)}: "
         f"{reason}. Try again with `/approve {partner.id} workgroup`."
     )
     return after, [TellManagers(text)]

@@ -38,6 +38,7 @@ from workflows.reporting.months import (
     local_day,
     parse_month,
 )
+from workflows.text import quote
 
 MAX_ENTRIES = 200  # deals and prospects in one report
 
@@ -327,7 +328,7 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
         for deal, owed in zip(report.deals, report.owed_per_deal(), strict=True):
             number += 1
             lines.append(
-                f"{number}. {deal.client}: {format_usd(deal.amount)}, {deal.kind} at "
+                f"{number}. {quote(deal.client)}: {format_usd(deal.amount)}, {deal.kind} at "
                 f"{_rate_words(report, deal)}, owed {format_usd(owed)}" + _note(deal.note)
             )
     if report.prospects:
@@ -335,7 +336,8 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
         for prospect in report.prospects:
             number += 1
             lines.append(
-                f"{number}. {prospect.client}: {format_usd(prospect.amount)}, expected to close "
+                f"{number}. {quote(prospect.client)}: {format_usd(prospect.amount)}, "
+                f"expected to close "
                 f"{prospect.close}" + _note(prospect.note)
             )
     if report.entries:
@@ -432,4 +434,4 @@ def _state_words(report: Report, zone: tzinfo) -> str:
 
 
 def _note(note: str | None) -> str:
-    return "" if note is None else f" ({note})"
+    return "" if note is None else f" ({quote(note)})"

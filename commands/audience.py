@@ -1,0 +1,80 @@
+"""Who reads a room, and so where a command's answers may be shown.
+
+A command that shows a partner's data (`Command.private`, the default) answers where it
+was typed only when everyone who reads that room may see what it shows:
+
+- the caller's own direct-message room with the bot (not a DM with other people in it);
+- the account managers' room (`PARTNERBOT_MANAGER_ROOM`): its readers see every partner;
+- for a partner's contact (who is not an account manager), their partner's workgroup.
+
+Anywhere else (a channel, another partner's workgroup, any other group, a DM with several
+people) the answers go to the caller's DM and the room gets a one-line note. A manager's
+commands answer in place only in the managers' room and their DM: `/status bobco` typed in
+acme's workgroup must not show bobco to acme.
+
+Not a command module (it has no SPEC): the dispatcher uses it, once, before the handler.
+"""
+
+from __future__ import annotations
+
+from chat.base import ChatActions, ChatError, Room, RoomKind
+from commands.framework import Caller, Refused, Role
+from config import Settings
+from storage import Transaction
+
+PARTNERS = "partners"
+SENT_DIRECTLY = "I sent it to you directly."
+
+
+def shown_here(
+    room: Room,
+    caller: Caller,
+    *,
+    own_dm: str | None,
+    managers_room: str | None,
+    workgroup: str | None,
+) -> bool:
+    """Whether a private command's answers may be shown in `room`, where `caller` typed it.
+
+    `own_dm` is the caller's direct-message room with the bot (None when not looked up:
+    then `room` is not a DM), `managers_room` the managers' room, `workgroup` that of the
+    caller's partner (None when there is none).
+    """
+    if room.kind is RoomKind.DIRECT:
+        return own_dm is not None and room.id == own_dm
+    if managers_room is not None and room.id == managers_room:
+        return True
+    return Role.MANAGER not in caller.roles and workgroup is not None and room.id == workgroup
+
+
+async def answer_room(
+    room: Room, caller: Caller, tx: Transaction, settings: Settings, chat: ChatActions
+) -> str | None:
+    """Where a private command typed in `room` answers: None for right there, else the id
+    of the caller's DM with the bot (opened if needed, before anything is stored, so that
+    the replies are stored with the room they go to). `Refused`, shown in `room`, when that
+    DM cannot be opened: then nothing is shown at all."""
+    own_dm = await _dm(caller, chat) if room.kind is RoomKind.DIRECT else None
+    managers_room = None
+    workgroup = None
+    if room.kind is not RoomKind.DIRECT:
+        if settings.manager_room is not None:
+            managers_room = await chat.room_named(settings.manager_room)
+        if caller.partner is not None:
+            doc = await tx.get(PARTNERS, caller.partner)
+            workgroup = None if doc is None else doc.get("workgroup")
+    if shown_here(
+        room, caller, own_dm=own_dm, managers_room=managers_room, workgroup=workgroup
+    ):
+        return None
+    return own_dm if own_dm is not None else await _dm(caller, chat)
+
+
+async def _dm(caller: Caller, chat: ChatActions) -> str:
+    try:
+        return await chat.direct_room(caller.user.username)
+    except ChatError as err:
+        raise Refused(
+            "I answer that only in a direct message, and I could not open one with you "
+            f"({err}). Write to me directly."
+        ) from err
