@@ -98,8 +98,10 @@ class Dispatcher:
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
             conversation = await self._conversation(message)
-            if conversation is not None:
+            if conversation is not None and not self._idle(conversation):
                 return await self._carry_on(message, conversation)
+            if conversation is not None:
+                return await self._expire(message, conversation)
             if message.room.kind is not RoomKind.DIRECT:
                 return Outcome("ignored")
             return await self._answer(message, "done", [DM_HINT])
@@ -113,16 +115,23 @@ class Dispatcher:
         return await self._until_done(message, lambda: self._run(message, command, invocation))
 
     async def _conversation(self, message: Incoming) -> dict[str, Any] | None:
-        """The open conversation of the sender in this room; one idle too long is over."""
-        found = await self.store.get(CONVERSATIONS, message.room.id, message.user.username)
-        if found is None:
-            return None
-        if self.clock() - datetime.fromisoformat(found["at"]) <= CONVERSATION_IDLE:
-            return found
-        tx = self.store.begin(actor=message.user.username, now=self.clock())
+        """The conversation of the sender in this room, open or idle too long (`_idle`)."""
+        return await self.store.get(CONVERSATIONS, message.room.id, message.user.username)
+
+    def _idle(self, conversation: Mapping[str, Any]) -> bool:
+        return self.clock() - datetime.fromisoformat(conversation["at"]) > CONVERSATION_IDLE
+
+    async def _expire(self, message: Incoming, conversation: Mapping[str, Any]) -> Outcome:
+        """A conversation idle too long is over: in a direct room the late answer is told
+        so (not the DM hint); elsewhere it ends quietly (people talk among themselves)."""
+        now = self.clock()
+        tx = self.store.begin(actor=message.user.username, now=now)
         tx.delete(CONVERSATIONS, message.room.id, message.user.username)
-        await tx.commit()  # it ends quietly
-        return None
+        if message.room.kind is not RoomKind.DIRECT:
+            await tx.commit()
+            return Outcome("ignored")
+        text = f"That question expired; start again with `/{conversation['command']}`."
+        return await self._commit(tx, now, message, "done", [Reply(message.room.id, text, message.thread)])
 
     async def _carry_on(self, message: Incoming, conversation: dict[str, Any]) -> Outcome:
         command = self.registry.get(conversation["command"])

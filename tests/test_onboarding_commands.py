@@ -389,3 +389,32 @@ async def test_usernames_are_matched_whatever_their_case(program: Program) -> No
     await program.say("Alice", APPLY)
     assert await program.store.get("members", "alice") is not None
     assert (await program.say("alice", "/status")).status == "done"
+
+
+async def test_a_refused_answer_asks_the_same_question_again(program: Program) -> None:
+    await program.say("alice", "/onboard")
+    await program.say("alice", "Soluções Ágeis Ltda.")
+    await program.say("alice", "value-added")
+    refused = await program.say("alice", "solucoes dot example")
+    assert refused.status == "refused"
+    assert refused.text.endswith("What is your company's website (https://...)?")
+    bare = await program.say("alice", "solucoes.example")
+    assert "I read the website as https://solucoes.example." in bare.text
+    assert "e-mail" in bare.text
+    await program.say("alice", "partners@solucoes.example")
+    assert (await partner(program, "solucoes-ageis-ltda")).website == "https://solucoes.example"
+
+
+async def test_a_bare_domain_in_one_message_is_confirmed(program: Program) -> None:
+    sent = await program.say("alice", APPLY.replace("https://acme.example", "acme.example"))
+    assert "I read the website as https://acme.example." in sent.text
+    assert (await partner(program, "acme-hosting")).website == "https://acme.example"
+
+
+async def test_an_answer_after_the_conversation_expired_says_so(program: Program) -> None:
+    await program.say("alice", "/onboard")
+    program.clock.advance(minutes=31)
+    late = await program.say("alice", "Acme Hosting")
+    assert late.text == "That question expired; start again with `/onboard`."
+    assert "only understand" in (await program.say("alice", "hello?")).text
+    assert await program.store.get("partners", "acme-hosting") is None

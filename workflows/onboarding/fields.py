@@ -195,7 +195,11 @@ def _type(value: str) -> str:
 
 
 def _website(value: str) -> str:
-    return check_url(value, "website")
+    """A bare domain (`acme.example/partners`) is read as https:// plus the domain."""
+    text = value.strip()
+    if text and "://" not in text and ":" not in text.split("/")[0]:
+        text = "https://" + text
+    return check_url(text, "website")
 
 
 def _email(value: str) -> str:
