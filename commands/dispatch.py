@@ -131,7 +131,8 @@ class Dispatcher:
             await tx.commit()
             return Outcome("ignored")
         text = f"That question expired; start again with `/{conversation['command']}`."
-        return await self._commit(tx, now, message, "done", [Reply(message.room.id, text, message.thread)])
+        reply = Reply(message.room.id, text, message.thread)
+        return await self._commit(tx, now, message, "done", [reply])
 
     async def _carry_on(self, message: Incoming, conversation: dict[str, Any]) -> Outcome:
         command = self.registry.get(conversation["command"])
