@@ -14,6 +14,7 @@ command (it is handled again after restart) or none of it (its replies still go 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -266,7 +267,9 @@ class Dispatcher:
 
 
 def _sentence(problem: str) -> str:
-    text = problem[:1].upper() + problem[1:]
+    """Capitalised and ended, but a leading `key=` keeps its case (`on=`, not `On=`)."""
+    keyed = re.match(r"\w+=", problem) is not None
+    text = problem if keyed else problem[:1].upper() + problem[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat.base import ChatActions, Incoming, Room, User
 from commands.parsing import Args
+from workflows.onboarding import FieldError, RuleError
 
 if TYPE_CHECKING:
     from commands.registry import Registry
@@ -44,6 +45,11 @@ class UsageError(Exception):
 
 class Refused(Exception):
     """The command cannot be done as asked (not allowed, unknown partner, ...)."""
+
+
+def refusal(err: RuleError) -> UsageError | Refused:
+    """A workflow's refusal for the reply: a field written wrong shows the usage too."""
+    return UsageError(str(err)) if isinstance(err, FieldError) else Refused(str(err))
 
 
 Handler = Callable[["Context"], Awaitable[None]]

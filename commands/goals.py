@@ -5,7 +5,7 @@ proposes, and their history is kept."""
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from workflows.compliance import (
     GoalProposal,
     GoalRevision,
@@ -68,7 +68,7 @@ async def _manager(ctx: Context) -> None:
     try:
         after, revision = revise_goals(partner, horizon, text, ctx.caller.user.username, ctx.now)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     program.store(ctx, partner, after, f"goals {horizon} revised")
     ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {horizon} revised")
     ctx.reply(
@@ -90,7 +90,7 @@ async def _propose(ctx: Context, partner: Partner, horizon: str, text: str) -> N
             partner, parse_horizon(horizon), text, ctx.caller.user.username, ctx.now
         )
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     ctx.tx.put(PROPOSALS, proposal.to_doc(), what=f"goals {horizon} proposed")
     ctx.reply(
         f"New goals for {HORIZONS[horizon]} proposed; your account manager approves them "
@@ -123,7 +123,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
         try:
             check_not_contact(partner, by)
         except RuleError as err:
-            raise Refused(str(err)) from None
+            raise refusal(err) from None
         for proposal in proposals:
             ctx.tx.delete(
                 PROPOSALS, partner.id, proposal.horizon, what=f"goals {proposal.horizon} rejected"
@@ -142,7 +142,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
                 after, proposal.horizon, proposal.text, by, ctx.now, proposal.by
             )
         except RuleError as err:
-            raise Refused(str(err)) from None
+            raise refusal(err) from None
         ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {proposal.horizon} revised")
         ctx.tx.delete(PROPOSALS, partner.id, proposal.horizon)
     program.store(ctx, partner, after, "goals approved")

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken
-from commands.framework import Context, Refused, Role, UsageError
+from commands.framework import Context, Refused, Role, UsageError, refusal
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -95,7 +95,7 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
             partner, event, ctx.caller.user.username, ctx.now, ctx.settings.timezone
         )
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     store(ctx, partner, after, what)
     return await carry_out(ctx, after, effects)
 

@@ -8,7 +8,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
 from commands.examples import last_month, month_ahead
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from commands.parsing import ArgumentError, split_arguments
 from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
@@ -377,7 +377,7 @@ def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return function(*args, **kwargs)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
 
 
 SPEC = Command(

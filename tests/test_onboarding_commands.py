@@ -418,3 +418,21 @@ async def test_an_answer_after_the_conversation_expired_says_so(program: Program
     assert late.text == "That question expired; start again with `/onboard`."
     assert "only understand" in (await program.say("alice", "hello?")).text
     assert await program.store.get("partners", "acme-hosting") is None
+
+
+async def test_a_missing_field_shows_the_usage_and_keeps_the_keys_case(program: Program) -> None:
+    await program.say("alice", APPLY)
+    await program.say("maria", "/approve acme-hosting application")
+    said = await program.say("maria", "/approve acme-hosting meeting")
+    assert said.status == "refused"
+    assert said.text.startswith("on=YYYY-MM-DD is required")
+    assert "Usage: `/approve " in said.text and "Example: `/approve " in said.text
+    later = await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    assert later.status == "done"
+    done_first = await program.say("maria", "/approve acme-hosting contract signed=2026-11-26")
+    assert done_first.status == "refused" and "Usage:" not in done_first.text  # a rule
+    await program.say("alice", "/goals 3m five hosted workspaces")
+    await program.say("alice", "/goals 1y fifty hosted workspaces")
+    await program.say("maria", "/approve acme-hosting goals")
+    signed = await program.say("maria", "/approve acme-hosting contract fee=paid support=yes")
+    assert signed.text.startswith("signed=YYYY-MM-DD is required") and "Usage:" in signed.text

@@ -314,3 +314,12 @@ async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
     tx.put("filings", {"partner": "acme-hosting", "months": wrong[:11]})  # none left out
     await tx.commit()
     assert len(await filed_months(program.store, "acme-hosting")) == 11
+
+
+async def test_a_wrong_amount_shows_the_usage(program: Program) -> None:
+    said = await program.say("alice", "/report 2026-09 deal client=X amount=lots kind=hosting")
+    assert said.status == "refused"
+    assert said.text.startswith("Amount must be") or said.text.startswith("amount=")
+    assert "Usage: `/report " in said.text and "Example: `/report " in said.text
+    late = await program.say("alice", "/report 2026-10")
+    assert "Usage:" not in late.text  # a rule of the program, not a typing error

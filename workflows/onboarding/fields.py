@@ -23,6 +23,10 @@ class RuleError(ValueError):
     """A change the program rules do not allow; the message tells the user what to do."""
 
 
+class FieldError(RuleError):
+    """An argument or field missing or written wrong: the reply adds the usage line."""
+
+
 class PartnerType(StrEnum):
     HOSTING = "hosting"
     TECHNOLOGY = "technology"
@@ -304,7 +308,7 @@ def parse_day(value: str, name: str, today: date) -> date:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
+    raise FieldError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
 
 
 def check_username(value: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from workflows.onboarding import RuleError
+from workflows.onboarding import FieldError, RuleError
 
 DEFAULT_DUE_DAY = 10
 MAX_CLOSE_YEARS = 10  # a prospect's close month: at most this far ahead (catches typos)
@@ -80,7 +80,7 @@ def parse_month(text: str, name: str = "the month", example: Month | None = None
         if year >= 1 and 1 <= month <= 12:
             return Month(year, month)
     shown = "" if example is None else f", e.g. {example}"
-    raise RuleError(f"{name} must be written YYYY-MM{shown}")
+    raise FieldError(f"{name} must be written YYYY-MM{shown}")
 
 
 def local_day(now: datetime, zone: tzinfo) -> date:
@@ -146,5 +146,5 @@ def check_close(close: Month, now: datetime, zone: tzinfo) -> Month:
             f"give {current} or later"
         )
     if current.months_until(close) > MAX_CLOSE_YEARS * 12:
-        raise RuleError(f"close= must be within {MAX_CLOSE_YEARS} years ({close} is further)")
+        raise FieldError(f"close= must be within {MAX_CLOSE_YEARS} years ({close} is further)")
     return close
