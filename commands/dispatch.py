@@ -13,6 +13,7 @@ command (it is handled again after restart) or none of it (its replies still go 
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -108,11 +109,8 @@ class Dispatcher:
             return await self._answer(message, "done", [DM_HINT])
         command = self.registry.get(invocation.name)
         if command is None:
-            return await self._answer(
-                message,
-                "refused",
-                [f"I don't know /{invocation.name}. Type /help to see the commands."],
-            )
+            known = self.registry.usable_by((await self.caller(message.user)).roles)
+            return await self._answer(message, "refused", [unknown(invocation.name, known)])
         return await self._until_done(message, lambda: self._run(message, command, invocation))
 
     async def _conversation(self, message: Incoming) -> dict[str, Any] | None:
@@ -180,7 +178,8 @@ class Dispatcher:
                 raise Refused(f"/{command.name} is for {command.who()} only.")
             args = split_arguments(invocation.text) if invocation is not None else Args()
             if args.words[:1] == ("help",) and len(args.tokens) == 1:
-                return await self._answer(message, "done", [describe(command, today)])
+                text = describe(command, today, caller.roles)
+                return await self._answer(message, "done", [text])
             unknown = sorted(set(args.options) - command.options)
             if unknown:
                 raise UsageError(f"unknown option {unknown[0]}=")
@@ -204,7 +203,8 @@ class Dispatcher:
         except (ArgumentError, UsageError) as err:
             if conversation is not None:  # an answer is not typed by the usage line
                 return await self._answer(message, "refused", [_sentence(str(err))])
-            return await self._answer(message, "refused", [_usage_reply(command, str(err), today)])
+            text = _usage_reply(command, str(err), today, caller.roles)
+            return await self._answer(message, "refused", [text])
         except Refused as err:
             return await self._answer(message, "refused", [_sentence(str(err))])
         except Conflict:
@@ -266,6 +266,14 @@ class Dispatcher:
         return [self._unsaved.pop(message_id) for message_id in settled]
 
 
+def unknown(name: str, known: list[Command]) -> str:
+    """The reply to an unknown command, with the closest one the caller may use."""
+    names = [command.name for command in known]
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    hint = f" Did you mean /{close[0]}?" if close else ""
+    return f"I don't know /{name}.{hint} Type /help to see the commands."
+
+
 def _sentence(problem: str) -> str:
     """Capitalised and ended, but a leading `key=` keeps its case (`on=`, not `On=`)."""
     keyed = re.match(r"\w+=", problem) is not None
@@ -273,8 +281,6 @@ def _sentence(problem: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _usage_reply(command: Command, problem: str, today: date) -> str:
-    return (
-        f"{_sentence(problem)}\nUsage: `{command.usage_line()}`\n"
-        f"Example: `{command.example_on(today)}`"
-    )
+def _usage_reply(command: Command, problem: str, today: date, roles: frozenset[Role]) -> str:
+    forms = " or ".join(f"`{form}`" for form in command.usage_lines(roles))
+    return f"{_sentence(problem)}\nUsage: {forms}\nExample: `{command.example_on(today, roles)}`"

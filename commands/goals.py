@@ -184,8 +184,10 @@ SPEC = Command(
         "your goals for the next 3 months (3m) and the next year (1y), new ones proposed "
         "later; account managers revise a partner's at a review, approve what it proposed"
     ),
-    usage="3m|1y <text>; account managers: <partner-id> [3m|1y <text> | approve | reject <reason>]",
+    usage="3m|1y <text>",
     example="/goals 3m Host 5 customer workspaces and train two admins",
+    manager_usage="<partner-id> [3m|1y <text> | approve | reject <reason>]",
+    manager_example="/goals acme-hosting approve",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=goals,
 )

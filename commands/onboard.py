@@ -135,4 +135,5 @@ SPEC = Command(
     handler=onboard,
     options=FIELDS,
     answer=answer,
+    unlisted_for=frozenset({Role.MANAGER}),
 )

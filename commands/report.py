@@ -384,9 +384,10 @@ SPEC = Command(
     name="report",
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
-    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]; "
-    "account managers: <partner-id> YYYY-MM [reopen | history]",
+    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
+    manager_usage="<partner-id> YYYY-MM [reopen | history]",
+    manager_example=lambda today: f"/report acme-hosting {last_month(today)} reopen",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,
     options=frozenset({"client", "amount", "kind", "close", "note"}),
