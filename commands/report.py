@@ -23,7 +23,9 @@ from workflows.reporting import (
     check_month,
     deal_from_options,
     effective_rates,
+    entry_changed,
     local_day,
+    loose_month,
     new_draft,
     open_month,
     parse_month,
@@ -56,6 +58,7 @@ FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true
 LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen", "history"})
+MANAGER_VERBS = frozenset({"reopen", "history"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
 
 
@@ -67,7 +70,7 @@ async def report(ctx: Context) -> None:
     month = open_month(ctx.now, ctx.settings.timezone) if typed is None else typed
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
-        raise UsageError(f"{verb!r} is not one of {', '.join(sorted(VERBS))}")
+        raise UsageError(f"{verb!r} is not one of {', '.join(sorted(_verbs(ctx, partner)))}")
     if verb == "reopen":
         await _reopen(ctx, partner, typed)
         return
@@ -77,7 +80,7 @@ async def report(ctx: Context) -> None:
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
             raise Refused("Only the partner's contacts change its report; you may reopen it.")
-        ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone))
+        ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone, hints=False))
         return
     draft = await _load(ctx, partner, month)
     if verb is None:
@@ -99,10 +102,11 @@ async def report(ctx: Context) -> None:
         )
     if verb in ("deal", "prospect"):
         changed = _with_entry(ctx, draft, verb, options)
-        ctx.reply(render(changed, ctx.settings.timezone))
+        ctx.reply(entry_changed(draft, changed))
     elif verb == "remove":
-        changed = _rule(remove_entry, draft, _number(words))
-        ctx.reply(render(changed, ctx.settings.timezone))
+        number = _number(words)
+        changed = _rule(remove_entry, draft, number)
+        ctx.reply(entry_changed(draft, changed, removed=number))
     else:
         changed = await _file(ctx, partner, draft, none=verb == "none")
     await _save(ctx, changed, f"report {month}: {verb}")
@@ -227,7 +231,20 @@ def _month(ctx: Context, words: list[str]) -> Month | None:
 
 
 def _is_month(word: str) -> bool:
-    return len(word) == 7 and word[4] == "-" and word[:4].isdigit()
+    """A month, or a month written another way (refused with how to write it)."""
+    return (len(word) == 7 and word[4] == "-" and word[:4].isdigit()) or (
+        loose_month(word) is not None
+    )
+
+
+def _verbs(ctx: Context, partner: Partner) -> set[str]:
+    """The sub-commands the caller may run on `partner`'s report."""
+    verbs = set()
+    if not program.is_manager(ctx) or partner.is_contact(ctx.caller.user.username):
+        verbs |= VERBS - MANAGER_VERBS
+    if program.is_manager(ctx):
+        verbs |= MANAGER_VERBS
+    return verbs
 
 
 def _number(words: list[str]) -> int:
