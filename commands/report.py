@@ -239,7 +239,7 @@ def _is_month(word: str) -> bool:
 
 def _verbs(ctx: Context, partner: Partner) -> set[str]:
     """The sub-commands the caller may run on `partner`'s report."""
-    verbs = set()
+    verbs: set[str] = set()
     if not program.is_manager(ctx) or partner.is_contact(ctx.caller.user.username):
         verbs |= VERBS - MANAGER_VERBS
     if program.is_manager(ctx):
