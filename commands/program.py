@@ -52,7 +52,7 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     partner_id = partner_id.lower()
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
-        raise Refused(f"There is no partner {partner_id} that you can see.")
+        raise Refused(f"There is no partner with the id `{partner_id}` that you can see.")
     return Partner.from_doc(doc)
 
 

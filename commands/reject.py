@@ -16,7 +16,7 @@ async def reject(ctx: Context) -> None:
     if not reason:
         raise UsageError("the reason is missing (the partner is told it)")
     after = await program.act(ctx, partner, Reject(step, reason), f"rejected {step}")
-    ctx.reply(f"{step} of {after.company} (`{after.id}`) rejected; the partner is told why.")
+    ctx.reply(f"{after.company} (`{after.id}`): {step} rejected; the partner is told why.")
 
 
 SPEC = Command(

@@ -314,7 +314,8 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
     )
     text = summary(filed, ctx.settings.timezone)
     ctx.reply(f"Filed. {text}")
-    await program.tell_managers(ctx, partner, f"@{ctx.caller.user.username} filed: {text}")
+    notice = summary(filed, ctx.settings.timezone, partner.company)  # says who filed it
+    await program.tell_managers(ctx, partner, notice)
     return filed
 
 

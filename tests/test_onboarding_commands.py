@@ -436,3 +436,20 @@ async def test_a_missing_field_shows_the_usage_and_keeps_the_keys_case(program: 
     await program.say("maria", "/approve acme-hosting goals")
     signed = await program.say("maria", "/approve acme-hosting contract fee=paid support=yes")
     assert signed.text.startswith("signed=YYYY-MM-DD is required") and "Usage:" in signed.text
+
+
+async def test_confirmations_name_the_company_first(program: Program) -> None:
+    await program.say("alice", APPLY)
+    approved = await program.say("maria", "/approve acme-hosting application")
+    assert approved.text == (
+        "Acme Hosting (`acme-hosting`): application approved. Status: onboarding."
+    )
+    await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    await program.say("alice", "/goals 3m five hosted workspaces")
+    await program.say("alice", "/goals 1y fifty hosted workspaces")
+    rejected = await program.say("maria", "/reject acme-hosting goals too vague")
+    assert (
+        rejected.text == "Acme Hosting (`acme-hosting`): goals rejected; the partner is told why."
+    )
+    unknown = await program.say("maria", "/status nobody")
+    assert unknown.text == "There is no partner with the id `nobody` that you can see."

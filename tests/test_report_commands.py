@@ -367,3 +367,13 @@ async def test_a_manager_looking_at_a_draft_is_not_told_to_file_it(program: Prog
     assert "submit" not in seen.text and "Add more" not in seen.text
     empty = await program.say("maria", "/report acme-hosting 2026-08")
     assert "submit" not in empty.text and "Add a closed deal" not in empty.text
+
+
+async def test_the_managers_hear_who_filed_without_repeating_it(program: Program) -> None:
+    await program.say("alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting')
+    filed = await program.say("alice", "/report 2026-09 submit")
+    [notice] = filed.elsewhere["dm-maria"]
+    assert notice.startswith(
+        "Report for 2026-09 of Acme Hosting (`acme-hosting`): "
+        "filed on time on 2026-10-05 by @alice."
+    )

@@ -375,10 +375,11 @@ def entry_changed(before: Report, after: Report, removed: int | None = None) -> 
     return f"{head}\n{totals}\n{show}"
 
 
-def summary(report: Report, zone: tzinfo = UTC) -> str:
+def summary(report: Report, zone: tzinfo = UTC, company: str | None = None) -> str:
     """One line on a report, for the reply to `submit` and the note to the manager: its
-    totals, and the rate each deal owes."""
-    head = f"Report for {report.month} of `{report.partner}`: {_state_words(report, zone)}"
+    totals, and the rate each deal owes; the partner named by its `company` when given."""
+    named = f"`{report.partner}`" if company is None else f"{company} (`{report.partner}`)"
+    head = f"Report for {report.month} of {named}: {_state_words(report, zone)}"
     if report.none:
         return f"{head}: no sales this month."
     text = f"{head}. {_totals(report)}."
