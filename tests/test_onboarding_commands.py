@@ -134,8 +134,11 @@ async def test_the_application_in_one_message_and_the_export_shape(program: Prog
 
 async def test_a_rejection_is_told_with_its_reason(program: Program) -> None:
     await program.say("alice", APPLY)
-    refused = await program.say("maria", "/reject acme-hosting application")
-    assert "reason is missing" in refused.text
+    asked = await program.say("maria", "/reject acme-hosting application")
+    assert asked.text == "Why? (the partner will read it; `cancel` stops)"
+    stopped = await program.say("maria", "cancel")
+    assert stopped.text == "Not rejected; nothing changed."
+    assert (await partner(program, "acme-hosting")).status is Status.APPLICANT
     rejected = await program.say("maria", "/reject acme-hosting application website is down")
     assert "website is down" in rejected.elsewhere["dm-alice"][0]
     assert (await partner(program, "acme-hosting")).status is Status.REJECTED
@@ -453,3 +456,20 @@ async def test_confirmations_name_the_company_first(program: Program) -> None:
     )
     unknown = await program.say("maria", "/status nobody")
     assert unknown.text == "There is no partner with the id `nobody` that you can see."
+
+
+async def test_the_reject_button_asks_for_the_reason(program: Program) -> None:
+    sent = await program.say("alice", APPLY)
+    reject = sent.attachments[0]["actions"][1]["msg"]
+    asked = await program.say("maria", reject)
+    assert asked.status == "done" and asked.text.startswith("Why? (the partner will read it")
+    told = await program.say("maria", "the website does not load")
+    assert (
+        told.text == "Acme Hosting (`acme-hosting`): application rejected; the partner is told why."
+    )
+    assert "the website does not load" in told.elsewhere["dm-alice"][0]
+    assert (await partner(program, "acme-hosting")).status is Status.REJECTED
+    assert (await program.say("maria", "hello")).text.startswith("I only understand")
+    nothing = await program.say("maria", "/reject acme-hosting meeting")
+    assert nothing.status == "refused"
+    assert (await program.say("maria", "hello")).text.startswith("I only understand")
