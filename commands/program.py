@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat.base import ChatError, NameTaken
+from chat.base import ChatError, NameTaken, RoomKind
 from commands.framework import Context, Refused, Role, UsageError, refusal
 from workflows.onboarding import (
     STEPS,
@@ -68,8 +68,21 @@ async def target(ctx: Context, index: int = 0) -> Partner:
     if index < len(ctx.args.words):
         return await find(ctx, ctx.args.words[index])
     if is_manager(ctx) and ctx.caller.partner is None:
+        here = await workgroup_partner(ctx)
+        if here is not None:
+            return here
         raise Refused("Name the partner: see /partners for the ids.")
     return await own(ctx)
+
+
+async def workgroup_partner(ctx: Context) -> Partner | None:
+    """The partner whose workgroup this room is (for a manager who names none there)."""
+    if ctx.room.kind is RoomKind.DIRECT:
+        return None
+    async for doc in ctx.tx.scan(PARTNERS):
+        if doc.get("workgroup") == ctx.room.id:
+            return Partner.from_doc(doc)
+    return None
 
 
 def store(ctx: Context, before: Partner | None, after: Partner, what: str) -> None:

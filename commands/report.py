@@ -220,6 +220,8 @@ async def _partner(ctx: Context, words: list[str]) -> Partner:
         and words[0].lower() not in VERBS
     ):
         return await program.find(ctx, words.pop(0))
+    if program.is_manager(ctx) and ctx.caller.partner is None:
+        return await program.target(ctx, len(ctx.args.words))  # the workgroup's partner
     return await program.own(ctx)
 
 

@@ -377,3 +377,18 @@ async def test_the_managers_hear_who_filed_without_repeating_it(program: Program
         "Report for 2026-09 of Acme Hosting (`acme-hosting`): "
         "filed on time on 2026-10-05 by @alice."
     )
+
+
+async def test_a_managers_status_and_report_in_a_workgroup_are_of_its_partner(
+    program: Program,
+) -> None:
+    room = "partner-acme-hosting"
+    await program.say("alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting')
+    status = await program.say("maria", "/status", room=room)
+    assert status.status == "done" and "Acme Hosting" in status.text
+    seen = await program.say("maria", "/report 2026-09", room=room)
+    assert seen.status == "done" and "Foo Corp" in seen.text and "submit" not in seen.text
+    elsewhere = await program.say("maria", "/status")
+    assert elsewhere.status == "refused" and "Name the partner" in elsewhere.text
+    other = await program.say("maria", "/status", room="lobby")
+    assert other.status == "refused"
