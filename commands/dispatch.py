@@ -13,7 +13,6 @@ command (it is handled again after restart) or none of it (its replies still go 
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,7 +32,7 @@ from commands.framework import (
     Role,
     UsageError,
 )
-from commands.help import describe
+from commands.help import describe, unknown
 from commands.outbox import Outbox
 from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
@@ -264,14 +263,6 @@ class Dispatcher:
         """The records of settled messages that changed nothing, for the next batch."""
         settled, self._settled = self._settled, []
         return [self._unsaved.pop(message_id) for message_id in settled]
-
-
-def unknown(name: str, known: list[Command]) -> str:
-    """The reply to an unknown command, with the closest one the caller may use."""
-    names = [command.name for command in known]
-    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
-    hint = f" Did you mean /{close[0]}?" if close else ""
-    return f"I don't know /{name}.{hint} Type /help to see the commands."
 
 
 def _sentence(problem: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 from commands.framework import Command, Context, Refused, Role, UsageError
@@ -33,10 +34,18 @@ def _forms(command: Command, roles: frozenset[Role] | None) -> str:
     return " or ".join(f"`{form}`" for form in command.usage_lines(roles))
 
 
+def unknown(name: str, known: list[Command]) -> str:
+    """The reply to an unknown command, with the closest one the caller may use."""
+    names = [command.name for command in known]
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    hint = f" Did you mean /{close[0]}?" if close else ""
+    return f"I don't know /{name}.{hint} Type /help to see the commands."
+
+
 def _lookup(ctx: Context, name: str) -> Command:
     command = ctx.registry.get(name)
     if command is None:
-        raise Refused(f"There is no /{name} command. Type /help to see the commands.")
+        raise Refused(unknown(name, ctx.registry.usable_by(ctx.caller.roles)))
     if not command.allows(ctx.caller.roles):
         raise Refused(f"/{command.name} is for {command.who()} only.")
     return command

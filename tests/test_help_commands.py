@@ -49,3 +49,9 @@ async def test_an_unknown_command_gets_a_suggestion(program: Program) -> None:
     assert "Did you mean" not in (await program.say("alice", "/xyzzy")).text
     assert "/assign" not in (await program.say("alice", "/assing")).text  # managers only
     assert "Did you mean /assign?" in (await program.say("maria", "/assing")).text
+
+
+async def test_help_for_an_unknown_command_suggests_one(program: Program) -> None:
+    said = await program.say("alice", "/help stauts")
+    assert said.status == "refused"
+    assert "I don't know /stauts. Did you mean /status?" in said.text
