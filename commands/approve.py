@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
-from workflows.onboarding import STEPS, Approve, Step
+from workflows.onboarding import STEPS, Approve, State, Step
 from workflows.text import quote
 
 
@@ -27,9 +27,8 @@ async def approve(ctx: Context) -> None:
         ctx, partner, Approve(step, dict(ctx.args.options)), f"approved {step}"
     )
     record = after.steps[step]
-    ctx.reply(
-        f"{step} of {quote(after.company)} (`{after.id}`): {record.state}. Status: {after.status}."
-    )
+    verdict = "approved" if record.state is State.DONE else record.state
+    ctx.reply(f"{quote(after.company)} (`{after.id}`): {step} {verdict}. Status: {after.status}.")
 
 
 SPEC = Command(

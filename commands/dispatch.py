@@ -16,6 +16,7 @@ command (it is handled again after restart) or none of it (its replies still go 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,13 +35,12 @@ from commands.framework import (
     Role,
     UsageError,
 )
-from commands.help import describe
+from commands.help import describe, unknown
 from commands.outbox import Outbox
 from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
 from config import Settings
 from storage import Conflict, Store, Transaction
-from workflows.text import quote
 
 log = logging.getLogger(__name__)
 
@@ -102,34 +102,38 @@ class Dispatcher:
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
             conversation = await self._conversation(message)
-            if conversation is not None:
+            if conversation is not None and not self._idle(conversation):
                 return await self._carry_on(message, conversation)
+            if conversation is not None:
+                return await self._expire(message, conversation)
             if message.room.kind is not RoomKind.DIRECT:
                 return Outcome("ignored")
             return await self._answer(message, "done", [DM_HINT])
         command = self.registry.get(invocation.name)
         if command is None:
-            return await self._answer(
-                message,
-                "refused",
-                [
-                    f"I don't know {quote('/' + invocation.name, as_code=True)}. "
-                    "Type /help to see the commands."
-                ],
-            )
+            known = self.registry.usable_by((await self.caller(message.user)).roles)
+            return await self._answer(message, "refused", [unknown(invocation.name, known)])
         return await self._until_done(message, lambda: self._run(message, command, invocation))
 
     async def _conversation(self, message: Incoming) -> dict[str, Any] | None:
-        """The open conversation of the sender in this room; one idle too long is over."""
-        found = await self.store.get(CONVERSATIONS, message.room.id, message.user.username)
-        if found is None:
-            return None
-        if self.clock() - datetime.fromisoformat(found["at"]) <= CONVERSATION_IDLE:
-            return found
-        tx = self.store.begin(actor=message.user.username, now=self.clock())
+        """The conversation of the sender in this room, open or idle too long (`_idle`)."""
+        return await self.store.get(CONVERSATIONS, message.room.id, message.user.username)
+
+    def _idle(self, conversation: Mapping[str, Any]) -> bool:
+        return self.clock() - datetime.fromisoformat(conversation["at"]) > CONVERSATION_IDLE
+
+    async def _expire(self, message: Incoming, conversation: Mapping[str, Any]) -> Outcome:
+        """A conversation idle too long is over: in a direct room the late answer is told
+        so (not the DM hint); elsewhere it ends quietly (people talk among themselves)."""
+        now = self.clock()
+        tx = self.store.begin(actor=message.user.username, now=now)
         tx.delete(CONVERSATIONS, message.room.id, message.user.username)
-        await tx.commit()  # it ends quietly
-        return None
+        if message.room.kind is not RoomKind.DIRECT:
+            await tx.commit()
+            return Outcome("ignored")
+        text = f"That question expired; start again with `/{conversation['command']}`."
+        reply = Reply(message.room.id, text, message.thread)
+        return await self._commit(tx, now, message, "done", [reply])
 
     async def _carry_on(self, message: Incoming, conversation: dict[str, Any]) -> Outcome:
         command = self.registry.get(conversation["command"])
@@ -177,7 +181,8 @@ class Dispatcher:
                 raise Refused(f"/{command.name} is for {command.who()} only.")
             args = split_arguments(invocation.text) if invocation is not None else Args()
             if args.words[:1] == ("help",) and len(args.tokens) == 1:
-                return await self._answer(message, "done", [describe(command, today)])
+                text = describe(command, today, caller.roles)
+                return await self._answer(message, "done", [text])
             unknown = sorted(set(args.options) - command.options)
             if unknown:
                 raise UsageError(f"unknown option {unknown[0]}=")
@@ -204,7 +209,7 @@ class Dispatcher:
         except (ArgumentError, UsageError) as err:
             if conversation is not None:  # an answer is not typed by the usage line
                 return await self._answer(message, "refused", [_sentence(str(err))], answer_in)
-            usage = _usage_reply(command, str(err), today)
+            usage = _usage_reply(command, str(err), today, caller.roles)
             return await self._answer(message, "refused", [usage], answer_in)
         except Refused as err:
             return await self._answer(message, "refused", [_sentence(str(err))], answer_in)
@@ -280,12 +285,12 @@ class Dispatcher:
 
 
 def _sentence(problem: str) -> str:
-    text = problem[:1].upper() + problem[1:]
+    """Capitalised and ended, but a leading `key=` keeps its case (`on=`, not `On=`)."""
+    keyed = re.match(r"\w+=", problem) is not None
+    text = problem if keyed else problem[:1].upper() + problem[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _usage_reply(command: Command, problem: str, today: date) -> str:
-    return (
-        f"{_sentence(problem)}\nUsage: `{command.usage_line()}`\n"
-        f"Example: `{command.example_on(today)}`"
-    )
+def _usage_reply(command: Command, problem: str, today: date, roles: frozenset[Role]) -> str:
+    forms = " or ".join(f"`{form}`" for form in command.usage_lines(roles))
+    return f"{_sentence(problem)}\nUsage: {forms}\nExample: `{command.example_on(today, roles)}`"

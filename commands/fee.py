@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Role, UsageError, refusal
 from workflows.compliance import (
     FeeRecord,
     FeeStatus,
@@ -58,7 +58,7 @@ async def fee(ctx: Context) -> None:
         existing = None if doc is None else FeeRecord.from_doc(doc)
         paid = record_fee(partner, year, existing, by, ctx.now, zone)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     ctx.tx.put(FEES, paid.to_doc(), what=f"fee {paid.year} paid")
     assert partner.signed is not None  # record_fee checked it
     due = fee_due_date(partner.signed, paid.year)
@@ -84,7 +84,7 @@ async def _undo(ctx: Context, partner: Partner, typed: int | None) -> None:
         existing = None if doc is None else FeeRecord.from_doc(doc)
         undone = unrecord_fee(partner, year, existing, ctx.caller.user.username, today)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     if undone is not None:
         ctx.tx.delete(FEES, partner.id, str(year), what=f"fee {year} unpaid")
         was = f"recorded as paid on {undone.paid_on} by @{undone.by}"
@@ -110,7 +110,7 @@ async def _show(ctx: Context, partner: Partner) -> None:
     try:
         in_program(partner, "pay the program fee")
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     status = await status_of(ctx, partner)
     assert status is not None  # in the program
     today = local_day(ctx.now, ctx.settings.timezone)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat.base import ChatActions, Incoming, Room, User
 from commands.parsing import Args
+from workflows.onboarding import FieldError, RuleError
 
 if TYPE_CHECKING:
     from commands.registry import Registry
@@ -44,6 +45,11 @@ class UsageError(Exception):
 
 class Refused(Exception):
     """The command cannot be done as asked (not allowed, unknown partner, ...)."""
+
+
+def refusal(err: RuleError) -> UsageError | Refused:
+    """A workflow's refusal for the reply: a field written wrong shows the usage too."""
+    return UsageError(str(err)) if isinstance(err, FieldError) else Refused(str(err))
 
 
 Handler = Callable[["Context"], Awaitable[None]]
@@ -79,13 +85,38 @@ class Command:
     # them, it answers in the caller's DM (`commands.audience`). Only a command that shows
     # nothing of anyone (`/help`) says False.
     private: bool = True
+    # The forms only account managers may use (`<partner-id> YYYY-MM reopen`) and their
+    # example: help and usage replies show a manager these instead of `usage`.
+    manager_usage: str | None = None
+    manager_example: Example | None = None
+    # Roles not offered it in /help although `roles` lets them run it (`/onboard`: managers).
+    unlisted_for: frozenset[Role] = frozenset()
 
     def usage_line(self) -> str:
         return f"/{self.name} {self.usage}".rstrip()
 
-    def example_on(self, today: date) -> str:
-        """The example as shown on `today` (the local date of the injected clock)."""
-        return self.example if isinstance(self.example, str) else self.example(today)
+    def usage_lines(self, roles: frozenset[Role] | None = None) -> list[str]:
+        """The forms the holder of `roles` may use (every form when `roles` is None)."""
+        if self.manager_usage is None:
+            return [self.usage_line()]
+        manager = f"/{self.name} {self.manager_usage}".rstrip()
+        if roles is None or {Role.MANAGER, Role.PARTNER} <= roles:
+            return [self.usage_line(), manager]
+        return [manager] if Role.MANAGER in roles else [self.usage_line()]
+
+    def example_on(self, today: date, roles: frozenset[Role] | None = None) -> str:
+        """The example as shown on `today` (the local date of the injected clock), for a
+        manager (`roles`) the manager's example when there is one."""
+        example = self.example
+        if self.manager_example is not None and self.usage_lines(roles) == self.usage_lines(
+            frozenset({Role.MANAGER})
+        ):
+            example = self.manager_example
+        return example if isinstance(example, str) else example(today)
+
+    def listed_for(self, roles: frozenset[Role]) -> bool:
+        """Whether /help offers it to the holder of `roles`."""
+        return self.allows(roles) and not (self.unlisted_for & roles)
 
     def allows(self, roles: frozenset[Role]) -> bool:
         return Role.ANYONE in self.roles or bool(self.roles & roles)

@@ -5,7 +5,7 @@ proposes, and their history is kept."""
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from workflows.compliance import (
     GoalProposal,
     GoalRevision,
@@ -69,7 +69,7 @@ async def _manager(ctx: Context) -> None:
     try:
         after, revision = revise_goals(partner, horizon, text, ctx.caller.user.username, ctx.now)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     program.store(ctx, partner, after, f"goals {horizon} revised")
     ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {horizon} revised")
     ctx.reply(
@@ -91,7 +91,7 @@ async def _propose(ctx: Context, partner: Partner, horizon: str, text: str) -> N
             partner, parse_horizon(horizon), text, ctx.caller.user.username, ctx.now
         )
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     ctx.tx.put(PROPOSALS, proposal.to_doc(), what=f"goals {horizon} proposed")
     ctx.reply(
         f"New goals for {HORIZONS[horizon]} proposed; your account manager approves them "
@@ -124,7 +124,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
         try:
             check_not_contact(partner, by)
         except RuleError as err:
-            raise Refused(str(err)) from None
+            raise refusal(err) from None
         for proposal in proposals:
             ctx.tx.delete(
                 PROPOSALS, partner.id, proposal.horizon, what=f"goals {proposal.horizon} rejected"
@@ -145,7 +145,7 @@ async def _decide(ctx: Context, partner: Partner, decision: str) -> None:
                 after, proposal.horizon, proposal.text, by, ctx.now, proposal.by
             )
         except RuleError as err:
-            raise Refused(str(err)) from None
+            raise refusal(err) from None
         ctx.tx.put(GOALS, revision.to_doc(), what=f"goals {proposal.horizon} revised")
         ctx.tx.delete(PROPOSALS, partner.id, proposal.horizon)
     program.store(ctx, partner, after, "goals approved")
@@ -187,8 +187,10 @@ SPEC = Command(
         "your goals for the next 3 months (3m) and the next year (1y), new ones proposed "
         "later; account managers revise a partner's at a review, approve what it proposed"
     ),
-    usage="3m|1y <text>; account managers: <partner-id> [3m|1y <text> | approve | reject <reason>]",
+    usage="3m|1y <text>",
     example="/goals 3m Host 5 customer workspaces and train two admins",
+    manager_usage="<partner-id> [3m|1y <text> | approve | reject <reason>]",
+    manager_example="/goals acme-hosting approve",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=goals,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 from commands.framework import Command, Context, Refused, Role, UsageError
@@ -14,27 +15,38 @@ async def show_help(ctx: Context) -> None:
         raise UsageError("give at most one command name")
     if ctx.args.words:
         name = ctx.args.words[0].lower().removeprefix("/")
-        ctx.reply(describe(_lookup(ctx, name), ctx.today))
+        ctx.reply(describe(_lookup(ctx, name), ctx.today, ctx.caller.roles))
         return
     usable = ctx.registry.usable_by(ctx.caller.roles)
     lines = ["Commands you can use:"]
-    lines += [f"• `{command.usage_line()}`: {command.summary}" for command in usable]
+    lines += [f"• {_forms(command, ctx.caller.roles)}: {command.summary}" for command in usable]
     lines.append("Type `/help <command>` or `/<command> help` for an example.")
     ctx.reply("\n".join(lines))
 
 
-def describe(command: Command, today: date) -> str:
-    """The help text of one command: usage, summary, and the example as of `today`."""
-    return f"`{command.usage_line()}`\n{command.summary}\nExample: `{command.example_on(today)}`"
+def describe(command: Command, today: date, roles: frozenset[Role] | None = None) -> str:
+    """The help text of one command: usage, summary, and the example as of `today`, with
+    the forms the holder of `roles` may use."""
+    example = command.example_on(today, roles)
+    return f"{_forms(command, roles)}\n{command.summary}\nExample: `{example}`"
+
+
+def _forms(command: Command, roles: frozenset[Role] | None) -> str:
+    return " or ".join(f"`{form}`" for form in command.usage_lines(roles))
+
+
+def unknown(name: str, known: list[Command]) -> str:
+    """The reply to an unknown command, with the closest one the caller may use."""
+    names = [command.name for command in known]
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    hint = f" Did you mean /{close[0]}?" if close else ""
+    return f"I don't know {quote('/' + name, as_code=True)}.{hint} Type /help to see the commands."
 
 
 def _lookup(ctx: Context, name: str) -> Command:
     command = ctx.registry.get(name)
     if command is None:
-        raise Refused(
-            f"There is no {quote('/' + name, as_code=True)} command. "
-            "Type /help to see the commands."
-        )
+        raise Refused(unknown(name, ctx.registry.usable_by(ctx.caller.roles)))
     if not command.allows(ctx.caller.roles):
         raise Refused(f"/{command.name} is for {command.who()} only.")
     return command

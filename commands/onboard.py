@@ -41,6 +41,7 @@ async def onboard(ctx: Context) -> None:
     if ctx.args.words:
         raise Refused('Give the fields as key=value, e.g. company="Acme Hosting".')
     fields = {name: _checked(name, value) for name, value in ctx.args.options.items()}
+    _confirm_website(ctx, ctx.args.options.get("website"), fields.get("website"))
     await _next(ctx, fields)
 
 
@@ -49,8 +50,20 @@ async def answer(ctx: Context) -> None:
     assert ctx.conversation is not None
     fields: dict[str, str] = dict(ctx.conversation["fields"])
     asking = ctx.conversation["asking"]
-    fields[asking] = _checked(asking, ctx.message.text.strip())
+    typed = ctx.message.text.strip()
+    try:
+        fields[asking] = _checked(asking, typed)
+    except Refused as err:  # the same question again, so the next answer is not misread
+        raise Refused(f"{err}. Once more (or `cancel`): {QUESTIONS[asking]}") from None
+    if asking == "website":
+        _confirm_website(ctx, typed, fields[asking])
     await _next(ctx, fields)
+
+
+def _confirm_website(ctx: Context, typed: str | None, url: str | None) -> None:
+    """Says how a bare domain was read (https:// added)."""
+    if typed is not None and url is not None and typed.strip() != url:
+        ctx.reply(f"I read the website as {url}.")
 
 
 async def _next(ctx: Context, fields: dict[str, str]) -> None:
@@ -123,4 +136,5 @@ SPEC = Command(
     handler=onboard,
     options=FIELDS,
     answer=answer,
+    unlisted_for=frozenset({Role.MANAGER}),
 )

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chat.base import ChatError, NameTaken
-from commands.framework import Context, Refused, Role, UsageError
+from chat.base import ChatError, NameTaken, RoomKind
+from commands.framework import Context, Refused, Role, UsageError, refusal
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -55,7 +55,9 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     partner_id = partner_id.lower()
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
-        raise Refused(f"There is no partner {quote(partner_id)} that you can see.")
+        raise Refused(
+            f"There is no partner with the id {quote(partner_id, as_code=True)} that you can see."
+        )
     return Partner.from_doc(doc)
 
 
@@ -101,8 +103,21 @@ async def target(ctx: Context, index: int = 0) -> Partner:
     if index < len(ctx.args.words):
         return await find(ctx, ctx.args.words[index])
     if is_manager(ctx) and ctx.caller.partner is None:
+        here = await workgroup_partner(ctx)
+        if here is not None:
+            return here
         raise Refused("Name the partner: see /partners for the ids.")
     return await own(ctx)
+
+
+async def workgroup_partner(ctx: Context) -> Partner | None:
+    """The partner whose workgroup this room is (for a manager who names none there)."""
+    if ctx.room.kind is RoomKind.DIRECT:
+        return None
+    async for doc in ctx.tx.scan(PARTNERS):
+        if doc.get("workgroup") == ctx.room.id:
+            return Partner.from_doc(doc)
+    return None
 
 
 def store(ctx: Context, before: Partner | None, after: Partner, what: str) -> None:
@@ -128,7 +143,7 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
             partner, event, ctx.caller.user.username, ctx.now, ctx.settings.timezone
         )
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     store(ctx, partner, after, what)
     return await carry_out(ctx, after, effects)
 

@@ -52,7 +52,7 @@ class Registry:
         return len(self._commands)
 
     def usable_by(self, roles: frozenset[Role]) -> list[Command]:
-        return [command for command in self if command.allows(roles)]
+        return [command for command in self if command.listed_for(roles)]
 
 
 def _check(command: Command) -> None:
@@ -62,5 +62,7 @@ def _check(command: Command) -> None:
         raise RegistryError(f"/{command.name} has no summary")
     if not command.example_on(SAMPLE_DAY).strip():
         raise RegistryError(f"/{command.name} has no example")
+    if not command.example_on(SAMPLE_DAY, frozenset({Role.MANAGER})).strip():
+        raise RegistryError(f"/{command.name} has no example for account managers")
     if not command.roles:
         raise RegistryError(f"/{command.name} names no role that may use it")

@@ -4,20 +4,46 @@ from __future__ import annotations
 
 from commands import program
 from commands.approve import parse_step
-from commands.framework import Command, Context, Role, UsageError
-from workflows.onboarding import Reject
+from commands.framework import Command, Context, Refused, Role, UsageError, refusal
+from workflows.onboarding import Partner, Reject, RuleError, Step, decide
 from workflows.text import quote
+
+WHY = "Why? (the partner will read it; `cancel` stops)"
 
 
 async def reject(ctx: Context) -> None:
-    """Rejects a step; the partner is told the reason and can submit again."""
+    """Rejects a step; the partner is told the reason and can submit again. Without a
+    reason (the Reject button) it asks for one."""
     partner = await program.managed(ctx, ctx.word(0, "the partner id"))
     step = parse_step(ctx.word(1, "the step"))
     reason = ctx.args.rest(2).strip()
-    if not reason:
-        raise UsageError("the reason is missing (the partner is told it)")
+    if not reason:  # what the rules refuse is said now, not after the reason is typed
+        try:
+            decide(
+                partner, Reject(step, "?"), ctx.caller.user.username, ctx.now, ctx.settings.timezone
+            )
+        except RuleError as err:
+            raise refusal(err) from None
+        ctx.converse({"partner": partner.id, "step": step.value})
+        ctx.reply(WHY)
+        return
+    await _reject(ctx, partner, step, reason)
+
+
+async def answer(ctx: Context) -> None:
+    """Takes the reason the conversation asked for, and rejects the step with it."""
+    assert ctx.conversation is not None
+    ctx.end_conversation()
+    try:
+        partner = await program.find(ctx, ctx.conversation["partner"])
+        await _reject(ctx, partner, Step(ctx.conversation["step"]), ctx.message.text.strip())
+    except (Refused, UsageError) as err:  # changed meanwhile: said, and the question ends
+        ctx.reply(f"Not rejected: {err}")
+
+
+async def _reject(ctx: Context, partner: Partner, step: Step, reason: str) -> None:
     after = await program.act(ctx, partner, Reject(step, reason), f"rejected {step}")
-    ctx.reply(f"{step} of {quote(after.company)} (`{after.id}`) rejected; the partner is told why.")
+    ctx.reply(f"{quote(after.company)} (`{after.id}`): {step} rejected; the partner is told why.")
 
 
 SPEC = Command(
@@ -27,4 +53,6 @@ SPEC = Command(
     example="/reject acme-hosting listing the page does not show our logo",
     roles=frozenset({Role.MANAGER}),
     handler=reject,
+    answer=answer,
+    cancelled=lambda _state: "Not rejected; nothing changed.",
 )

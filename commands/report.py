@@ -8,7 +8,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
 from commands.examples import last_month, month_ahead
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from commands.parsing import ArgumentError, split_arguments
 from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
@@ -23,7 +23,9 @@ from workflows.reporting import (
     check_month,
     deal_from_options,
     effective_rates,
+    entry_changed,
     local_day,
+    loose_month,
     new_draft,
     open_month,
     parse_month,
@@ -57,6 +59,7 @@ FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true
 LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen", "history"})
+MANAGER_VERBS = frozenset({"reopen", "history"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
 
 
@@ -68,7 +71,9 @@ async def report(ctx: Context) -> None:
     month = open_month(ctx.now, ctx.settings.timezone) if typed is None else typed
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
-        raise UsageError(f"{quote(verb, as_code=True)} is not one of {', '.join(sorted(VERBS))}")
+        raise UsageError(
+            f"{quote(verb, as_code=True)} is not one of {', '.join(sorted(_verbs(ctx, partner)))}"
+        )
     if verb == "reopen":
         await _reopen(ctx, partner, typed)
         return
@@ -78,7 +83,7 @@ async def report(ctx: Context) -> None:
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
             raise Refused("Only the partner's contacts change its report; you may reopen it.")
-        ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone))
+        ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone, hints=False))
         return
     draft = await _load(ctx, partner, month)
     if verb is None:
@@ -101,10 +106,11 @@ async def report(ctx: Context) -> None:
         )
     if verb in ("deal", "prospect"):
         changed = _with_entry(ctx, draft, verb, options)
-        ctx.reply(render(changed, ctx.settings.timezone))
+        ctx.reply(entry_changed(draft, changed))
     elif verb == "remove":
-        changed = _rule(remove_entry, draft, _number(words))
-        ctx.reply(render(changed, ctx.settings.timezone))
+        number = _number(words)
+        changed = _rule(remove_entry, draft, number)
+        ctx.reply(entry_changed(draft, changed, removed=number))
     else:
         changed = await _file(ctx, partner, draft, none=verb == "none")
     await _save(ctx, changed, f"report {month}: {verb}")
@@ -218,6 +224,8 @@ async def _partner(ctx: Context, words: list[str]) -> Partner:
         and words[0].lower() not in VERBS
     ):
         return await program.find(ctx, words.pop(0))
+    if program.is_manager(ctx) and ctx.caller.partner is None:
+        return await program.target(ctx, len(ctx.args.words))  # the workgroup's partner
     return await program.own(ctx)
 
 
@@ -229,7 +237,20 @@ def _month(ctx: Context, words: list[str]) -> Month | None:
 
 
 def _is_month(word: str) -> bool:
-    return len(word) == 7 and word[4] == "-" and word[:4].isdigit()
+    """A month, or a month written another way (refused with how to write it)."""
+    return (len(word) == 7 and word[4] == "-" and word[:4].isdigit()) or (
+        loose_month(word) is not None
+    )
+
+
+def _verbs(ctx: Context, partner: Partner) -> set[str]:
+    """The sub-commands the caller may run on `partner`'s report."""
+    verbs: set[str] = set()
+    if not program.is_manager(ctx) or partner.is_contact(ctx.caller.user.username):
+        verbs |= VERBS - MANAGER_VERBS
+    if program.is_manager(ctx):
+        verbs |= MANAGER_VERBS
+    return verbs
 
 
 def _number(words: list[str]) -> int:
@@ -299,7 +320,8 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
     )
     text = summary(filed, ctx.settings.timezone)
     ctx.reply(f"Filed. {text}")
-    await program.tell_managers(ctx, partner, f"@{ctx.caller.user.username} filed: {text}")
+    notice = summary(filed, ctx.settings.timezone, partner.company)  # says who filed it
+    await program.tell_managers(ctx, partner, notice)
     return filed
 
 
@@ -381,16 +403,17 @@ def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return function(*args, **kwargs)
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
 
 
 SPEC = Command(
     name="report",
     summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
-    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]; "
-    "account managers: <partner-id> YYYY-MM [reopen | history]",
+    "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
+    manager_usage="<partner-id> YYYY-MM [reopen | history]",
+    manager_example=lambda today: f"/report acme-hosting {last_month(today)} reopen",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,
     options=frozenset({"client", "amount", "kind", "close", "note"}),

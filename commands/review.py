@@ -9,7 +9,7 @@ from typing import Any
 from commands import program
 from commands.examples import last_month
 from commands.fee import status_of
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import shown_months
 from workflows.compliance import (
     Outcome,
@@ -49,7 +49,7 @@ async def review(ctx: Context) -> None:
             partner, outcome, ctx.args.rest(2), ctx.caller.user.username, ctx.now, zone
         )
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     day = recorded.day
     doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
     ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {day}: {outcome}")
@@ -73,7 +73,7 @@ async def _show(ctx: Context, partner: Partner) -> None:
     try:
         signed = in_program(partner, "are reviewed")
     except RuleError as err:
-        raise Refused(str(err)) from None
+        raise refusal(err) from None
     today = local_day(ctx.now, zone)
     current = current_review(signed, today)
     shown = [] if current is None else [current, previous_review(signed, current)]

@@ -36,8 +36,10 @@ async def status(ctx: Context) -> None:
 SPEC = Command(
     name="status",
     summary="the onboarding checklist: each step with its state and date, deadlines, flags",
-    usage="[partner-id]",
-    example="/status acme-hosting",
+    usage="",
+    example="/status",
+    manager_usage="[partner-id]",
+    manager_example="/status acme-hosting",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=status,
 )

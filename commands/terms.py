@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError
+from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import TERMS, rates
 from workflows.reporting import (
     DEAL_KINDS,
@@ -28,7 +28,7 @@ async def terms(ctx: Context) -> None:
         try:
             changes = parse_rates(ctx.args.options)
         except RuleError as err:
-            raise Refused(str(err)) from None
+            raise refusal(err) from None
         before = await rates(ctx, partner.id)
         doc = await ctx.tx.get(TERMS, partner.id)
         overrides = rates_from_doc(doc["rates"], partner.id) if doc else {}

@@ -55,7 +55,7 @@ async def test_the_last_entries_of_the_partner(program: Program) -> None:
     ("who", "text", "problem"),
     [
         ("maria", "/audit", "the partner id is missing"),
-        ("maria", "/audit nobody", "no partner nobody"),
+        ("maria", "/audit nobody", "no partner with the id `nobody`"),
         ("maria", "/audit acme-hosting 0", "1 to 100"),
         ("maria", "/audit acme-hosting 101", "1 to 100"),
         ("maria", "/audit acme-hosting ten", "1 to 100"),

@@ -181,7 +181,7 @@ async def test_a_stranger_is_refused_and_nothing_changes(
         ("/approve", "The partner id is missing."),
         ("/approve acme colour=red", "Unknown option colour=."),
         ('/approve "acme', "A double quote is not closed."),
-        ("/approve acme fail=usage", "Fail=usage was given."),
+        ("/approve acme fail=usage", "fail=usage was given."),
     ],
 )
 async def test_usage_errors_show_the_usage_and_store_nothing(

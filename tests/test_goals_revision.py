@@ -118,7 +118,7 @@ async def test_the_partner_still_sends_its_goals_at_step_3(program: Program) -> 
     ("who", "text", "problem"),
     [
         ("maria", "/goals 3m more", "Name the partner"),
-        ("maria", "/goals nobody 3m more", "no partner nobody"),
+        ("maria", "/goals nobody 3m more", "no partner with the id `nobody`"),
         ("maria", "/goals acme-hosting 6m more", "3m (the next 3 months) or 1y"),
         ("maria", "/goals acme-hosting 1y", "goals for 1 year are missing"),
         ("maria", "/goals acme-hosting 3m five hosted workspaces", "already the 3m goals"),

@@ -135,8 +135,11 @@ async def test_the_application_in_one_message_and_the_export_shape(program: Prog
 
 async def test_a_rejection_is_told_with_its_reason(program: Program) -> None:
     await program.say("alice", APPLY)
-    refused = await program.say("maria", "/reject acme-hosting application")
-    assert "reason is missing" in refused.text
+    asked = await program.say("maria", "/reject acme-hosting application")
+    assert asked.text == "Why? (the partner will read it; `cancel` stops)"
+    stopped = await program.say("maria", "cancel")
+    assert stopped.text == "Not rejected; nothing changed."
+    assert (await partner(program, "acme-hosting")).status is Status.APPLICANT
     rejected = await program.say("maria", "/reject acme-hosting application website is down")
     assert "website is down" in rejected.elsewhere["dm-alice"][0]
     assert (await partner(program, "acme-hosting")).status is Status.REJECTED
@@ -398,3 +401,84 @@ async def test_usernames_are_matched_whatever_their_case(program: Program) -> No
     await program.say("Alice", APPLY)
     assert await program.store.get("members", "alice") is not None
     assert (await program.say("alice", "/status")).status == "done"
+
+
+async def test_a_refused_answer_asks_the_same_question_again(program: Program) -> None:
+    await program.say("alice", "/onboard")
+    await program.say("alice", "Soluções Ágeis Ltda.")
+    await program.say("alice", "value-added")
+    refused = await program.say("alice", "solucoes dot example")
+    assert refused.status == "refused"
+    assert refused.text.endswith("What is your company's website (https://...)?")
+    bare = await program.say("alice", "solucoes.example")
+    assert "I read the website as https://solucoes.example." in bare.text
+    assert "e-mail" in bare.text
+    await program.say("alice", "partners@solucoes.example")
+    assert (await partner(program, "solucoes-ageis-ltda")).website == "https://solucoes.example"
+
+
+async def test_a_bare_domain_in_one_message_is_confirmed(program: Program) -> None:
+    sent = await program.say("alice", APPLY.replace("https://acme.example", "acme.example"))
+    assert "I read the website as https://acme.example." in sent.text
+    assert (await partner(program, "acme-hosting")).website == "https://acme.example"
+
+
+async def test_an_answer_after_the_conversation_expired_says_so(program: Program) -> None:
+    await program.say("alice", "/onboard")
+    program.clock.advance(minutes=31)
+    late = await program.say("alice", "Acme Hosting")
+    assert late.text == "That question expired; start again with `/onboard`."
+    assert "only understand" in (await program.say("alice", "hello?")).text
+    assert await program.store.get("partners", "acme-hosting") is None
+
+
+async def test_a_missing_field_shows_the_usage_and_keeps_the_keys_case(program: Program) -> None:
+    await program.say("alice", APPLY)
+    await program.say("maria", "/approve acme-hosting application")
+    said = await program.say("maria", "/approve acme-hosting meeting")
+    assert said.status == "refused"
+    assert said.text.startswith("on=YYYY-MM-DD is required")
+    assert "Usage: `/approve " in said.text and "Example: `/approve " in said.text
+    later = await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    assert later.status == "done"
+    done_first = await program.say("maria", "/approve acme-hosting contract signed=2026-11-26")
+    assert done_first.status == "refused" and "Usage:" not in done_first.text  # a rule
+    await program.say("alice", "/goals 3m five hosted workspaces")
+    await program.say("alice", "/goals 1y fifty hosted workspaces")
+    await program.say("maria", "/approve acme-hosting goals")
+    signed = await program.say("maria", "/approve acme-hosting contract fee=paid support=yes")
+    assert signed.text.startswith("signed=YYYY-MM-DD is required") and "Usage:" in signed.text
+
+
+async def test_confirmations_name_the_company_first(program: Program) -> None:
+    await program.say("alice", APPLY)
+    approved = await program.say("maria", "/approve acme-hosting application")
+    assert approved.text == (
+        "Acme Hosting (`acme-hosting`): application approved. Status: onboarding."
+    )
+    await program.say("maria", "/approve acme-hosting meeting on=2026-11-26")
+    await program.say("alice", "/goals 3m five hosted workspaces")
+    await program.say("alice", "/goals 1y fifty hosted workspaces")
+    rejected = await program.say("maria", "/reject acme-hosting goals too vague")
+    assert (
+        rejected.text == "Acme Hosting (`acme-hosting`): goals rejected; the partner is told why."
+    )
+    unknown = await program.say("maria", "/status nobody")
+    assert unknown.text == "There is no partner with the id `nobody` that you can see."
+
+
+async def test_the_reject_button_asks_for_the_reason(program: Program) -> None:
+    sent = await program.say("alice", APPLY)
+    reject = sent.attachments[0]["actions"][1]["msg"]
+    asked = await program.say("maria", reject)
+    assert asked.status == "done" and asked.text.startswith("Why? (the partner will read it")
+    told = await program.say("maria", "the website does not load")
+    assert (
+        told.text == "Acme Hosting (`acme-hosting`): application rejected; the partner is told why."
+    )
+    assert "the website does not load" in told.elsewhere["dm-alice"][0]
+    assert (await partner(program, "acme-hosting")).status is Status.REJECTED
+    assert (await program.say("maria", "hello")).text.startswith("I only understand")
+    nothing = await program.say("maria", "/reject acme-hosting meeting")
+    assert nothing.status == "refused"
+    assert (await program.say("maria", "hello")).text.startswith("I only understand")

@@ -98,7 +98,8 @@ async def test_onboarding_through_rocketchat(emu: RocketChatEmulator, tmp_path: 
         )
         approve = request["attachments"][0]["actions"][0]["msg"]
         assert approve == "@partnerbot approve acme-hosting application"
-        assert "done" in await say("maria", maria_dm, approve)  # what the button sends
+        # what the button sends
+        assert "application approved" in await say("maria", maria_dm, approve)
 
         await say("maria", maria_dm, f"/approve acme-hosting meeting on={TODAY}")
         await say("alice", alice_dm, "/goals 3m five hosted workspaces")

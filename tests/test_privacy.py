@@ -145,7 +145,8 @@ async def test_refusals_of_a_private_command_go_to_the_dm_too(program: Program) 
     said = await program.say("alice", "/status bobco", GENERAL)
     assert said.status == "refused"
     assert said.here == [SENT_DIRECTLY]
-    assert said.elsewhere["dm-alice"] == ["There is no partner bobco that you can see."]
+    refusal = "There is no partner with the id `bobco` that you can see."
+    assert said.elsewhere["dm-alice"] == [refusal]
     usage = await program.say("alice", "/status a b", GENERAL)  # the handler's: the DM too
     assert usage.here == [SENT_DIRECTLY] and "at most one" in usage.elsewhere["dm-alice"][0]
     option = await program.say("alice", "/status x=1", GENERAL)  # before it runs: in place

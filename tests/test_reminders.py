@@ -554,3 +554,13 @@ def test_review_dates_from_a_day_are_the_tail_of_all_of_them(
     until = since + timedelta(days=span)
     everything = review_dates(signed, until)
     assert review_dates(signed, until, since) == [day for day in everything if day >= since]
+
+
+def test_reminders_name_the_company() -> None:
+    signed = date(2026, 9, 15)
+    solucoes = replace(partner(id="solucoes-ageis-ltda"), company="Soluções Ágeis Ltda.")
+    found = reminders(at(signed + timedelta(days=30)), [solucoes])
+    training = {r.kind: r for r in found}[Kind.TRAINING_30]
+    assert training.text_for(WG).startswith(
+        "The training of Soluções Ágeis Ltda. (`solucoes-ageis-ltda`) is due"
+    )

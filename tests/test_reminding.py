@@ -107,7 +107,8 @@ async def test_a_report_missed_long_ago_is_reminded_once(store: Store, clock: Cl
     sender = reminders(store, clock, posted)
     assert await sender.evaluate() == 4
     assert [text.split(" was due")[0] for text in posted.texts("dm-bob")] == [
-        f"The sales report of acme-hosting for 2026-{month:02}" for month in (3, 4, 5)
+        f"The sales report of Acme Hosting (`acme-hosting`) for 2026-{month:02}"
+        for month in (3, 4, 5)
     ]
     assert "report for 2026-11 is open" in posted.texts("ROOM1")[-1]
     clock.advance(days=1)

@@ -314,3 +314,83 @@ async def test_filing_keeps_the_index_of_filed_months(program: Program) -> None:
     tx.put("filings", {"partner": "acme-hosting", "months": wrong[:11]})  # none left out
     await tx.commit()
     assert len(await filed_months(program.store, "acme-hosting")) == 11
+
+
+async def test_a_wrong_amount_shows_the_usage(program: Program) -> None:
+    said = await program.say("alice", "/report 2026-09 deal client=X amount=lots kind=hosting")
+    assert said.status == "refused"
+    assert said.text.startswith("Amount must be") or said.text.startswith("amount=")
+    assert "Usage: `/report " in said.text and "Example: `/report " in said.text
+    late = await program.say("alice", "/report 2026-10")
+    assert "Usage:" not in late.text  # a rule of the program, not a typing error
+
+
+async def test_a_month_written_another_way_is_refused_with_how_to_write_it(
+    program: Program,
+) -> None:
+    for typed in ("09/2026", "2026/09", "9-2026"):
+        said = await program.say("alice", f"/report {typed}")
+        assert said.status == "refused", typed
+        assert said.text.startswith("Write the month as 2026-09."), said.text
+    odd = await program.say("alice", "/report frobnicate")
+    assert "reopen" not in odd.text and "history" not in odd.text
+    assert "`frobnicate` is not one of deal, none, prospect, remove, submit" in odd.text
+    manager = await program.say("maria", "/report acme-hosting 2026-09 frobnicate")
+    assert "`frobnicate` is not one of history, reopen" in manager.text
+
+
+async def test_adding_and_removing_answer_with_the_entry_and_the_totals(
+    program: Program,
+) -> None:
+    added = await program.say(
+        "alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting'
+    )
+    assert added.text.startswith("Added to the draft of 2026-09: 1. Foo Corp: USD 12,000.00")
+    assert "Closed total USD 12,000.00" in added.text
+    assert "Deals closed:" not in added.text
+    prospect = await program.say(
+        "alice", "/report 2026-09 prospect client=Bar amount=5000 close=2026-12"
+    )
+    assert prospect.text.startswith("Added to the draft of 2026-09: 2. Bar: USD 5,000.00")
+    removed = await program.say("alice", "/report 2026-09 remove 1")
+    assert removed.text.startswith("Removed the deal 1. Foo Corp: USD 12,000.00")
+    assert "Closed total USD 0.00" in removed.text
+    last = await program.say("alice", "/report 2026-09 remove 1")
+    assert last.text.startswith("Removed the prospect 1. Bar")
+    assert "The draft of 2026-09 has no entries now." in last.text
+
+
+async def test_a_manager_looking_at_a_draft_is_not_told_to_file_it(program: Program) -> None:
+    await program.say("alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting')
+    seen = await program.say("maria", "/report acme-hosting 2026-09")
+    assert "Foo Corp" in seen.text
+    assert "submit" not in seen.text and "Add more" not in seen.text
+    empty = await program.say("maria", "/report acme-hosting 2026-08")
+    assert "submit" not in empty.text and "Add a closed deal" not in empty.text
+
+
+async def test_the_managers_hear_who_filed_without_repeating_it(program: Program) -> None:
+    await program.say("alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting')
+    filed = await program.say("alice", "/report 2026-09 submit")
+    [notice] = filed.elsewhere["dm-maria"]
+    assert notice.startswith(
+        "Report for 2026-09 of Acme Hosting (`acme-hosting`): "
+        "filed on time on 2026-10-05 by @alice."
+    )
+
+
+async def test_a_managers_status_and_report_in_a_workgroup_are_of_its_partner(
+    program: Program,
+) -> None:
+    room = "partner-acme-hosting"
+    await program.say("alice", '/report 2026-09 deal client="Foo Corp" amount=12000 kind=hosting')
+    # A manager's answers go to their DM outside the managers' room (issue 12).
+    status = await program.say("maria", "/status", room=room)
+    assert status.status == "done" and "Acme Hosting" in status.elsewhere["dm-maria"][0]
+    seen = await program.say("maria", "/report 2026-09", room=room)
+    [draft] = seen.elsewhere["dm-maria"]
+    assert seen.status == "done" and "Foo Corp" in draft and "submit" not in draft
+    elsewhere = await program.say("maria", "/status")
+    assert elsewhere.status == "refused" and "Name the partner" in elsewhere.text
+    other = await program.say("maria", "/status", room="lobby")
+    assert other.status == "refused"

@@ -134,7 +134,7 @@ async def test_a_report_through_rocketchat(tmp_path: Path) -> None:
             assert FIGURES in replies[-1]
             manager = emu.dm("maria", "partnerbot").id  # also where the reminders go
             told = await emu.wait_for(
-                lambda m: m["rid"] == manager and "@alice filed" in m["msg"], timeout=WAIT
+                lambda m: m["rid"] == manager and " by @alice" in m["msg"], timeout=WAIT
             )
             assert "USD 5,970.39" in told["msg"]
         finally:

@@ -54,7 +54,7 @@ async def test_without_a_workgroup_the_contacts_are_told_in_dms() -> None:
 @pytest.mark.parametrize(
     ("who", "text", "problem"),
     [
-        ("maria", "/terms nobody hosting=20", "no partner nobody"),
+        ("maria", "/terms nobody hosting=20", "no partner with the id `nobody`"),
         ("maria", "/terms acme-hosting hosting=120", "hosting"),
         ("maria", "/terms acme-hosting gifts=10", "gifts"),
         ("alice", "/terms acme-hosting hosting=5", "for account managers only"),

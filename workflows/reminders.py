@@ -158,6 +158,11 @@ ReviewRecorded = Callable[[str, date], bool]  # (partner id, review date) -> rec
 FeePaid = Callable[[str, int], bool]  # (partner id, fee year) -> the fee is recorded as paid
 
 
+def _named(partner: Partner) -> str:
+    """How a reminder names a partner: its company and id."""
+    return f"{partner.company} (`{partner.id}`)"
+
+
 def _never(_partner: str, _year: int) -> bool:
     return False
 
@@ -236,7 +241,7 @@ def digests(
                 continue
             days = (now - record.at).days
             line = (
-                f"- {partner.id} {step}, waiting {days} days since "
+                f"- {_named(partner)}: {step}, waiting {days} days since "
                 f"{record.at.astimezone(zone):%Y-%m-%d}: `/approve {partner.id} {step}` "
                 f"or `/reject {partner.id} {step} <reason>`"
             )
@@ -394,9 +399,9 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             partner,
             on,
             _to_both(
-                f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
+                f"The sales report of {_named(partner)} for {on} was due on {deadline} and is not "
                 f"filed: file it now with {file}.",
-                f"The sales report of {partner.id} for {on} was due on {deadline} and is not "
+                f"The sales report of {_named(partner)} for {on} was due on {deadline} and is not "
                 f"filed; its contacts are reminded to file it. `/status {partner.id}` shows "
                 "its reports.",
             ),
@@ -423,9 +428,9 @@ def _reviews(
                 partner,
                 period,
                 _to_both(
-                    f"The quarterly review of {partner.id} with your account manager is on "
+                    f"The quarterly review of {_named(partner)} with your account manager is on "
                     f"{period}. {CHECK_YOURSELF}",
-                    f"The quarterly review of {partner.id} is on {period}: "
+                    f"The quarterly review of {_named(partner)} is on {period}: "
                     f"see the compliance checklist with `/review {partner.id}`.",
                     manager_first=True,
                 ),
@@ -437,9 +442,9 @@ def _reviews(
                 partner,
                 period,
                 _to_both(
-                    f"The quarterly review of {partner.id} is due on {period}: your account "
+                    f"The quarterly review of {_named(partner)} is due on {period}: your account "
                     f"manager will record it. {CHECK_YOURSELF}",
-                    f"The quarterly review of {partner.id} is due on {period} and not "
+                    f"The quarterly review of {_named(partner)} is due on {period} and not "
                     f"recorded: record it with `/review {partner.id} pass [notes]`, or warn "
                     "or fail with the notes that say why.",
                     manager_first=True,
@@ -468,7 +473,7 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             period,
             _to_workgroup(
                 # No "days left": a reminder missed while the bot was down goes out later.
-                f"The training of {partner.id} is due by {period}: {arrange}"
+                f"The training of {_named(partner)} is due by {period}: {arrange}"
             ),
         )
 
@@ -482,8 +487,8 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             partner,
             period,
             _to_both(
-                f"The training of {partner.id} was due by {period} and is not done: {arrange}",
-                f"The training of {partner.id} was due by {period} and is not done: once it "
+                f"The training of {_named(partner)} was due by {period} and is not done: {arrange}",
+                f"The training of {_named(partner)} was due by {period} and is not done: once it "
                 f"is held, record it with `/approve {partner.id} training on=YYYY-MM-DD`.",
             ),
         ),
@@ -505,10 +510,10 @@ def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> lis
                 partner,
                 year,
                 _to_both(
-                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
+                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} is due on "
                     f"{anniversary}, the anniversary of signing: once it is paid, your "
                     "account manager records it.",
-                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} is due on "
+                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} is due on "
                     f"{anniversary}, the anniversary of signing: once it is paid, record it "
                     f"with `/fee {partner.id} paid {year}`.",
                 ),
@@ -537,10 +542,10 @@ def _unpaid_fees(
                 partner,
                 day.isoformat(),
                 _to_both(
-                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} for {year} was "
+                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} for {year} was "
                     f"due on {due_on} and is not recorded as paid: once it is paid, your "
                     "account manager records it.",
-                    f"The yearly program fee of {YEARLY_FEE} for {partner.id} for {year} was "
+                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} for {year} was "
                     f"due on {due_on} and is not recorded as paid: once it is paid, record it "
                     f"with `/fee {partner.id} paid {year}`.",
                 ),

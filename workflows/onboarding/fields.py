@@ -25,6 +25,10 @@ class RuleError(ValueError):
     """A change the program rules do not allow; the message tells the user what to do."""
 
 
+class FieldError(RuleError):
+    """An argument or field missing or written wrong: the reply adds the usage line."""
+
+
 class PartnerType(StrEnum):
     HOSTING = "hosting"
     TECHNOLOGY = "technology"
@@ -197,7 +201,11 @@ def _type(value: str) -> str:
 
 
 def _website(value: str) -> str:
-    return check_url(value, "website")
+    """A bare domain (`acme.example/partners`) is read as https:// plus the domain."""
+    text = value.strip()
+    if text and "://" not in text and ":" not in text.split("/")[0]:
+        text = "https://" + text
+    return check_url(text, "website")
 
 
 def _email(value: str) -> str:
@@ -302,7 +310,7 @@ def parse_day(value: str, name: str, today: date) -> date:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise RuleError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
+    raise FieldError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
 
 
 def check_username(value: str) -> str:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from workflows.onboarding.events import Apply, CreateWorkgroup, Effect, Reapply
 from workflows.onboarding.fields import (
     APPLICATION_FIELDS,
+    FieldError,
     PartnerType,
     RuleError,
     check_field,
@@ -132,9 +133,9 @@ def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
         name = key.strip().lower()
         if name not in allowed:
             if not allowed:
-                raise RuleError(f"approving {the(step)} takes no fields (not {key}=)")
+                raise FieldError(f"approving {the(step)} takes no fields (not {key}=)")
             takes = ", ".join(f"{field}=" for field in allowed)
-            raise RuleError(f"there is no field {key}= for {the(step)}; it takes {takes}")
+            raise FieldError(f"there is no field {key}= for {the(step)}; it takes {takes}")
         values[name] = value
     return values
 
@@ -149,12 +150,12 @@ def past_day(value: str, what: str, ctx: Ctx) -> date:
 def parse_term(value: str) -> int:
     text = value.strip()
     if not re.fullmatch(r"\d{1,4}", text):
-        raise RuleError("term must be a number of months, e.g. term=24")
+        raise FieldError("term must be a number of months, e.g. term=24")
     months = int(text)
     if months < MIN_TERM_MONTHS:
-        raise RuleError(f"term must be at least {MIN_TERM_MONTHS} months")
+        raise FieldError(f"term must be at least {MIN_TERM_MONTHS} months")
     if months > MAX_TERM_MONTHS:
-        raise RuleError(f"term must be at most {MAX_TERM_MONTHS} months")
+        raise FieldError(f"term must be at most {MAX_TERM_MONTHS} months")
     return months
 
 

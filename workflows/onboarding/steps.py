@@ -20,6 +20,7 @@ from workflows.onboarding.events import (
     WorkgroupFailed,
 )
 from workflows.onboarding.fields import (
+    FieldError,
     RuleError,
     check_text,
     check_url,
@@ -93,7 +94,7 @@ def _approve_application(partner: Partner, values: Mapping[str, str], ctx: Ctx) 
 
 def _approve_meeting(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if "on" not in values:
-        raise RuleError("on=YYYY-MM-DD is required: the day of the meeting")
+        raise FieldError("on=YYYY-MM-DD is required: the day of the meeting")
     on = past_day(values["on"], "the meeting date", ctx)
     after = replace(partner, meeting_on=on, steps=done_step(partner, Step.MEETING, ctx))
     if partner.done(Step.MEETING):
@@ -110,7 +111,7 @@ def _approve_goals(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Res
 
 def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if "signed" not in values:
-        raise RuleError("signed=YYYY-MM-DD is required: the day the agreement was signed")
+        raise FieldError("signed=YYYY-MM-DD is required: the day the agreement was signed")
     signed = past_day(values["signed"], "the signing date", ctx)
     applied = ctx.day_of(partner.applied_at)
     if signed < applied:
@@ -120,7 +121,7 @@ def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> 
         raise RuleError("support contract required: approve with support=yes once it is signed")
     fee = values.get("fee", "").strip().lower()
     if fee not in ("paid", "unpaid"):
-        raise RuleError("fee=paid or fee=unpaid is required: the yearly program fee")
+        raise FieldError("fee=paid or fee=unpaid is required: the yearly program fee")
     correcting = partner.done(Step.CONTRACT)
     after = replace(
         partner,

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflows.documents import DocReader
-from workflows.onboarding import RuleError
+from workflows.onboarding import FieldError, RuleError
 from workflows.reporting.money import (
     DEAL_KINDS,
     DEFAULT_RATES,
@@ -43,9 +43,9 @@ def check_client(value: str) -> str:
     """A client's name: one line (runs of blanks become one space), 1 to 200 characters."""
     name = _one_line(value, "client")
     if not name:
-        raise RuleError('client is required: the client\'s name, e.g. client="Foo Corp"')
+        raise FieldError('client is required: the client\'s name, e.g. client="Foo Corp"')
     if len(name) > CLIENT_MAX:
-        raise RuleError(f"client must be at most {CLIENT_MAX} characters")
+        raise FieldError(f"client must be at most {CLIENT_MAX} characters")
     return name
 
 
@@ -55,14 +55,14 @@ def check_note(value: str | None) -> str | None:
         return None
     note = _one_line(value, "note")
     if len(note) > NOTE_MAX:
-        raise RuleError(f"note must be at most {NOTE_MAX} characters")
+        raise FieldError(f"note must be at most {NOTE_MAX} characters")
     return note or None
 
 
 def _one_line(value: str, name: str) -> str:
     text = " ".join(value.split())
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise RuleError(f"{name} must not contain control characters")
+        raise FieldError(f"{name} must not contain control characters")
     return text
 
 

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, 
 from enum import StrEnum
 from types import MappingProxyType
 
-from workflows.onboarding import RuleError
+from workflows.onboarding import FieldError, RuleError
 
 
 class DealKind(StrEnum):
@@ -59,7 +59,7 @@ def parse_kind(text: str) -> DealKind:
     try:
         return _KIND_ALIASES[text.strip().lower()]
     except KeyError:
-        raise RuleError(f"kind must be one of {', '.join(DEAL_KINDS)}") from None
+        raise FieldError(f"kind must be one of {', '.join(DEAL_KINDS)}") from None
 
 
 # Amounts --------------------------------------------------------------------------------
@@ -86,9 +86,9 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
     example = f'e.g. {name}=12000, {name}=12,000.50 or {name}="USD 12,000"'
     body = " ".join(text.split())
     if not body:
-        raise RuleError(f"{name} is required, {example}")
+        raise FieldError(f"{name} is required, {example}")
     if len(body) > 60:
-        raise RuleError(f"{name} is too long for an amount; write it in digits, {example}")
+        raise FieldError(f"{name} is too long for an amount; write it in digits, {example}")
     before = _USD_BEFORE.match(body)
     if before is not None:
         body = body[before.end() :]
@@ -96,32 +96,32 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
     if after is not None and after.end() == len(body) and after.start() > 0:
         body = body[: after.start()]
     if not body:
-        raise RuleError(f"{name} needs a number, {example}")
+        raise FieldError(f"{name} needs a number, {example}")
     bracketed = body.startswith("(") and body.endswith(")")  # accountants' negative
     if (body[0] in _MINUS or bracketed) and re.search("[0-9]", body):
-        raise RuleError(
+        raise FieldError(
             f"{name} cannot be negative; to correct an entry, remove it and add it again"
         )
     if _SPECIAL.fullmatch(body):
-        raise RuleError(f"{name} must be a number of US dollars ({body} is not one), {example}")
+        raise FieldError(f"{name} must be a number of US dollars ({body} is not one), {example}")
     _refuse_other_currency(body, name)
     if _EXPONENT.fullmatch(body):
-        raise RuleError(f"{name} must be written in plain digits, without an exponent; {example}")
+        raise FieldError(f"{name} must be written in plain digits, without an exponent; {example}")
     number = _NUMBER.fullmatch(body)
     if number is None:
         if _EUROPEAN.fullmatch(body):
-            raise RuleError(
+            raise FieldError(
                 f"{name} uses a point for cents and commas between thousands, "
                 "e.g. 12,000.50 (not 12.000,50)"
             )
         if _GROUPED.fullmatch(body) and "," in body:
-            raise RuleError(
+            raise FieldError(
                 f"in {name}, commas separate thousands (12,000) and a point the cents (12.50)"
             )
-        raise RuleError(f"{name} must be a number of US dollars, {example}")
+        raise FieldError(f"{name} must be a number of US dollars, {example}")
     cents = number.group("cents")
     if cents is not None and len(cents) > 2:
-        raise RuleError(
+        raise FieldError(
             f"{name} can have at most two decimals (cents); thousands are separated with "
             "commas, e.g. 12,000.50"
         )
@@ -144,7 +144,7 @@ def _refuse_other_currency(body: str, name: str) -> None:
         else None
     )
     if which is not None and which.upper() != "USD":
-        raise RuleError(
+        raise FieldError(
             f"{name} must be in US dollars (USD), not {which.upper()}: convert it first"
         )
 
@@ -153,16 +153,16 @@ def check_amount(amount: Decimal, name: str = "amount") -> Decimal:
     """`amount` with exactly two decimals, or `RuleError` when it is not a USD amount a
     report takes: zero or less, more than two decimals, or above `MAX_AMOUNT`."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise RuleError(f"{name} must be a number of US dollars")
+        raise FieldError(f"{name} must be a number of US dollars")
     if amount < 0:
-        raise RuleError(f"{name} cannot be negative")
+        raise FieldError(f"{name} cannot be negative")
     if amount == 0:
-        raise RuleError(f"{name} must be more than zero")
+        raise FieldError(f"{name} must be more than zero")
     if amount > MAX_AMOUNT:
-        raise RuleError(f"{name} must be at most {format_usd(MAX_AMOUNT)}")
+        raise FieldError(f"{name} must be at most {format_usd(MAX_AMOUNT)}")
     cents = amount.quantize(CENT, context=_ROUND)
     if cents != amount:
-        raise RuleError(f"{name} can have at most two decimals (cents)")
+        raise FieldError(f"{name} can have at most two decimals (cents)")
     return cents
 
 
@@ -223,11 +223,11 @@ def parse_percent(text: str, name: str) -> Decimal:
     match = _PERCENT.fullmatch(value)
     problem = f"{name}= must be a percent from 0 to 100 with at most two decimals, e.g. {name}=25"
     if match is None:
-        raise RuleError(problem)
+        raise FieldError(problem)
     _, _, decimals = match.group("value").partition(".")
     rate = Decimal(match.group("value"))
     if len(decimals) > 2 or rate > HUNDRED:
-        raise RuleError(problem)
+        raise FieldError(problem)
     return canonical_rate(rate)
 
 
@@ -242,7 +242,7 @@ def parse_rates(options: Mapping[str, str]) -> dict[DealKind, Decimal]:
     """The rates an account manager sets with `/terms <partner-id> <kind>=<percent> ...`:
     kind names in any case, each percent 0 to 100 with at most two decimals, or `default`."""
     if not options:
-        raise RuleError(
+        raise FieldError(
             f"give at least one rate as <kind>=<percent>, e.g. hosting=25 premium=75; "
             f"the kinds are {', '.join(DEAL_KINDS)}"
         )
@@ -252,9 +252,9 @@ def parse_rates(options: Mapping[str, str]) -> dict[DealKind, Decimal]:
             kind = parse_kind(key)
         except RuleError:
             kinds = ", ".join(DEAL_KINDS)
-            raise RuleError(f"{key}= is not a deal kind; the kinds are {kinds}") from None
+            raise FieldError(f"{key}= is not a deal kind; the kinds are {kinds}") from None
         if kind in rates:
-            raise RuleError(f"{kind}= is given twice")
+            raise FieldError(f"{kind}= is given twice")
         rates[kind] = parse_percent(value, kind.value)
     return rates
 

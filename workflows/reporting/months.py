@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from workflows.onboarding import RuleError
+from workflows.onboarding import FieldError, RuleError
 
 DEFAULT_DUE_DAY = 10
 MAX_CLOSE_YEARS = 10  # a prospect's close month: at most this far ahead (catches typos)
@@ -79,8 +79,26 @@ def parse_month(text: str, name: str = "the month", example: Month | None = None
         year, month = int(match.group(1)), int(match.group(2))
         if year >= 1 and 1 <= month <= 12:
             return Month(year, month)
+    loose = loose_month(text)
+    if loose is not None:
+        raise FieldError(f"write the month as {loose}")
     shown = "" if example is None else f", e.g. {example}"
-    raise RuleError(f"{name} must be written YYYY-MM{shown}")
+    raise FieldError(f"{name} must be written YYYY-MM{shown}")
+
+
+_LOOSE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{4})|([0-9]{4})[/.-]([0-9]{1,2})")
+
+
+def loose_month(text: str) -> Month | None:
+    """A month written another way (`11/2027`, `2027/11`, `11-2027`, `2027-1`), to say
+    how to write it; None for anything else."""
+    match = _LOOSE.fullmatch(text.strip())
+    if match is None:
+        return None
+    month, year = (match.group(1), match.group(2)) if match.group(1) else match.group(4, 3)
+    if not (int(year) >= 1 and 1 <= int(month) <= 12):
+        return None
+    return Month(int(year), int(month))
 
 
 def local_day(now: datetime, zone: tzinfo) -> date:
@@ -146,5 +164,5 @@ def check_close(close: Month, now: datetime, zone: tzinfo) -> Month:
             f"give {current} or later"
         )
     if current.months_until(close) > MAX_CLOSE_YEARS * 12:
-        raise RuleError(f"close= must be within {MAX_CLOSE_YEARS} years ({close} is further)")
+        raise FieldError(f"close= must be within {MAX_CLOSE_YEARS} years ({close} is further)")
     return close

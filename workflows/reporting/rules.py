@@ -308,12 +308,15 @@ def _options(options: Mapping[str, str], allowed: tuple[str, ...], what: str) ->
 # Words for chat ------------------------------------------------------------------------
 
 
-def render(report: Report, zone: tzinfo = UTC) -> str:
-    """The report as a chat message: its state, numbered entries, and totals."""
+def render(report: Report, zone: tzinfo = UTC, *, hints: bool = True) -> str:
+    """The report as a chat message: its state, numbered entries, and totals; with `hints`
+    (for the partner's contacts) how to add to a draft and file it."""
     month = report.month
     lines = [f"*Report for {month}* of `{report.partner}`: {_state_words(report, zone)}"]
     if report.none:
         lines.append("No sales this month.")
+    elif not report.entries and not hints:
+        lines.append("No entries yet.")
     elif not report.entries:
         lines.append(
             "No entries yet. Add a closed deal with "
@@ -322,27 +325,16 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
             f'`/report {month} prospect client="Bar" amount=5000 close=YYYY-MM`, '
             f"or file it as no sales this month with `/report {month} none`."
         )
-    number = 0
+    entries = _entry_lines(report)
     if report.deals:
         lines.append("Deals closed:")
-        for deal, owed in zip(report.deals, report.owed_per_deal(), strict=True):
-            number += 1
-            lines.append(
-                f"{number}. {quote(deal.client)}: {format_usd(deal.amount)}, {deal.kind} at "
-                f"{_rate_words(report, deal)}, owed {format_usd(owed)}" + _note(deal.note)
-            )
+        lines += entries[: len(report.deals)]
     if report.prospects:
         lines.append("Prospects:")
-        for prospect in report.prospects:
-            number += 1
-            lines.append(
-                f"{number}. {quote(prospect.client)}: {format_usd(prospect.amount)}, "
-                f"expected to close "
-                f"{prospect.close}" + _note(prospect.note)
-            )
+        lines += entries[len(report.deals) :]
     if report.entries:
         lines.append(_totals(report))
-    if report.state is DRAFT and report.entries:
+    if report.state is DRAFT and report.entries and hints:
         lines.append(
             f"Add more with `/report {month} deal ...` or `/report {month} prospect ...`, "
             f"drop one with `/report {month} remove <n>`, and file it with "
@@ -351,10 +343,44 @@ def render(report: Report, zone: tzinfo = UTC) -> str:
     return "\n".join(lines)
 
 
-def summary(report: Report, zone: tzinfo = UTC) -> str:
+def _entry_lines(report: Report) -> list[str]:
+    """One numbered line an entry: the deals, then the prospects."""
+    lines = []
+    for number, (deal, owed) in enumerate(
+        zip(report.deals, report.owed_per_deal(), strict=True), start=1
+    ):
+        lines.append(
+            f"{number}. {quote(deal.client)}: {format_usd(deal.amount)}, {deal.kind} at "
+            f"{_rate_words(report, deal)}, owed {format_usd(owed)}" + _note(deal.note)
+        )
+    for number, prospect in enumerate(report.prospects, start=len(report.deals) + 1):
+        lines.append(
+            f"{number}. {quote(prospect.client)}: {format_usd(prospect.amount)}, expected to close "
+            f"{prospect.close}" + _note(prospect.note)
+        )
+    return lines
+
+
+def entry_changed(before: Report, after: Report, removed: int | None = None) -> str:
+    """The reply to adding an entry (the new one and the totals) or to removing entry
+    `removed` (what it was and the totals left)."""
+    month = after.month
+    if removed is not None:
+        kind = "deal" if removed <= len(before.deals) else "prospect"
+        head = f"Removed the {kind} {_entry_lines(before)[removed - 1]}"
+    else:
+        added = len(after.deals) if len(after.deals) > len(before.deals) else len(after.entries)
+        head = f"Added to the draft of {month}: {_entry_lines(after)[added - 1]}"
+    totals = f"{_totals(after)}." if after.entries else f"The draft of {month} has no entries now."
+    show = f"`/report {month}` shows the draft; `/report {month} submit` files it."
+    return f"{head}\n{totals}\n{show}"
+
+
+def summary(report: Report, zone: tzinfo = UTC, company: str | None = None) -> str:
     """One line on a report, for the reply to `submit` and the note to the manager: its
-    totals, and the rate each deal owes."""
-    head = f"Report for {report.month} of `{report.partner}`: {_state_words(report, zone)}"
+    totals, and the rate each deal owes; the partner named by its `company` when given."""
+    named = f"`{report.partner}`" if company is None else f"{quote(company)} (`{report.partner}`)"
+    head = f"Report for {report.month} of {named}: {_state_words(report, zone)}"
     if report.none:
         return f"{head}: no sales this month."
     text = f"{head}. {_totals(report)}."
