@@ -156,7 +156,8 @@ async def test_the_partners_of_a_former_manager(
             notice = await emu.wait_for(in_room(dms[name], "no longer"), timeout=WAIT)
             assert "- acme-hosting (active): was @bob" in notice["msg"]
             assert "beta" not in notice["msg"]
-            overdue = "acme-hosting for 2026-11 was due on 2026-12-10"  # as told to managers
+            # as told to managers
+            overdue = "(`acme-hosting`) for 2026-11 was due on 2026-12-10 and is not filed;"
             await emu.wait_for(in_room(dms[name], overdue), timeout=WAIT)
         assert await bot.stop() == 0
         assert "acme-hosting (@bob)" in bot.output()
