@@ -33,6 +33,7 @@ from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
 from commands.dispatch import Dispatcher
+from commands.integrity import ImportRefused, check_export
 from commands.outbox import Outbox
 from commands.registry import Registry
 from commands.reminding import Reminders
@@ -163,6 +164,17 @@ async def export(settings: config.Settings) -> int:
 
 
 async def import_(settings: config.Settings, file: Path) -> int:
+    """Check the whole file first (`commands.integrity`), then load it: a file the bot
+    could not have written is refused with one line, before the data directory is opened."""
+    try:
+        with file.open(encoding="utf-8") as stream:
+            await check_export(stream)
+    except ImportRefused as err:
+        print(f"partnerbot: import refused, nothing written: {err}", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"partnerbot: import: cannot read {file}: {err}", file=sys.stderr)
+        return 1
     store = await Store.open(settings.data, SCHEMA)
     try:
         with file.open(encoding="utf-8") as stream:

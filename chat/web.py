@@ -4,28 +4,40 @@
 seconds in all and says whether it mentions the vendor. Every host is resolved here, before
 any connection, and refused when any of its addresses is not on the public internet
 (loopback, private, link-local, CGNAT, multicast, reserved, unspecified; an IPv4 address
-inside an IPv6 one is judged as IPv4). The connection then goes to exactly the addresses
+inside an IPv6 one is judged as IPv4; every range of IANA's special-purpose registries is
+listed in `chat.addresses`). The connection then goes to exactly the addresses
 that were checked: the session's resolver knows only those, so a DNS answer that changes
 between the check and the connection (rebinding) is never used. The URL, the Host header
 and TLS's server name stay the partner's. Redirects are followed by hand, each one checked
 the same way. Whatever goes wrong comes back as a `ListingCheck` with a problem, never as
 an exception.
+
+The page is read (`workflows.listing.mentions_vendor`) in a child process of its own
+(`chat.pagescan`), at most `max_readers` at a time, which is killed when `read_timeout`
+runs out: however a page is built, a check takes at most `timeout` to fetch and
+`read_timeout` to read, and never holds the event loop, the default thread pool (the REST
+client's) or more than one core a reader.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import ipaddress
 import logging
+import math
 import socket
+import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from workflows.listing import ListingCheck, mentions_vendor
+from chat.addresses import is_public
+from workflows.listing import ListingCheck
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +51,10 @@ TEXT_SUFFIXES = ("+xml", "+json")  # application/xhtml+xml, image/svg+xml, ...
 # Sent as application/octet-stream (or with no type, which aiohttp reports so): read it and
 # call it text unless a NUL byte shows up in this many first bytes.
 SNIFF_BYTES = 1024
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+ROOT = Path(__file__).resolve().parent.parent  # where `python -m chat.pagescan` runs
+# The page reader: `chat.pagescan`, without site-packages (it needs only the standard
+# library and this project's `workflows`), which starts in a few hundredths of a second.
+READER: tuple[str, ...] = (sys.executable, "-S", "-E", "-m", "chat.pagescan")
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """(host, port) -> the host's IP addresses as strings; raises OSError when it has none."""
@@ -57,32 +72,6 @@ async def resolve_host(host: str, port: int) -> list[str]:
 def open_session(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
     # trust_env stays off: a proxy from the environment would resolve hosts itself.
     return aiohttp.ClientSession(connector=connector, trust_env=False)
-
-
-def is_public(address: str) -> bool:
-    """Whether an IP address is on the public internet; anything unparsable is not."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv4-mapped (::ffff:a.b.c.d), 6to4 (2002:aabb:ccdd::) and NAT64 (64:ff9b::a.b.c.d)
-        # reach an IPv4 address: that one decides.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public(str(embedded))
-        if ip.is_site_local:
-            return False
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
 
 
 def _host_port(url: URL) -> str:
@@ -146,15 +135,28 @@ class PageFetcher:
         timeout: float = 5.0,
         max_bytes: int = 1_000_000,
         max_redirects: int = 3,
+        read_timeout: float = 3.0,
+        reader: Sequence[str] = READER,
+        max_readers: int = 2,
     ) -> None:
-        if timeout <= 0 or max_bytes <= 0 or max_redirects < 0:
-            raise ValueError("timeout and max_bytes must be positive, max_redirects not negative")
+        """`timeout` bounds the fetch (redirects included), `read_timeout` the reading of
+        the page (waiting for a free reader included); `reader` is the command line of the
+        page reader, which gets the page on stdin and the CPU seconds it may use."""
+        if timeout <= 0 or max_bytes <= 0 or max_redirects < 0 or read_timeout <= 0:
+            raise ValueError(
+                "timeout, read_timeout and max_bytes must be positive, max_redirects not negative"
+            )
+        if max_readers < 1:
+            raise ValueError("max_readers must be at least 1")
         self._session_factory = session_factory
         self._resolve = resolver
         self._allow = frozenset(entry.lower() for entry in allow)
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.read_timeout = read_timeout
+        self._reader = tuple(reader)
+        self._readers = asyncio.Semaphore(max_readers)
 
     async def check(self, url: str) -> ListingCheck:
         """Fetch `url` and say whether the page mentions the vendor; never raises."""
@@ -163,8 +165,7 @@ class PageFetcher:
         try:
             async with asyncio.timeout(self.timeout):
                 page = await self._fetch(url, trail)
-            # Parsing a large page takes a while (up to about a second): not on the event loop.
-            mentions = await asyncio.to_thread(mentions_vendor, page)
+            mentions = await self._mentions_vendor(page)
             return ListingCheck.read(url, trail[-1], mentions=mentions)
         except _Failed as failure:
             problem = failure.problem
@@ -182,10 +183,47 @@ class PageFetcher:
         except (aiohttp.ClientError, OSError):
             problem = "the connection failed"
         except Exception:  # a bug here must not take the command down, but must be seen
-            log.exception("listing check of %s failed", url)
+            log.exception("listing check of %r failed", url)
             problem = "something went wrong while fetching it"
-        log.info("listing check of %s (last at %s): %s", url, trail[-1], problem)
+        log.info("listing check of %r (last at %r): %s", url, trail[-1], problem)
         return ListingCheck.failed(url, trail[-1], problem)
+
+    async def _mentions_vendor(self, page: str) -> bool:
+        """Whether the page mentions the vendor, read by a child process within `read_timeout`."""
+        try:
+            async with asyncio.timeout(self.read_timeout), self._readers:
+                answer = await self._read_in_child(page)
+        except TimeoutError:
+            seconds = "second" if self.read_timeout == 1 else "seconds"
+            problem = f"reading its page took longer than {self.read_timeout:g} {seconds}"
+            raise _Failed(problem) from None
+        if answer not in (b"0", b"1"):
+            raise _Failed("its page could not be read")
+        return answer == b"1"
+
+    async def _read_in_child(self, page: str) -> bytes:
+        """The reader's answer; the child is killed if this is cancelled (the deadline)."""
+        cpu_seconds = str(math.ceil(self.read_timeout) + 1)
+        child = await asyncio.create_subprocess_exec(
+            *self._reader,
+            cpu_seconds,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+        )
+        try:
+            out, err = await child.communicate(page.encode("utf-8", errors="replace"))
+        finally:
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
+                await child.wait()
+        if child.returncode != 0:
+            log.warning(
+                "the page reader ended with status %s: %r", child.returncode, err[-500:]
+            )
+        return out.strip()
 
     async def _fetch(self, start: str, trail: list[str]) -> str:
         """The text of the page at `start`, redirects followed; `trail` gets each hop."""
@@ -220,7 +258,7 @@ class PageFetcher:
             try:
                 addresses = list(await self._resolve(host, port))
             except OSError as error:
-                log.info("%s does not resolve: %s", host, error)
+                log.info("%r does not resolve: %s", host, error)
                 addresses = []
         if not addresses:
             raise _Failed(f"{whose} host could not be found")
@@ -229,7 +267,7 @@ class PageFetcher:
         refused = [address for address in addresses if not is_public(address)]
         if refused:
             # The addresses go to the log only: chat is no place to map our network.
-            log.warning("refused %s: %s resolves to %s", url, host, ", ".join(refused))
+            log.warning("refused %r: %r resolves to %s", str(url), host, ", ".join(refused))
             raise _Failed(f"{whose} address is not on the public internet")
         return addresses
 

@@ -106,6 +106,8 @@ class _Scanner:
             except json.JSONDecodeError as error:
                 if self._eof:
                     raise self.error(f"bad JSON ({error.msg})") from error
+            except RecursionError:  # the decoder's own limit, about 1,000 levels
+                raise self.error("a value nested too deeply") from None
             else:
                 # A value that ends the text read so far may go on (a number: 12 of 123).
                 if end < len(self._text) or self._eof:

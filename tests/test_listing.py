@@ -8,9 +8,19 @@ No DNS and no network beyond loopback: hosts resolve through a fake table, and t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
+import signal
 import socket
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import aiohttp
@@ -20,7 +30,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from yarl import URL
 
-from chat.web import USER_AGENT, PageFetcher, is_public, open_session
+from chat.addresses import SPECIAL_IPV4, SPECIAL_IPV6, TRANSLATED_IPV6, SpecialRange, is_public
+from chat.web import USER_AGENT, PageFetcher, open_session
+from commands.dispatch import Dispatcher
+from commands.help import SPEC as HELP
+from commands.registry import Registry
+from config import Settings
+from storage import SCHEMA, Store
+from tests.fakes import BOT, Clock, FakeChat, message
 from workflows.listing import ListingCheck, mentions_vendor
 
 LOOPBACK = ("127.0.0.1", "::1")
@@ -82,7 +99,90 @@ def test_a_mention_after_any_plain_text_is_found(text: str) -> None:
     assert mentions_vendor(f"{text} Rocket.Chat")
 
 
-# --- ListingCheck ----------------------------------------------------------------------
+# --- pathological pages ----------------------------------------------------------------
+
+MB = 1_000_000
+# Pages that make html.parser (or a careless pattern) quadratic, a megabyte each: the first
+# took html.parser 507 s.
+PATHOLOGICAL = {
+    "open-comments": "<!--" * (MB // 4),
+    "nested-tags": "<div><span>" * (MB // 11),
+    "huge-attribute": '<img alt="' + "x" * MB + '">',
+    "lt-flood": "<" * MB,
+    "open-tag-flood": "<a" * (MB // 2),
+    "attribute-flood": "<a " + "b " * (MB // 2),
+    "open-quotes": '<a x="' * (MB // 6),
+    "bang-flood": "<!" * (MB // 2),
+    "spaces-after-rocket": "rocket" + " " * MB + "x",
+    "character-references": "&amp;" * (MB // 5),
+    "open-scripts": "<script>" * (MB // 8),
+}
+CPU_BUDGET = 10.0  # seconds of this process's CPU for one megabyte (it takes about 1)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@contextmanager
+def cpu_budget(seconds: float) -> Iterator[None]:
+    """Fail the test once the block has used `seconds` of CPU (SIGPROF interrupts even a
+    regular expression): a quadratic reader fails here instead of running for minutes."""
+
+    def over(_signum: int, _frame: FrameType | None) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGPROF, over)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    except _OverBudget:
+        pytest.fail(f"more than {seconds} s of CPU")
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_a_pathological_page_is_read_in_linear_time(name: str) -> None:
+    with cpu_budget(CPU_BUDGET):
+        assert not mentions_vendor(PATHOLOGICAL[name])
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<!-- Rocket.Chat",  # a comment left open hides the rest, as in a browser
+        "<script>Rocket.Chat",
+        "<style>.rocket-chat {}",
+        "</a Rocket.Chat",
+        "<!DOCTYPE Rocket.Chat",
+    ],
+)
+def test_what_a_page_cut_off_in_markup_hides(html: str) -> None:
+    assert not mentions_vendor(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>rocket" + " " * 10_000 + "chat</p>",
+        "<<<p>Rocket.Chat</p>",
+        "a < b, Rocket.Chat",
+        '<a x="Rocket.Chat">',  # x is not a naming attribute: no
+        '<A HREF="https://ROCKET.CHAT/">x</A>',
+        "<img alt=Rocket.Chat>",
+        "<script>x</script >Rocket.Chat",
+        "<SCRIPT>x</SCRIPT>Rocket.Chat",
+        "<!---->Rocket.Chat",
+        "<!-->Rocket.Chat",
+        '<img alt="Rocket.Chat',  # cut off inside the value
+    ],
+)
+def test_markup_read_as_a_browser_would(html: str) -> None:
+    assert mentions_vendor(html) == ("x=" not in html)
+
+
 
 
 def test_summaries() -> None:
@@ -166,6 +266,42 @@ def test_non_public_addresses(address: str) -> None:
 )
 def test_public_addresses(address: str) -> None:
     assert is_public(address)
+
+
+def _some_addresses(entry: SpecialRange) -> list[str]:
+    """The first, a middle and the last address of a range."""
+    network = entry.network
+    middle = network.network_address + network.num_addresses // 2
+    return [str(network.network_address), str(middle), str(network.broadcast_address)]
+
+
+@pytest.mark.parametrize(
+    "entry", [*SPECIAL_IPV4, *SPECIAL_IPV6], ids=lambda entry: f"{entry.network} {entry.rfc}"
+)
+def test_every_special_purpose_range_is_refused(entry: SpecialRange) -> None:
+    assert [address for address in _some_addresses(entry) if is_public(address)] == []
+
+
+@pytest.mark.parametrize("entry", SPECIAL_IPV4, ids=lambda entry: f"{entry.network} {entry.rfc}")
+def test_a_special_purpose_ipv4_address_inside_an_ipv6_one_is_refused(entry: SpecialRange) -> None:
+    ipv4 = entry.network.network_address + entry.network.num_addresses // 2
+    packed = int(ipv4)
+    forms = [
+        f"::ffff:{ipv4}",  # IPv4-mapped
+        str(ipaddress.IPv6Address((0x0064FF9B << 96) | packed)),  # NAT64
+        str(ipaddress.IPv6Address((0x2002 << 112) | (packed << 80))),  # 6to4
+    ]
+    assert [form for form in forms if is_public(form)] == []
+
+
+def test_the_translated_ranges_are_judged_by_their_ipv4_address() -> None:
+    assert [str(entry.network) for entry in TRANSLATED_IPV6] == [
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "2002::/16",
+    ]
+    assert is_public("::ffff:8.8.8.8") and is_public("2002:808:808::1")
+    assert not is_public("::ffff:192.0.0.8") and not is_public("2002:c000:8::")
 
 
 # --- the guard: no network beyond loopback, no DNS ------------------------------------
@@ -292,6 +428,8 @@ def site_app(site: Site) -> web.Application:
     app.router.add_get("/endless", endless)
     app.router.add_get("/logo.png", binary)
     app.router.add_get("/octets", octets)
+    for name, text in PATHOLOGICAL.items():
+        app.router.add_get(f"/pathological/{name}", html(text))
     return app
 
 
@@ -500,6 +638,9 @@ async def test_a_redirect_to_an_unknown_host(site: Site) -> None:
         "http://0.0.0.0/",
         "http://100.64.0.1/",
         "http://224.0.0.1/",
+        "http://192.0.0.8/",  # 3.11.7's ipaddress calls it global
+        "http://[3fff::1]/",  # and this one too
+        "http://192.31.196.1/",
         "https://intranet.test/",  # a name for a private address
         "https://mixed.test/",  # one public address and one private one
         "https://LOCALHOST/",
@@ -566,3 +707,83 @@ async def test_each_redirect_is_resolved_and_checked_again(site: Site) -> None:
     check = await fetcher(allow, dns).check(target)
     assert check.ok and check.mentions_vendor is False
     assert dns.lookups == [("partner.test", site.port)] * 2
+
+
+# --- a check is bounded in time and CPU -----------------------------------------------
+
+FETCH_BOUND, READ_BOUND = 5.0, 1.0  # the deadlines the checks below are given
+
+
+async def test_pathological_pages_cannot_stall_the_bot(site: Site) -> None:
+    """All the pathological pages checked at once, while the default thread pool (the REST
+    client's) is taken: every check ends within its bound and /help is answered meanwhile."""
+    bound = FETCH_BOUND + READ_BOUND + 1.0  # and a second to start the readers
+    checker = fetcher(site.allow, timeout=FETCH_BOUND, read_timeout=READ_BOUND)
+    store = await Store.open(None, SCHEMA)
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(pool)
+    busy = threading.Event()
+    blocked = loop.run_in_executor(None, busy.wait)
+    checks: list[asyncio.Task[ListingCheck]] = []
+    try:
+        started = time.monotonic()
+        checks += [
+            asyncio.create_task(checker.check(site.url(f"/pathological/{name}")))
+            for name in PATHOLOGICAL
+        ]
+        dispatcher = Dispatcher(
+            Registry([HELP]), store, Settings(), Clock(), BOT, FakeChat(), checker
+        )
+        async with asyncio.timeout(bound):
+            answer = await dispatcher.handle(message("/help"))
+        assert answer.status == "done" and "/help" in answer.replies[0].text
+        async with asyncio.timeout(bound):
+            results = await asyncio.gather(*checks)
+        elapsed = time.monotonic() - started
+    finally:
+        for task in checks:
+            task.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)  # what waits behind the blocker
+        busy.set()
+        await blocked
+        await store.close()
+    assert elapsed < bound
+    too_long = "reading its page took longer than 1 second"
+    assert [r for r in results if not (r.mentions_vendor is False or r.problem == too_long)] == []
+
+
+async def test_a_reader_that_overruns_is_killed_at_its_deadline(
+    site: Site, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "reader.pid"
+    endless = (
+        f"import os, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        "while True: pass"
+    )
+    reader = (sys.executable, "-c", endless)
+    started = time.monotonic()
+    check = await fetcher(site.allow, read_timeout=2.0, reader=reader).check(
+        site.url("/mentions")
+    )
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert check.problem == "reading its page took longer than 2 seconds"
+    assert check.summary().endswith("reading its page took longer than 2 seconds.")
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed, and reaped
+
+
+@pytest.mark.parametrize(
+    "program", ["import sys; sys.exit(3)", "print('maybe')", "import sys; sys.stdin.close()"]
+)
+async def test_a_reader_that_fails_says_so(site: Site, program: str) -> None:
+    reader = (sys.executable, "-c", program)
+    check = await fetcher(site.allow, reader=reader).check(site.url("/mentions"))
+    assert check.problem == "its page could not be read"
+
+
+async def test_readers_wait_for_each_other_within_the_deadline(site: Site) -> None:
+    checker = fetcher(site.allow, max_readers=1)
+    checks = await asyncio.gather(*(checker.check(site.url("/mentions")) for _ in range(3)))
+    assert all(check.ok and check.mentions_vendor for check in checks)
