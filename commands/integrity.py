@@ -26,7 +26,7 @@ from commands.reminding import SENT
 from commands.report import FILINGS, REPORTS, TERMS
 from storage import EXPORT_VERSION, SCHEMA, StorageError, TextSource
 from storage.transfer import read_export
-from workflows.compliance import FeeRecord, Review
+from workflows.compliance import FeeRecord, GoalProposal, GoalRevision, Review
 from workflows.documents import DocReader
 from workflows.onboarding import Partner
 from workflows.onboarding.fields import SLUG_PATTERN
@@ -83,6 +83,14 @@ def _filing(doc: Mapping[str, Any]) -> str:
 
 def _review(doc: Mapping[str, Any]) -> str:
     return Review.from_doc(doc).partner
+
+
+def _goals(doc: Mapping[str, Any]) -> str:
+    return GoalRevision.from_doc(doc).partner
+
+
+def _goal_proposal(doc: Mapping[str, Any]) -> str:
+    return GoalProposal.from_doc(doc).partner
 
 
 def _fee(doc: Mapping[str, Any]) -> str:
@@ -147,6 +155,8 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     FILINGS: _filing,
     REVIEWS: _review,
     FEES: _fee,
+    "goals": _goals,
+    "goal_proposals": _goal_proposal,
     SENT: _sent,
     SEEN: _seen,
     OUTBOX: _outbox,

@@ -62,6 +62,12 @@ async def _written_by_the_bot() -> Export:
     program.clock.now = datetime(2027, 2, 26, 12, 0, tzinfo=UTC)
     said = await program.say("maria", "/review acme-hosting pass")
     assert said.status == "done", said.text
+    for sender, text in [
+        ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
+        ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
+    ]:
+        said = await program.say(sender, text)
+        assert said.status == "done", (text, said.text)
     tx = store.begin("partnerbot", program.clock())
     at = program.clock().isoformat()
     day = program.clock().date().isoformat()
