@@ -69,6 +69,12 @@ class Program:
             said.attachments.extend(out.attachments)
         return said
 
+    async def say_all(self, steps: list[tuple[str, str]]) -> None:
+        """Each (sender, text) in turn, in the sender's DM; each must be carried out."""
+        for sender, text in steps:
+            said = await self.say(sender, text)
+            assert said.status == "done", (text, said.text)
+
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Everything the program stores (not the bot's bookkeeping)."""
         return {

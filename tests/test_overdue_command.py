@@ -10,7 +10,7 @@ import pytest
 
 from storage import SCHEMA, Store
 from tests.program import Program
-from tests.test_partners_command import apply
+from tests.test_partners_command import ACME_SIGNED, apply
 
 
 @pytest.fixture
@@ -21,16 +21,7 @@ async def program() -> AsyncIterator[Program]:
     store = await Store.open(None, SCHEMA)
     program = Program(store)
     program.clock.now = datetime(2026, 8, 15, 9, 0, tzinfo=UTC)
-    for who, text in [
-        ("alice", apply("Acme Hosting")),
-        ("maria", "/approve acme-hosting application"),
-        ("maria", "/approve acme-hosting meeting on=2026-08-15"),
-        ("alice", "/goals 3m five hosted workspaces"),
-        ("alice", "/goals 1y fifty hosted workspaces"),
-        ("maria", "/approve acme-hosting goals"),
-        ("maria", "/approve acme-hosting contract signed=2026-08-15 support=yes fee=unpaid"),
-    ]:
-        assert (await program.say(who, text)).status == "done", text
+    await program.say_all(ACME_SIGNED)
     program.clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     for who, text in [
         ("carla", apply("Cargo Net")),

@@ -22,6 +22,18 @@ def apply(company: str) -> str:
     return APPLY.format(company=company, id=company.lower().replace(" ", "-"))
 
 
+# alice's Acme Hosting, maria's, signed on 2026-08-15 with the fee unpaid (the clock there).
+ACME_SIGNED = [
+    ("alice", apply("Acme Hosting")),
+    ("maria", "/approve acme-hosting application"),
+    ("maria", "/approve acme-hosting meeting on=2026-08-15"),
+    ("alice", "/goals 3m five hosted workspaces"),
+    ("alice", "/goals 1y fifty hosted workspaces"),
+    ("maria", "/approve acme-hosting goals"),
+    ("maria", "/approve acme-hosting contract signed=2026-08-15 support=yes fee=unpaid"),
+]
+
+
 @pytest.fixture
 async def program() -> AsyncIterator[Program]:
     """Acme Hosting signed on 2026-08-15 with the fee unpaid, that then did nothing but
@@ -30,16 +42,7 @@ async def program() -> AsyncIterator[Program]:
     store = await Store.open(None, SCHEMA)
     program = Program(store)
     program.clock.now = datetime(2026, 8, 15, 9, 0, tzinfo=UTC)
-    for who, text in [
-        ("alice", apply("Acme Hosting")),
-        ("maria", "/approve acme-hosting application"),
-        ("maria", "/approve acme-hosting meeting on=2026-08-15"),
-        ("alice", "/goals 3m five hosted workspaces"),
-        ("alice", "/goals 1y fifty hosted workspaces"),
-        ("maria", "/approve acme-hosting goals"),
-        ("maria", "/approve acme-hosting contract signed=2026-08-15 support=yes fee=unpaid"),
-    ]:
-        assert (await program.say(who, text)).status == "done", text
+    await program.say_all(ACME_SIGNED)
     program.clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     for who, text in [
         ("carla", apply("Cargo Net")),
