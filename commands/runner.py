@@ -31,7 +31,7 @@ from chat.base import DeliveryError, Incoming, Outgoing, Stopped, Transport, Use
 from commands.dispatch import Dispatcher
 from commands.metrics import Metrics
 from commands.outbox import Outbox, outgoing_from
-from storage import Store, Transaction
+from storage import StorageError, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +145,46 @@ class Runner:
             self.deliver(outgoing_from(doc))
         helpers = [asyncio.create_task(self._keep_house()), asyncio.create_task(self._keep_books())]
         helpers += [asyncio.create_task(service()) for service in self.services]
+        listening = asyncio.create_task(self._listen())
+        broken = asyncio.create_task(self.store.failed())
         try:
-            async for message in self.transport.listen(self.since):
-                self.receive(message)
+            await asyncio.wait({listening, broken}, return_when=asyncio.FIRST_COMPLETED)
             for helper in helpers[2:]:
                 helper.cancel()  # the services: no new messages while stopping
+            if broken.done():
+                listening.cancel()
+                await self._stop_after_failure(broken.result())
+            listening.result()  # the stream's own error, if it ended with one
             await self._finish()
         finally:
+            listening.cancel()
+            broken.cancel()
             for helper in helpers:
                 helper.cancel()
         await self.transport.disconnect()
+
+    async def _listen(self) -> None:
+        async for message in self.transport.listen(self.since):
+            self.receive(message)
+
+    async def _stop_after_failure(self, error: BaseException) -> None:
+        """A write failed (a full disk, say): the store takes no more work, so the bot stops
+        with `StorageError` and its supervisor starts it again. What was acknowledged is on
+        disk: the commands whose commits failed were not settled (their cursor stays before
+        them, so they are fetched and handled again), and the stored replies not delivered
+        yet go out at the next start with the same ids."""
+        log.critical(
+            "a write to the data directory failed (%s): stopping, to be restarted once the"
+            " disk is fixed; everything acknowledged is on disk",
+            error,
+        )
+        await self.handling.drain()  # the commands in hand fail at the store
+        try:
+            await asyncio.wait_for(self.delivering.drain(), self.shutdown_grace)
+        except TimeoutError:
+            self.delivering.cancel()
+        await self.transport.disconnect()
+        raise StorageError(f"stopped after a failed write: {error}") from error
 
     async def _finish(self) -> None:
         """Handle what was received and deliver the replies, for at most `shutdown_grace`
@@ -296,10 +326,15 @@ class Runner:
         """Forget delivered replies and save cursors, batched: one commit for many, at most
         one every `BOOKS_INTERVAL`, so that the commands' own commits have the store. (A
         crash forgets a little less: replies resent then are recognised by their ids.)"""
-        while True:
+        while self.store.failure is None:
             await self._books_due.wait()
             self._books_due.clear()
-            await self._write_books()
+            try:
+                await self._write_books()
+            except StorageError:
+                if self.store.failure is None:
+                    raise
+                return  # the store has failed: `run` stops the bot
             await asyncio.sleep(BOOKS_INTERVAL)
 
     async def _write_books(self) -> None:
