@@ -208,7 +208,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
             settings.health_port,
             problem=partial(health_problem, lambda: transport.health.ready, runner.store),
             metrics=lambda: _metrics(runner, transport, reminders),
-            host="",
+            host=settings.health_host,
         )
     try:
         await runner.run()
