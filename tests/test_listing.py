@@ -686,6 +686,23 @@ async def test_the_system_resolver_is_asked_and_its_answer_checked() -> None:
     assert check.problem == f"its {REFUSED}"
 
 
+async def test_the_system_resolver_does_not_need_the_default_thread_pool() -> None:
+    """A slow name server must not hold the threads the REST client uses: with every one
+    of them taken, a host is still looked up."""
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(pool)
+    busy = threading.Event()
+    blocked = loop.run_in_executor(None, busy.wait)
+    try:
+        check = await PageFetcher(timeout=2.0).check("http://2130706433/")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        busy.set()
+        await blocked
+    assert check.problem == f"its {REFUSED}"
+
+
 # --- the connection goes to the checked address -------------------------------------------
 
 
