@@ -783,7 +783,7 @@ async def test_a_reader_that_overruns_is_killed_at_its_deadline(
     check = await fetcher(site.allow, read_timeout=2.0, reader=reader).check(
         site.url("/mentions")
     )
-    assert time.monotonic() - started < 2.0 + 1.0
+    assert time.monotonic() - started < 2.0 + 2.0  # the deadline, and the fetch
     assert check.problem == "reading its page took longer than 2 seconds"
     assert check.summary().endswith("reading its page took longer than 2 seconds.")
     pid = int(pid_file.read_text())

@@ -79,6 +79,8 @@ async def test_the_bot_serves_health_on_the_configured_host_only(
         served.append(runner)
         return runner
 
+    if host == "::1" and not _has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
     monkeypatch.setattr(bot, "serve_health", recording)
     port = free_port()
     raw = {"PARTNERBOT_HEALTH_HOST": host} if host is not None else {}
@@ -106,6 +108,15 @@ async def test_the_bot_serves_health_on_the_configured_host_only(
         else:
             running.cancel()
     assert await asyncio.wait_for(running, WAIT) == 0
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
 
 
 # --- private files -----------------------------------------------------------------------
