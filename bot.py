@@ -20,6 +20,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -194,6 +195,9 @@ async def serve_console(
     console.on_time_moved = schedule.moved
     try:
         await runner.run()
+    except StorageError:
+        await _close_after_failure(runner.store)
+        raise
     finally:
         await runner.store.close()
     return 0
@@ -217,17 +221,39 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
     if settings.health_port is not None:
         health = await serve_health(
             settings.health_port,
-            ready=lambda: transport.health.ready,
+            problem=partial(health_problem, lambda: transport.health.ready, runner.store),
             metrics=lambda: _metrics(runner, transport, reminders),
-            host="",
+            host=settings.health_host,
         )
     try:
         await runner.run()
+    except StorageError:
+        await _close_after_failure(runner.store)
+        raise
     finally:
         if health is not None:
             await health.cleanup()
-        await runner.store.close()
+        await runner.store.close()  # (once closed, closing again does nothing)
     return 0
+
+
+async def _close_after_failure(store: Store) -> None:
+    """Let the data directory go after the runner stopped on a failed write: the error to
+    report is the runner's, which says what failed, not the store's refusal to checkpoint."""
+    try:
+        await store.close()
+    except StorageError as err:
+        log.debug("closing the store after its failure: %s", err)
+
+
+def health_problem(connected: Callable[[], bool], store: Store) -> str | None:
+    """Why `/healthz` answers 503, or None for 200: a store that takes no more writes (from
+    the failed write on, until the bot has stopped), or no connection to the server."""
+    if store.failure is not None:
+        return "a write to the data directory failed; the bot is stopping (see its log)"
+    if not connected():
+        return "not connected to Rocket.Chat"
+    return None
 
 
 async def _find_manager_room(chat: ChatActions, name: str) -> None:
@@ -252,6 +278,7 @@ async def _metrics(runner: Runner, transport: RocketChat, reminders: Reminders) 
     return runner.metrics.render(
         gauges={
             "outbox_depth": await runner.store.count("outbox"),
+            "store_failed": int(runner.store.failure is not None),
             "reminders_deferred": reminders.deferred,
         },
         counters={

@@ -7,7 +7,9 @@ Values come from the environment; a `.env` file fills in what the environment do
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +75,22 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise ValueError(f"{raw!r} is not one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _host(raw: str) -> str:
+    """An IP address or a host name to listen on."""
+    try:
+        ipaddress.ip_address(raw)
+        return raw
+    except ValueError:
+        pass
+    if len(raw) > 253 or not _HOST_NAME.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not an IP address or a host name such as 127.0.0.1")
+    return raw
 
 
 def _path(raw: str) -> Path:
@@ -154,6 +172,13 @@ VARIABLES: tuple[Variable, ...] = (
         example="8080",
     ),
     Variable(
+        "PARTNERBOT_HEALTH_HOST",
+        "health_host",
+        "the address /healthz and /metrics listen on (0.0.0.0 or :: for every interface)",
+        _host,
+        default="127.0.0.1",
+    ),
+    Variable(
         "PARTNERBOT_CATCHUP_HOURS",
         "catchup_hours",
         "how far back to fetch messages missed while the bot was down",
@@ -179,6 +204,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_due_day: int = 10
     health_port: int | None = None
+    health_host: str = "127.0.0.1"
     catchup_hours: int = 24
     log_level: str = "INFO"
 

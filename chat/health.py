@@ -1,4 +1,8 @@
-"""`/healthz` and `/metrics` on `PARTNERBOT_HEALTH_PORT`, served by aiohttp."""
+"""`/healthz` and `/metrics` on `PARTNERBOT_HEALTH_PORT`, served by aiohttp.
+
+`/healthz` answers 200 while `problem()` is None, else 503 with the problem: a supervisor
+or a load balancer polls it.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,17 @@ from aiohttp import web
 
 async def serve_health(
     port: int,
-    ready: Callable[[], bool],
+    problem: Callable[[], str | None],
     metrics: Callable[[], Awaitable[str]],
     host: str = "127.0.0.1",
 ) -> web.AppRunner:
     """Start the endpoints; the caller cleans up the returned runner."""
 
     async def healthz(_request: web.Request) -> web.Response:
-        if ready():
+        found = problem()
+        if found is None:
             return web.Response(text="ok\n")
-        return web.Response(status=503, text="not connected to Rocket.Chat\n")
+        return web.Response(status=503, text=f"{found}\n")
 
     async def show_metrics(_request: web.Request) -> web.Response:
         return web.Response(

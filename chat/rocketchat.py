@@ -411,9 +411,9 @@ class RocketChat:
             # The stream also carries every public channel the bot may read but never
             # joined (apps/meteor/server/modules/notifications/notifications.module.ts,
             # `roomParticipant: false`), where anyone may post: not the bot's rooms.
-            log.debug("stream: %s in %s, not a member: ignored", raw.get("_id"), raw.get("rid"))
+            log.debug("stream: %r in %r, not a member: ignored", raw.get("_id"), raw.get("rid"))
             return
-        log.debug("stream: %s in %s", raw.get("_id"), raw.get("rid"))
+        log.debug("stream: %r in %r", raw.get("_id"), raw.get("rid"))
         raw["_room"] = meta
         if self._held is not None:
             self._held.append(raw)

@@ -16,7 +16,8 @@ The page is read (`workflows.listing.mentions_vendor`) in a child process of its
 (`chat.pagescan`), at most `max_readers` at a time, which is killed when `read_timeout`
 runs out: however a page is built, a check takes at most `timeout` to fetch and
 `read_timeout` to read, and never holds the event loop, the default thread pool (the REST
-client's) or more than one core a reader.
+client's; host names are looked up in threads of their own too) or more than one core a
+reader.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import ipaddress
 import logging
 import math
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -63,9 +66,16 @@ SessionFactory = Callable[[aiohttp.BaseConnector], aiohttp.ClientSession]
 """Makes the session for one check around the connector that pins its addresses."""
 
 
+# The system resolver's threads: a partner's slow name server holds one of these (a
+# lookup cannot be cancelled), never a thread of the default pool, which the REST client
+# needs; checks beyond two wait here, within their own timeout.
+_RESOLVER_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="listing-dns")
+
+
 async def resolve_host(host: str, port: int) -> list[str]:
-    """The system resolver, off the event loop."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """The system resolver, off the event loop and off the default thread pool."""
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await asyncio.get_running_loop().run_in_executor(_RESOLVER_THREADS, lookup)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

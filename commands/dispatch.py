@@ -159,7 +159,7 @@ class Dispatcher:
         try:
             return await run()
         except Conflict:
-            log.info("conflict handling %s; running it again alone", message.id)
+            log.info("conflict handling %r; running it again alone", message.id)
         async with self.store.exclusive():
             return await run()
 
@@ -216,7 +216,7 @@ class Dispatcher:
         except Conflict:
             raise
         except Exception:
-            log.exception("/%s failed on message %s", command.name, message.id)
+            log.exception("/%s failed on message %r", command.name, message.id)
             return await self._answer(
                 message, "failed", ["Sorry, that failed on my side; it has been logged."], answer_in
             )

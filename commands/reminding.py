@@ -112,7 +112,7 @@ class Reminders:
                 try:
                     room = await self._direct(digest.manager)
                 except ChatError as err:
-                    log.warning("digest for @%s: %s; trying again later", digest.manager, err)
+                    log.warning("digest for @%s: %r; trying again later", digest.manager, str(err))
                     self.deferred += 1
                     continue
                 batch.add(digest.key, [_message(digest.key, room, digest.text)])
@@ -172,7 +172,7 @@ class Reminders:
                 for room in await self._rooms_of(audience, partner):
                     texts.setdefault(room, text)
         except ChatError as err:
-            log.warning("%s for %s: %s; trying again later", reminder.kind, partner.id, err)
+            log.warning("%s for %s: %r; trying again later", reminder.kind, partner.id, str(err))
             self.deferred += 1
             return []
         return [_message(reminder.key, room, text) for room, text in texts.items()]

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chat.base import DeliveryError, Incoming, Outgoing, Stopped, Transport, User
-from commands.dispatch import Dispatcher
+from commands.dispatch import CONVERSATION_IDLE, Dispatcher
+from commands.framework import CONVERSATIONS
 from commands.metrics import Metrics
 from commands.outbox import Outbox, outgoing_from
-from storage import Store, Transaction
+from storage import Conflict, StorageError, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds between attempts to deliver a repl
 CURSOR_SAVE_INTERVAL = 1.0
 BOOKS_INTERVAL = 0.1
 PRUNE_BATCH = 500
+SWEEP_INTERVAL = timedelta(minutes=5)  # how often abandoned conversations are looked for
 MAX_SENDING = 16  # messages on their way to the server at once
 SHUTDOWN_GRACE = 10.0  # seconds a stop waits for the server to take the replies in hand
 
@@ -118,6 +120,7 @@ class Runner:
         self.seen_kept = seen_kept
         self.shutdown_grace = shutdown_grace
         self._pruned_at: datetime | None = None
+        self._swept_at: datetime | None = None
 
     async def since(self, room_id: str) -> datetime | None:
         """Every message of the room older than this has been handled (None: no record)."""
@@ -145,16 +148,46 @@ class Runner:
             self.deliver(outgoing_from(doc))
         helpers = [asyncio.create_task(self._keep_house()), asyncio.create_task(self._keep_books())]
         helpers += [asyncio.create_task(service()) for service in self.services]
+        listening = asyncio.create_task(self._listen())
+        broken = asyncio.create_task(self.store.failed())
         try:
-            async for message in self.transport.listen(self.since):
-                self.receive(message)
+            await asyncio.wait({listening, broken}, return_when=asyncio.FIRST_COMPLETED)
             for helper in helpers[2:]:
                 helper.cancel()  # the services: no new messages while stopping
+            if broken.done():
+                listening.cancel()
+                await self._stop_after_failure(broken.result())
+            listening.result()  # the stream's own error, if it ended with one
             await self._finish()
         finally:
+            listening.cancel()
+            broken.cancel()
             for helper in helpers:
                 helper.cancel()
         await self.transport.disconnect()
+
+    async def _listen(self) -> None:
+        async for message in self.transport.listen(self.since):
+            self.receive(message)
+
+    async def _stop_after_failure(self, error: BaseException) -> None:
+        """A write failed (a full disk, say): the store takes no more work, so the bot stops
+        with `StorageError` and its supervisor starts it again. What was acknowledged is on
+        disk: the commands whose commits failed were not settled (their cursor stays before
+        them, so they are fetched and handled again), and the stored replies not delivered
+        yet go out at the next start with the same ids."""
+        log.critical(
+            "a write to the data directory failed (%s): stopping, to be restarted once the"
+            " disk is fixed; everything acknowledged is on disk",
+            error,
+        )
+        await self.handling.drain()  # the commands in hand fail at the store
+        try:
+            await asyncio.wait_for(self.delivering.drain(), self.shutdown_grace)
+        except TimeoutError:
+            self.delivering.cancel()
+        await self.transport.disconnect()
+        raise StorageError(f"stopped after a failed write: {error}") from error
 
     async def _finish(self) -> None:
         """Handle what was received and deliver the replies, for at most `shutdown_grace`
@@ -173,14 +206,28 @@ class Runner:
         await self._write_books()
 
     async def _keep_house(self) -> None:
-        """Save the cursors now and then, and forget handled ids older than the catch-up."""
-        while True:
+        """Now and then: save the cursors, forget handled ids older than the catch-up, and
+        delete the conversations left idle past their timeout (`housekeeping`)."""
+        while self.store.failure is None:
             await asyncio.sleep(CURSOR_SAVE_INTERVAL)
-            if self._cursors:
-                self._books_due.set()
-            horizon = self.clock() - self.seen_kept
-            if self._pruned_at is None or self.clock() - self._pruned_at > timedelta(hours=1):
-                await self._prune_seen(horizon)
+            try:
+                await self.housekeeping()
+            except StorageError:
+                if self.store.failure is None:
+                    raise
+                return  # the store has failed: `run` stops the bot
+
+    async def housekeeping(self) -> None:
+        """One round of `_keep_house`, by the injected clock: the cursors are saved at once,
+        the handled ids pruned hourly, the abandoned conversations swept every
+        `SWEEP_INTERVAL`."""
+        if self._cursors:
+            self._books_due.set()
+        now = self.clock()
+        if self._pruned_at is None or now - self._pruned_at > timedelta(hours=1):
+            await self._prune_seen(now - self.seen_kept)
+        if self._swept_at is None or now - self._swept_at >= SWEEP_INTERVAL:
+            await self.sweep_conversations(now)
 
     async def _prune_seen(self, horizon: datetime) -> None:
         old = [
@@ -194,6 +241,37 @@ class Runner:
                 tx.delete("seen", message_id)
             await tx.commit()
         self._pruned_at = self.clock()
+
+    async def sweep_conversations(self, now: datetime) -> int:
+        """Delete the conversations idle longer than `CONVERSATION_IDLE` (the dispatcher
+        ends one only when its user writes again in its room: an abandoned one would stay
+        for ever, with what was typed in it); how many. Each is read again in the deleting
+        transaction, so one answered meanwhile conflicts and is left for the next round."""
+        horizon = now - CONVERSATION_IDLE
+        idle = [
+            (doc["room"], doc["user"])
+            async for doc in self.store.scan(CONVERSATIONS)
+            if _idle_since(doc, horizon)
+        ]
+        swept = 0
+        for start in range(0, len(idle), PRUNE_BATCH):
+            tx = self.store.begin(actor="partnerbot", now=now)
+            deleted = 0
+            for room, user in idle[start : start + PRUNE_BATCH]:
+                doc = await tx.get(CONVERSATIONS, room, user)
+                if doc is not None and _idle_since(doc, horizon):
+                    tx.delete(CONVERSATIONS, room, user)
+                    deleted += 1
+            try:
+                await tx.commit()
+            except Conflict:
+                log.debug("conversation sweep: one was answered meanwhile; next round")
+                continue
+            swept += deleted
+        self._swept_at = now
+        if swept:
+            log.info("deleted %d conversations idle for more than %s", swept, CONVERSATION_IDLE)
+        return swept
 
     def receive(self, message: Incoming) -> None:
         """Queue `message` for handling in its room's lane."""
@@ -214,7 +292,7 @@ class Runner:
         except Exception:
             self.metrics.errors += 1
             raise  # the cursor stays before the message: it is fetched again after a restart
-        log.debug("message %s in %s: %s", message.id, message.room.id, outcome.status)
+        log.debug("message %r in %r: %s", message.id, message.room.id, outcome.status)
         self.metrics.handled[outcome.status] += 1
         if outcome.status == "failed":
             self.metrics.errors += 1
@@ -281,10 +359,12 @@ class Runner:
             except DeliveryError as err:
                 if err.permanent:
                     self.metrics.errors += 1
-                    log.error("dropping reply %s to %s: %s", out.id, out.room_id, err)
+                    log.error("dropping reply %r to %r: %r", out.id, out.room_id, str(err))
                     break
                 delay = min(RETRY_FIRST * 2**attempt, RETRY_CAP)
-                log.warning("reply %s not delivered (%s); retrying in %.1fs", out.id, err, delay)
+                log.warning(
+                    "reply %r not delivered (%r); retrying in %.1fs", out.id, str(err), delay
+                )
                 await asyncio.sleep(delay)
         if stored:
             self._delivered.append(out.id)
@@ -296,10 +376,15 @@ class Runner:
         """Forget delivered replies and save cursors, batched: one commit for many, at most
         one every `BOOKS_INTERVAL`, so that the commands' own commits have the store. (A
         crash forgets a little less: replies resent then are recognised by their ids.)"""
-        while True:
+        while self.store.failure is None:
             await self._books_due.wait()
             self._books_due.clear()
-            await self._write_books()
+            try:
+                await self._write_books()
+            except StorageError:
+                if self.store.failure is None:
+                    raise
+                return  # the store has failed: `run` stops the bot
             await asyncio.sleep(BOOKS_INTERVAL)
 
     async def _write_books(self) -> None:
@@ -324,3 +409,12 @@ class Runner:
         current = self._cursors.get(message.room.id)
         if current is None or safe > current:
             self._cursors[message.room.id] = safe
+
+
+def _idle_since(conversation: dict[str, Any], horizon: datetime) -> bool:
+    """Whether a conversation was last answered before `horizon`; one whose time does not
+    read cannot be carried on either."""
+    try:
+        return datetime.fromisoformat(conversation["at"]) < horizon
+    except (KeyError, TypeError, ValueError):
+        return True

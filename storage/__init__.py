@@ -10,7 +10,8 @@ may not hold yet, appended in groups (see `storage.journal`); `audit/<seq>.jsonl
 audit trail in segments; `checkpoint.json`, the last transaction the shard files hold;
 and `lock`, an flock that keeps a second process out. Every file but the journal is
 replaced atomically: a temporary file in the same folder is written, flushed, fsynced
-and renamed over the old one, and the folder is fsynced.
+and renamed over the old one, and the folder is fsynced. Folders are made 0700 and files
+0600, whatever the umask.
 
 A commit checks, under the store's asyncio lock, that nothing it read has been written
 by a transaction validated since it began (those still being written included), takes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -21,9 +22,10 @@ from tinydb.storages import MemoryStorage, Storage
 from storage.collection import Collection, file_stem, shard_of_stem
 from storage.documents import Doc, Docs
 from storage.errors import StorageError
-from storage.files import atomic_write, dump_json, fsync_dir, load_json
+from storage.files import atomic_write, dump_json, fsync_dir, load_json, make_dir, open_private
 from storage.journal import Journal, JournalRecord
 
+log = logging.getLogger(__name__)
 _AUDIT_NAME = re.compile(r"(\d{16})\.jsonl")
 
 
@@ -103,8 +105,15 @@ class FileDisk:
     def open(self) -> Recovery:
         """Take the directory for this process, clean up after a crash, say what to replay."""
         folders = [self._journal.folder, self._audit, *(self._folder(c) for c in self._schema)]
-        for folder in folders:
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in [self.root, *folders]:
+            make_dir(folder)
+        if self.root.stat().st_mode & 0o077:
+            log.warning(
+                "%s can be read by other users (mode %o): chmod 700 it; the files the bot"
+                " writes are 0600",
+                self.root,
+                self.root.stat().st_mode & 0o777,
+            )
         fsync_dir(self.root.parent)
         fsync_dir(self.root)
         self._lock()
@@ -210,7 +219,7 @@ class FileDisk:
         self.finish_import()
 
     def _lock(self) -> None:
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_private(self.root / "lock", os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

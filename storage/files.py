@@ -1,4 +1,6 @@
-"""The file primitives of the store: atomic replacement, folder fsync, compact JSON."""
+"""The file primitives of the store: atomic replacement, folder fsync, compact JSON, and
+private modes: every folder the store makes is 0700 and every file 0600, whatever the
+umask (the data holds partners' sales figures and contacts)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,34 @@ from pathlib import Path
 from typing import Any
 
 from storage.errors import StorageError
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def make_dir(path: Path) -> None:
+    """Make the folder `path` (its missing parents too), mode 0700 whatever the umask; a
+    folder that exists is left as it is."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=DIR_MODE)
+    except FileExistsError:
+        return  # made meanwhile by someone else: theirs
+    os.chmod(path, DIR_MODE)
+
+
+def open_private(path: Path, flags: int) -> int:
+    """`os.open(path, flags | O_CREAT)` for a file only its owner reads: 0600 whatever the
+    umask (also when the file was there before, with a looser mode)."""
+    fd = os.open(path, flags | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
@@ -19,7 +49,7 @@ def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
     """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with open(tmp, "wb") as file:
+        with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())

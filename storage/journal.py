@@ -26,7 +26,7 @@ from typing import Any
 
 from storage.documents import Doc
 from storage.errors import StorageError
-from storage.files import dump_json, fsync_dir
+from storage.files import dump_json, fsync_dir, open_private
 
 _SEGMENT = re.compile(r"(\d{16})\.log")
 _SINGLE = re.compile(r"(\d{16})\.json")  # one transaction a file: the format before the log
@@ -124,7 +124,7 @@ class Journal:
             if self._fd is None:
                 first = records[0].seq
                 path = self._segment_path(first)
-                self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                self._fd = open_private(path, os.O_WRONLY | os.O_EXCL | os.O_APPEND)
                 self._segments.append(first)
             view = memoryview(line)
             while view:

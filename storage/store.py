@@ -97,6 +97,7 @@ class Store:
         self._audit_pending: list[Doc] = []  # entries not in a segment file yet
         self._checkpointing: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
+        self._failed = asyncio.Event()  # set with `_failure`
         self._closing = False
 
     @classmethod
@@ -173,6 +174,19 @@ class Store:
         async for entries in self._audit_chunks(since_seq):
             for entry in entries:
                 yield entry
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The error of the write that failed, after which the store takes no more work
+        (see `_check_failure`); None while every write has succeeded."""
+        return self._failure
+
+    async def failed(self) -> BaseException:
+        """Wait until a write fails; its error. (What was acknowledged before is on disk;
+        open the directory again, in a new process, once the disk is fixed.)"""
+        await self._failed.wait()
+        assert self._failure is not None
+        return self._failure
 
     @property
     def stats(self) -> StoreStats:
@@ -466,7 +480,7 @@ class Store:
         try:
             await self._io.run(write, *args)
         except BaseException as error:
-            self._failure = error
+            self._fail(error)
             if isinstance(error, Exception):
                 raise StorageError(f"writing {self._disk} failed: {error}") from error
             raise
@@ -508,8 +522,7 @@ class Store:
             await self._checkpoint()
         except Exception as error:
             # The store refuses writes from now on, and says why (see `_check_failure`).
-            if self._failure is None:
-                self._failure = error
+            self._fail(error)
             log.exception("checkpoint of %s failed", self._disk)
         finally:
             self._checkpointing = None
@@ -636,6 +649,13 @@ class Store:
     def _check_open(self) -> None:
         if self._closing:
             raise StorageError(f"{self._disk} is closed")
+
+    def _fail(self, error: BaseException) -> None:
+        """Take no more writes: the first failure is the one kept and reported."""
+        if self._failure is None:
+            self._failure = error
+            self._failed.set()
+            log.error("writing %s failed; it takes no more writes: %s", self._disk, error)
 
     def _check_failure(self) -> None:
         if self._failure is not None:

@@ -686,6 +686,23 @@ async def test_the_system_resolver_is_asked_and_its_answer_checked() -> None:
     assert check.problem == f"its {REFUSED}"
 
 
+async def test_the_system_resolver_does_not_need_the_default_thread_pool() -> None:
+    """A slow name server must not hold the threads the REST client uses: with every one
+    of them taken, a host is still looked up."""
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(pool)
+    busy = threading.Event()
+    blocked = loop.run_in_executor(None, busy.wait)
+    try:
+        check = await PageFetcher(timeout=2.0).check("http://2130706433/")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        busy.set()
+        await blocked
+    assert check.problem == f"its {REFUSED}"
+
+
 # --- the connection goes to the checked address -------------------------------------------
 
 
@@ -766,7 +783,7 @@ async def test_a_reader_that_overruns_is_killed_at_its_deadline(
     check = await fetcher(site.allow, read_timeout=2.0, reader=reader).check(
         site.url("/mentions")
     )
-    assert time.monotonic() - started < 2.0 + 1.0
+    assert time.monotonic() - started < 2.0 + 2.0  # the deadline, and the fetch
     assert check.problem == "reading its page took longer than 2 seconds"
     assert check.summary().endswith("reading its page took longer than 2 seconds.")
     pid = int(pid_file.read_text())

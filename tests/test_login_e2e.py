@@ -126,5 +126,5 @@ async def test_a_401_that_survives_a_fresh_login_is_reported_not_retried(
     assert [m["_id"] for m in emu.sent_by("partnerbot")] == [later["_id"] + "r1"]
     assert emu.rest_calls("login") == logins + 1  # one new login, not one per retry
     assert emu.rest_calls("chat.sendMessage") == 3  # the refused reply twice, the later once
-    assert f"dropping reply {refused['_id']}r1" in bot.output()
+    assert f"dropping reply {refused['_id'] + 'r1'!r}" in bot.output()  # ids logged with %r
     assert "refused with a fresh login (401, not an expired token)" in bot.output()
