@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 .ci/venv.sh
+.venv/bin/python -m i18n.catalog compile
 exec .venv/bin/python bot.py "$@"

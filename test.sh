@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 .ci/venv.sh dev
+.venv/bin/python -m i18n.catalog compile
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

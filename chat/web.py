@@ -230,9 +230,7 @@ class PageFetcher:
                     child.kill()
                 await child.wait()
         if child.returncode != 0:
-            log.warning(
-                "the page reader ended with status %s: %r", child.returncode, err[-500:]
-            )
+            log.warning("the page reader ended with status %s: %r", child.returncode, err[-500:])
         return out.strip()
 
     async def _fetch(self, start: str, trail: list[str]) -> str:

@@ -63,9 +63,7 @@ async def answer_room(
         if caller.partner is not None:
             doc = await tx.get(PARTNERS, caller.partner)
             workgroup = None if doc is None else doc.get("workgroup")
-    if shown_here(
-        room, caller, own_dm=own_dm, managers_room=managers_room, workgroup=workgroup
-    ):
+    if shown_here(room, caller, own_dm=own_dm, managers_room=managers_room, workgroup=workgroup):
         return None
     return own_dm if own_dm is not None else await _dm(caller, chat)
 

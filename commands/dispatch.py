@@ -29,6 +29,8 @@ from commands.framework import (
     Caller,
     Command,
     Context,
+    Languages,
+    OneLanguage,
     PageChecker,
     Refused,
     Reply,
@@ -40,6 +42,7 @@ from commands.outbox import Outbox
 from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
 from config import Settings
+from i18n import speaking
 from storage import Conflict, Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -69,8 +72,10 @@ class Dispatcher:
         chat: ChatActions,
         web: PageChecker,
         outbox: Outbox | None = None,
+        languages: Languages | None = None,
     ) -> None:
-        """`outbox`: shared with whatever else stores messages (the reminders)."""
+        """`outbox`: shared with whatever else stores messages (the reminders);
+        `languages`: whose language each message is written in (everyone English if None)."""
         self.registry = registry
         self.store = store
         self.settings = settings
@@ -79,6 +84,7 @@ class Dispatcher:
         self.chat = chat
         self.web = web
         self.outbox = outbox if outbox is not None else Outbox()
+        self.languages = languages if languages is not None else OneLanguage()
         self._unsaved: dict[str, dict[str, Any]] = {}  # "seen" records not stored yet
         self._settled: list[str] = []  # of those, the ones whose replies are delivered
 
@@ -94,11 +100,16 @@ class Dispatcher:
 
     async def handle(self, message: Incoming) -> Outcome:
         """Handle `message` once: its changes and replies are stored when this returns, or
-        there were no changes and its record waits for `take_unsaved`."""
+        there were no changes and its record waits for `take_unsaved`. The replies are in
+        the caller's language; messages to others, in theirs (`Context.languages`)."""
         if message.user.id == self.me.id or message.edited:
             return Outcome("ignored")
         if message.id in self._unsaved or await self.store.get("seen", message.id) is not None:
             return Outcome("duplicate")
+        with speaking(await self.languages.of_user(message.user.username)):
+            return await self._handle(message)
+
+    async def _handle(self, message: Incoming) -> Outcome:
         invocation = parse_invocation(message.text, self.me.username)
         if invocation is None:
             conversation = await self._conversation(message)
@@ -202,6 +213,7 @@ class Dispatcher:
                 self.me,
                 conversation,
                 answer_in=answer_in,
+                languages=self.languages,
             )
             handler = command.handler if conversation is None else command.answer
             assert handler is not None

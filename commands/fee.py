@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from commands import program
 from commands.framework import Command, Context, Role, UsageError, refusal
+from i18n import N_, _, day, money
 from workflows.compliance import (
     FeeRecord,
     FeeStatus,
@@ -39,11 +40,12 @@ async def fee(ctx: Context) -> None:
         return
     if words[0].lower() not in ("paid", "unpaid"):
         raise UsageError(
-            f"{quote(words[0], as_code=True)} is not understood; say paid or unpaid, and the "
-            "year if not the current one"
+            _(
+                "{word} is not understood; say paid or unpaid, and the year if not the current one"
+            ).format(word=quote(words[0], as_code=True))
         )
     if len(words) > 2:
-        raise UsageError(f"unexpected {quote(words[2], as_code=True)}")
+        raise UsageError(_("unexpected {word}").format(word=quote(words[2], as_code=True)))
     try:
         typed = parse_year(words[1], ctx.today.year) if len(words) == 2 else None
     except RuleError as err:
@@ -62,15 +64,25 @@ async def fee(ctx: Context) -> None:
     ctx.tx.put(FEES, paid.to_doc(), what=f"fee {paid.year} paid")
     assert partner.signed is not None  # record_fee checked it
     due = fee_due_date(partner.signed, paid.year)
+    assert due is not None  # record_fee refused a year before signing
     ctx.reply(
-        f"Recorded: the program fee of {quote(partner.company)} (`{partner.id}`) for {paid.year} "
-        f"({YEARLY_FEE}, due {due}) is paid."
+        _(
+            "Recorded: the program fee of {company} (`{id}`) for {year} ({fee}, due {due}) is paid."
+        ).format(
+            company=quote(partner.company),
+            id=partner.id,
+            year=paid.year,
+            fee=money(YEARLY_FEE),
+            due=day(due),
+        )
     )
     await program.tell_partner(
         ctx,
         partner,
-        f"Your yearly program fee of {YEARLY_FEE} for {paid.year} (due {due}) is recorded "
-        "as paid. Thank you!",
+        lambda: _(
+            "Your yearly program fee of {fee} for {year} (due {due}) is recorded as paid. "
+            "Thank you!"
+        ).format(fee=money(YEARLY_FEE), year=paid.year, due=day(due)),
     )
 
 
@@ -87,22 +99,30 @@ async def _undo(ctx: Context, partner: Partner, typed: int | None) -> None:
         raise refusal(err) from None
     if undone is not None:
         ctx.tx.delete(FEES, partner.id, str(year), what=f"fee {year} unpaid")
-        was = f"recorded as paid on {undone.paid_on} by @{undone.by}"
+        was = _("recorded as paid on {day} by {who}").format(
+            day=day(undone.paid_on),
+            who=f"@{undone.by}",
+        )
     else:
         after = replace(partner, fee_paid=False)
         program.store(ctx, partner, after, f"fee {year} unpaid (the contract's fee=paid undone)")
-        was = "marked paid with the contract"
+        was = _("marked paid with the contract")
     assert partner.signed is not None  # check_fee_year checked it
     due = fee_due_date(partner.signed, year)
+    assert due is not None  # check_fee_year refused a year before signing
     ctx.reply(
-        f"Undone: the program fee of {quote(partner.company)} (`{partner.id}`) for {year} "
-        f"(due {due}) was {was}; it is unpaid again."
+        _(
+            "Undone: the program fee of {company} (`{id}`) for {year} (due {due}) was {was}; "
+            "it is unpaid again."
+        ).format(company=quote(partner.company), id=partner.id, year=year, due=day(due), was=was)
     )
     await program.tell_partner(
         ctx,
         partner,
-        f"Correction: your yearly program fee of {YEARLY_FEE} for {year} (due {due}) is not "
-        "recorded as paid after all; your account manager records it once it is paid.",
+        lambda: _(
+            "Correction: your yearly program fee of {fee} for {year} (due {due}) is not "
+            "recorded as paid after all; your account manager records it once it is paid."
+        ).format(fee=money(YEARLY_FEE), year=year, due=day(due)),
     )
 
 
@@ -117,8 +137,10 @@ async def _show(ctx: Context, partner: Partner) -> None:
     ctx.reply(
         f"{quote(partner.company)} (`{partner.id}`): {fee_mark(status, today)} "
         f"{fee_line(status, today)}\n"
-        f"Record a payment with `/fee {partner.id} paid [YYYY]` "
-        f"(undo a wrong one with `/fee {partner.id} unpaid [YYYY]`)."
+        + _(
+            "Record a payment with `/fee {id} paid [YYYY]` (undo a wrong one with "
+            "`/fee {id} unpaid [YYYY]`)."
+        ).format(id=partner.id)
     )
 
 
@@ -137,9 +159,9 @@ async def status_of(ctx: Context, partner: Partner) -> FeeStatus | None:
 
 SPEC = Command(
     name="fee",
-    summary=(
-        f"record a partner's yearly program fee ({YEARLY_FEE}) as paid (or undo that with "
-        "unpaid), or see where it stands"
+    summary=N_(
+        "record a partner's yearly program fee as paid (or undo that with unpaid), or see "
+        "where it stands"
     ),
     usage="<partner-id> [paid|unpaid [YYYY]]",
     example=lambda today: f"/fee acme-hosting paid {today.year}",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from config import Settings
     from storage import Transaction
     from workflows.listing import ListingCheck
+    from workflows.onboarding import Partner
 
 
 class Role(StrEnum):
@@ -53,6 +54,48 @@ def refusal(err: RuleError) -> UsageError | Refused:
 
 
 Handler = Callable[["Context"], Awaitable[None]]
+# A message for a reader other than the caller: a function that makes it, called under that
+# reader's language (`i18n.speaking`). A plain string is already in the caller's language.
+Text = str | Callable[[], str]
+
+
+def render(text: Text) -> str:
+    """The message `text` makes in the language in force."""
+    return text if isinstance(text, str) else text()
+
+
+class Languages(Protocol):
+    """Whose language a message is written in (`commands.languages` has the real book)."""
+
+    @property
+    def default(self) -> str:
+        """`PARTNERBOT_LANGUAGE`: the managers' room and anyone with no language known."""
+        ...
+
+    async def of_user(self, username: str) -> str:
+        """The user's language: their `/language`, else their Rocket.Chat language, else
+        the server's default, else `default`."""
+        ...
+
+    async def of_partner(self, partner: Partner) -> str:
+        """The language of the partner's rooms: set by a contact's `/language`, else the
+        applicant's."""
+        ...
+
+
+@dataclass(frozen=True)
+class OneLanguage:
+    """Everyone reads `default` (tests and tools that have no users to ask)."""
+
+    default: str = "en"
+
+    async def of_user(self, username: str) -> str:
+        return self.default
+
+    async def of_partner(self, partner: Partner) -> str:
+        return self.default
+
+
 # An example as shown in help and usage replies: the text, or, for one with dates in it,
 # a function of today's local date that makes it (so that it never goes stale).
 Example = str | Callable[[date], str]
@@ -172,6 +215,7 @@ class Context:
     conversation: Mapping[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
     answer_in: str | None = None
+    languages: Languages = field(default_factory=OneLanguage)
 
     def converse(self, state: Mapping[str, Any]) -> None:
         """Open (or carry on) a conversation: the user's next plain message in this room

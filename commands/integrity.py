@@ -96,7 +96,7 @@ def _goal_proposal(doc: Mapping[str, Any]) -> str:
 def _fee(doc: Mapping[str, Any]) -> str:
     year = doc.get("year")
     if not (isinstance(year, str) and len(year) == 4 and year.isdigit()):
-        raise ValueError(f"fee {doc.get('partner')!r} {year!r}: year must be a year like \"2026\"")
+        raise ValueError(f'fee {doc.get("partner")!r} {year!r}: year must be a year like "2026"')
     return FeeRecord.from_doc(doc).partner
 
 
@@ -314,4 +314,3 @@ def _line(message: str) -> str:
     """One line of at most `MAX_MESSAGE` characters."""
     flat = " ".join(message.split())
     return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 1] + "…"
-

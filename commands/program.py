@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
-from commands.framework import Context, Refused, Role, UsageError, refusal
+from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
+from i18n import speaking
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -252,36 +253,44 @@ async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> N
 
 
 async def tell_partner(
-    ctx: Context, partner: Partner, text: str, *, directly: bool = False
+    ctx: Context, partner: Partner, text: Text, *, directly: bool = False
 ) -> None:
-    """In the partner's workgroup, or else (or `directly`) in a DM to each contact; not in
-    the room where a contact just did it themselves (the command's reply says it there)."""
-    rooms = (
-        [partner.workgroup]
-        if partner.workgroup is not None and not directly
-        else [await ctx.chat.direct_room(username) for username in partner.contacts]
-    )
+    """In the partner's workgroup (in the partner's language), or else (or `directly`) in a
+    DM to each contact (in theirs); not in the room where a contact just did it themselves
+    (the command's reply says it there)."""
+    if partner.workgroup is not None and not directly:
+        rooms = [(partner.workgroup, await ctx.languages.of_partner(partner))]
+    else:
+        rooms = [
+            (await ctx.chat.direct_room(username), await ctx.languages.of_user(username))
+            for username in partner.contacts
+        ]
     own_doing = partner.is_contact(ctx.caller.user.username)
-    for room_id in rooms:
+    for room_id, language in rooms:
         if not (own_doing and room_id == ctx.reply_room):
-            ctx.send(room_id, text)
+            with speaking(language):
+                ctx.send(room_id, render(text))
 
 
 async def tell_managers(
-    ctx: Context, partner: Partner, text: str, attachments: tuple[dict[str, Any], ...] = ()
+    ctx: Context, partner: Partner, text: Text, attachments: tuple[dict[str, Any], ...] = ()
 ) -> None:
-    """In `PARTNERBOT_MANAGER_ROOM`, or else a DM to the partner's manager (or all AMs, when
-    it has none or its manager is no longer one)."""
+    """In `PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else a DM to the
+    partner's manager (or all AMs, when it has none or its manager is no longer one), each
+    in their own language."""
     room_name = ctx.settings.manager_room
     if room_name is not None:
         room_id = await ctx.chat.room_named(room_name)
         if room_id is not None:
-            ctx.send(room_id, text, attachments)
+            with speaking(ctx.languages.default):
+                ctx.send(room_id, render(text), attachments)
             return
     manager = partner.manager_among(ctx.settings.managers)  # none: no longer a manager
     managers = [manager] if manager else sorted(ctx.settings.managers)
     for username in managers:
-        ctx.send(await ctx.chat.direct_room(username), text, attachments)
+        room_id = await ctx.chat.direct_room(username)
+        with speaking(await ctx.languages.of_user(username)):
+            ctx.send(room_id, render(text), attachments)
 
 
 def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, Any], ...]:

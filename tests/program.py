@@ -56,9 +56,7 @@ class Program:
             if isinstance(room, str)
             else room
         )
-        message = Incoming(
-            f"m{next(self._ids)}", where, user(sender), text, self.clock(), thread
-        )
+        message = Incoming(f"m{next(self._ids)}", where, user(sender), text, self.clock(), thread)
         outcome = await self.dispatcher.handle(message)
         said = Said(outcome.status, [], sent=list(outcome.replies))
         for out in outcome.replies:

@@ -183,8 +183,6 @@ def test_markup_read_as_a_browser_would(html: str) -> None:
     assert mentions_vendor(html) == ("x=" not in html)
 
 
-
-
 def test_summaries() -> None:
     url = "https://acme.example/partners"
     assert (
@@ -770,9 +768,7 @@ async def test_pathological_pages_cannot_stall_the_bot(site: Site) -> None:
     assert [r for r in results if not (r.mentions_vendor is False or r.problem == too_long)] == []
 
 
-async def test_a_reader_that_overruns_is_killed_at_its_deadline(
-    site: Site, tmp_path: Path
-) -> None:
+async def test_a_reader_that_overruns_is_killed_at_its_deadline(site: Site, tmp_path: Path) -> None:
     pid_file = tmp_path / "reader.pid"
     endless = (
         f"import os, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
@@ -780,9 +776,7 @@ async def test_a_reader_that_overruns_is_killed_at_its_deadline(
     )
     reader = (sys.executable, "-c", endless)
     started = time.monotonic()
-    check = await fetcher(site.allow, read_timeout=2.0, reader=reader).check(
-        site.url("/mentions")
-    )
+    check = await fetcher(site.allow, read_timeout=2.0, reader=reader).check(site.url("/mentions"))
     assert time.monotonic() - started < 2.0 + 2.0  # the deadline, and the fetch
     assert check.problem == "reading its page took longer than 2 seconds"
     assert check.summary().endswith("reading its page took longer than 2 seconds.")

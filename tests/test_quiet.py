@@ -140,9 +140,7 @@ def _modes(root: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-async def test_the_data_directory_is_private_whatever_the_umask(
-    tmp_path: Path, umask: int
-) -> None:
+async def test_the_data_directory_is_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
     root = tmp_path / "var" / "partnerbot"
     store = await Store.open(root, SCHEMA)
     now = Clock()()

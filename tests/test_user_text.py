@@ -43,8 +43,7 @@ NOTE = "*evil* @all _evil_ ||evil||"
 PARTNER = slug(COMPANY)
 NAMESAKE = f"{PARTNER}-2"
 APPLY = (
-    f'/onboard company="{COMPANY}" type=hosting website={WEBSITE} email={EMAIL} '
-    f'country="{COUNTRY}"'
+    f'/onboard company="{COMPANY}" type=hosting website={WEBSITE} email={EMAIL} country="{COUNTRY}"'
 )
 
 
@@ -116,10 +115,15 @@ STEPS = [
     Step("maria", f"/assign {PARTNER} *evil*"),
     Step("maria", f"/assign {PARTNER} @all", echo="@all"),
     # The monthly report: clients and notes.
-    Step("mallory", f'/report 2026-09 deal client="{CLIENT}" amount=100 kind=hosting '
-         f'note="{NOTE}"', at=OCT),
-    Step("mallory", f'/report 2026-09 prospect client="{CLIENT}" amount=100 close=2026-12 '
-         f'note="{NOTE}"'),
+    Step(
+        "mallory",
+        f'/report 2026-09 deal client="{CLIENT}" amount=100 kind=hosting note="{NOTE}"',
+        at=OCT,
+    ),
+    Step(
+        "mallory",
+        f'/report 2026-09 prospect client="{CLIENT}" amount=100 close=2026-12 note="{NOTE}"',
+    ),
     Step("mallory", "/report 2026-09 submit", echo=None),
     Step("maria", f"/report {PARTNER} 2026-09"),
     Step("maria", f"/report {PARTNER} 2026-09 reopen"),
@@ -129,7 +133,7 @@ STEPS = [
     # Words typed where another was expected, echoed in the refusal.
     Step("mallory", "/report @all", echo="@all"),
     Step("mallory", "/report evil.example"),
-    Step("mallory", '/report 2026-09 deal client=x amount=1 kind=hosting *evil*'),
+    Step("mallory", "/report 2026-09 deal client=x amount=1 kind=hosting *evil*"),
     Step("mallory", "/attest statistics on @evil"),
     Step("maria", f"/fee {PARTNER} *evil*@all"),
     Step("maria", f"/fee {PARTNER} paid 2026 [evil](x)"),

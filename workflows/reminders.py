@@ -79,6 +79,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from i18n import money
 from workflows.onboarding import TRAINING_DAYS, Partner, State, Status, Step
 from workflows.onboarding.rules import YEARLY_FEE
 from workflows.reporting import Month, check_due_day, due_date, local_day
@@ -510,10 +511,12 @@ def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> lis
                 partner,
                 year,
                 _to_both(
-                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} is due on "
+                    f"The yearly program fee of {money(YEARLY_FEE)} for "
+                    f"{_named(partner)} is due on "
                     f"{anniversary}, the anniversary of signing: once it is paid, your "
                     "account manager records it.",
-                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} is due on "
+                    f"The yearly program fee of {money(YEARLY_FEE)} for "
+                    f"{_named(partner)} is due on "
                     f"{anniversary}, the anniversary of signing: once it is paid, record it "
                     f"with `/fee {partner.id} paid {year}`.",
                 ),
@@ -542,10 +545,12 @@ def _unpaid_fees(
                 partner,
                 day.isoformat(),
                 _to_both(
-                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} for {year} was "
+                    f"The yearly program fee of {money(YEARLY_FEE)} for "
+                    f"{_named(partner)} for {year} was "
                     f"due on {due_on} and is not recorded as paid: once it is paid, your "
                     "account manager records it.",
-                    f"The yearly program fee of {YEARLY_FEE} for {_named(partner)} for {year} was "
+                    f"The yearly program fee of {money(YEARLY_FEE)} for "
+                    f"{_named(partner)} for {year} was "
                     f"due on {due_on} and is not recorded as paid: once it is paid, record it "
                     f"with `/fee {partner.id} paid {year}`.",
                 ),

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 
 from workflows.onboarding.events import Apply, CreateWorkgroup, Effect, Reapply
@@ -29,7 +30,7 @@ Result = tuple[Partner, list[Effect]]  # what a handler returns: the new partner
 
 MIN_TERM_MONTHS = 12
 MAX_TERM_MONTHS = 120  # a longer term is taken for a typo
-YEARLY_FEE = "USD 1,200.00"
+YEARLY_FEE = Decimal("1200.00")  # USD; shown with i18n.money
 
 
 class Actor(StrEnum):

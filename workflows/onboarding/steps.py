@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from i18n import money
 from workflows.onboarding.events import (
     Approve,
     Effect,
@@ -133,9 +134,9 @@ def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> 
         steps=done_step(partner, Step.CONTRACT, ctx),
     )
     fee_text = (
-        f"The yearly program fee ({YEARLY_FEE}) is paid."
+        f"The yearly program fee ({money(YEARLY_FEE)}) is paid."
         if after.fee_paid
-        else f"The yearly program fee of {YEARLY_FEE} is still to be paid."
+        else f"The yearly program fee of {money(YEARLY_FEE)} is still to be paid."
     )
     terms = f"signed {signed} for {term} months, with a support contract. {fee_text}"
     if correcting:
@@ -250,9 +251,7 @@ def submit_listing(partner: Partner, event: SubmitListing, ctx: Ctx) -> Result:
         raise TypeError("mentions_vendor is True, False or None")
     require(partner, Step.LISTING)
     if partner.done(Step.LISTING):
-        raise RuleError(
-            f"Your listing at {quote(partner.listing_url or '')} is already approved."
-        )
+        raise RuleError(f"Your listing at {quote(partner.listing_url or '')} is already approved.")
     record = StepRecord(State.SUBMITTED, ctx.now, ctx.by)
     after = replace(
         partner,
