@@ -36,6 +36,7 @@ from chat.web import PageFetcher
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
 from commands.outbox import Outbox
+from commands.quarterly import QuarterlySummary, in_turn
 from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
@@ -314,7 +315,8 @@ async def _runner(
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
     reminders = Reminders(store, settings, clock, transport, runner.post)
-    schedule = Schedule(reminders.send_due, settings.timezone, clock)
+    quarterly = QuarterlySummary(store, settings, clock, transport, runner.post)  # /stats
+    schedule = Schedule(in_turn(reminders.send_due, quarterly.send_due), settings.timezone, clock)
     runner.services += [schedule.run, reminders.announce_orphans]
     return runner, reminders, schedule
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from commands import program
+from commands.figures import keep_fees
 from commands.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _, day, money
 from workflows.compliance import (
@@ -62,6 +63,7 @@ async def fee(ctx: Context) -> None:
     except RuleError as err:
         raise refusal(err) from None
     ctx.tx.put(FEES, paid.to_doc(), what=f"fee {paid.year} paid")
+    await keep_fees(ctx.tx, partner.id, paid.year, paid=True)  # the /stats aggregates
     assert partner.signed is not None  # record_fee checked it
     due = fee_due_date(partner.signed, paid.year)
     assert due is not None  # record_fee refused a year before signing
@@ -99,6 +101,7 @@ async def _undo(ctx: Context, partner: Partner, typed: int | None) -> None:
         raise refusal(err) from None
     if undone is not None:
         ctx.tx.delete(FEES, partner.id, str(year), what=f"fee {year} unpaid")
+        await keep_fees(ctx.tx, partner.id, year, paid=False)  # the /stats aggregates
         was = _("recorded as paid on {day} by {who}").format(
             day=day(undone.paid_on),
             who=f"@{undone.by}",

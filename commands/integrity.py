@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from commands import figures
 from commands.framework import CONVERSATIONS
 from commands.outbox import OUTBOX
 from commands.program import MEMBERS, PARTNERS
+from commands.quarterly import MANAGERS, POSTS
 from commands.reminding import SENT
 from commands.report import FILINGS, REPORTS, TERMS
 from storage import EXPORT_VERSION, SCHEMA, StorageError, TextSource
@@ -32,6 +34,7 @@ from workflows.onboarding import Partner
 from workflows.onboarding.fields import SLUG_PATTERN
 from workflows.reminders import DIGEST, Kind
 from workflows.reporting import Report, parse_month, rates_from_doc
+from workflows.stats import MonthFigures, QuarterRow, Standing, parse_quarter
 
 MAX_DEPTH = 64  # nesting of one document: the bot's own go 5 deep
 MAX_MESSAGE = 300  # characters of a refusal, which quotes values
@@ -145,6 +148,27 @@ def _cursor(doc: Mapping[str, Any]) -> None:
     read.time("ts")
 
 
+def _stats_month(doc: Mapping[str, Any]) -> str:
+    return MonthFigures.from_doc(doc).partner
+
+
+def _stats_quarter(doc: Mapping[str, Any]) -> str:
+    return QuarterRow.from_doc(doc).partner
+
+
+def _stats_partner(doc: Mapping[str, Any]) -> str | None:
+    partner = Standing.from_doc(doc).partner
+    return None if partner == figures.BUILT else partner
+
+
+def _stats_post(doc: Mapping[str, Any]) -> str | None:
+    read = DocReader(doc, f"stats_posts {doc.get('quarter')!r} {doc.get('audience')!r}")
+    parse_quarter(read.get("quarter", str))
+    read.time("at")
+    audience = read.get("audience", str)
+    return None if audience == MANAGERS else audience
+
+
 #: Each collection's check: it raises ValueError naming the field, and returns the partner
 #: id the document belongs to, if any.
 CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
@@ -162,6 +186,10 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     OUTBOX: _outbox,
     CONVERSATIONS: _conversation,
     CURSORS: _cursor,
+    figures.MONTHS: _stats_month,
+    figures.QUARTERS: _stats_quarter,
+    figures.STANDINGS: _stats_partner,
+    POSTS: _stats_post,
 }
 
 

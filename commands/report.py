@@ -8,6 +8,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from commands import program
 from commands.examples import last_month, month_ahead
+from commands.figures import keep_report
 from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from commands.parsing import ArgumentError, split_arguments
 from workflows.compliance import Filed, ReportMonths, report_months
@@ -377,6 +378,7 @@ async def _index_filing(ctx: Context, report: Report) -> None:
     months = {str(month) for month in await filed_months(ctx.tx, report.partner)}
     months.add(str(report.month))
     ctx.tx.put(FILINGS, {"partner": report.partner, "months": sorted(months), "complete": True})
+    await keep_report(ctx.tx, report)  # the /stats aggregates, in the same commit
 
 
 async def filed_months(reader: Reader, partner_id: str) -> set[Month]:

@@ -9,6 +9,7 @@ from typing import Any
 from commands import program
 from commands.examples import last_month
 from commands.fee import status_of
+from commands.figures import keep_review
 from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import shown_months
 from workflows.compliance import (
@@ -53,6 +54,7 @@ async def review(ctx: Context) -> None:
     day = recorded.day
     doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
     ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {day}: {outcome}")
+    await keep_review(ctx.tx, recorded)  # the /stats aggregates, in the same commit
     assert partner.signed is not None  # record_review checked it
     following = next_review(partner.signed, local_day(ctx.now, zone))
     text = f"Recorded the quarterly review of {quote(partner.company)} (`{partner.id}`) for {day}: "

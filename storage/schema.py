@@ -22,6 +22,13 @@ SCHEMA: tuple[Collection, ...] = (
     # reminder marks: one document per reminder sent; the pending-approvals digest is
     # kept under "@<manager>" in place of a partner id
     Collection("sent", key=("partner", "kind", "period"), owned=True),
+    # /stats (issue 15): each filed report summed, each partner's quarter, each partner's
+    # reviews and fee years, kept with what they sum (commands.figures); marks of the
+    # quarterly summaries posted
+    Collection("stats_months", key=("partner", "month"), owned=True),
+    Collection("stats_quarters", key=("quarter", "partner"), owned=True),
+    Collection("stats_partners", key=("partner",)),
+    Collection("stats_posts", key=("quarter", "audience"), owned=True),
     # ids of the chat messages already handled
     Collection("seen", key=("id",)),
     Collection("outbox", key=("id",)),

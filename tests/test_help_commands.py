@@ -41,10 +41,10 @@ async def test_help_shows_each_reader_their_forms(program: Program) -> None:
 
 
 async def test_an_unknown_command_gets_a_suggestion(program: Program) -> None:
-    said = await program.say("alice", "/stauts")
+    said = await program.say("alice", "/staus")  # (/stauts is now nearer /stats)
     assert said.status == "refused"
     assert said.text == (
-        "I don't know `/stauts`. Did you mean /status? Type /help to see the commands."
+        "I don't know `/staus`. Did you mean /status? Type /help to see the commands."
     )
     assert "Did you mean" not in (await program.say("alice", "/xyzzy")).text
     assert "/assign" not in (await program.say("alice", "/assing")).text  # managers only
@@ -52,6 +52,6 @@ async def test_an_unknown_command_gets_a_suggestion(program: Program) -> None:
 
 
 async def test_help_for_an_unknown_command_suggests_one(program: Program) -> None:
-    said = await program.say("alice", "/help stauts")
+    said = await program.say("alice", "/help staus")
     assert said.status == "refused"
-    assert "I don't know `/stauts`. Did you mean /status?" in said.text
+    assert "I don't know `/staus`. Did you mean /status?" in said.text

@@ -75,6 +75,8 @@ async def _written_by_the_bot() -> Export:
     for partner, kind, period in marks:
         tx.put("sent", {"partner": partner, "kind": kind, "period": period, "at": at})
     tx.put("cursors", {"room": "room-acme", "ts": at})
+    for audience in ("@managers", "acme-hosting"):  # the quarterly summaries' marks
+        tx.put("stats_posts", {"quarter": "2026-Q4", "audience": audience, "at": at})
     await tx.commit()
     out = io.StringIO()
     await store.export(out)
