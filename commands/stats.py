@@ -37,7 +37,7 @@ from workflows.stats import (
 )
 from workflows.text import quote
 
-_QUARTERISH = re.compile(r"[0-9]{4}-.*")  # a word meant as a quarter (checked by parse_quarter)
+_QUARTERISH = re.compile(r"[0-9]{4}-.*|[Qq][0-9].*")  # a quarter, maybe written wrong
 
 
 async def stats(ctx: Context) -> None:

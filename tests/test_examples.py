@@ -19,7 +19,14 @@ APPLY = (
     '/onboard company="Acme Hosting" type=hosting website=https://acme.example '
     "email=partners@acme.example"
 )
-DATED = {"approve", "export", "fee", "report", "review", "stats"}  # the commands with dated examples
+DATED = {
+    "approve",
+    "export",
+    "fee",
+    "report",
+    "review",
+    "stats",
+}  # the commands with dated examples
 A_DATE = re.compile(r"\b\d{4}(-\d{2}(-\d{2})?|-Q\d)?\b")
 
 

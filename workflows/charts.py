@@ -203,6 +203,7 @@ def _draw(axes: Axes, panel: Panel) -> None:
     axes.set_xticks(positions, panel.groups)
     axes.set_xlabel(panel.x_label)
     axes.set_ylabel(panel.y_label)
+    axes.margins(y=0.08)
     axes.set_ylim(bottom=0)
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize="small")

@@ -668,17 +668,15 @@ def render_program(stats: ProgramStats) -> str:
                 for n, entry in enumerate(ranked, start=1)
             )
             lines.append(f"{title} {entries}")
-    reports = _("Reports: {on_time} on time, {late} late, {missing} missing.").format(
+    reports = _("Reports: on time {on_time}, late {late}, missing {missing}.").format(
         on_time=stats.on_time, late=stats.late, missing=stats.missing
     )
     if stats.not_due:
-        reports += " " + ngettext("{n} not due yet.", "{n} not due yet.", stats.not_due).format(
-            n=stats.not_due
-        )
+        reports += " " + _("Not due yet: {n}.").format(n=stats.not_due)
     lines.append(reports)
     lines.append(
         _(
-            "Reviews: {passed} pass, {warned} warn, {failed} fail. Fees unpaid: {fees}. "
+            "Reviews: pass {passed}, warn {warned}, fail {failed}. Fees unpaid: {fees}. "
             "Training late: {training}."
         ).format(
             passed=stats.reviews[Outcome.PASS],
@@ -691,8 +689,8 @@ def render_program(stats: ProgramStats) -> str:
     funnel = stats.funnel
     lines.append(
         _(
-            "Onboarding: {applications} applications, {approved} approved, {active} made "
-            "active, {rejected} rejected."
+            "Onboarding: applications {applications}, approved {approved}, made active "
+            "{active}, rejected {rejected}."
         ).format(
             applications=funnel.applications,
             approved=funnel.approved,
