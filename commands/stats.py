@@ -113,7 +113,7 @@ async def partner_summary(
     """One partner's quarter: its message and its chart (in the language in force)."""
     if partner.signed is None:
         raise Refused(
-            _("{company} has not signed its contract yet: its numbers begin with it.").format(
+            _("{company} has not signed its contract yet, so there are no numbers to show.").format(
                 company=quote(partner.company)
             )
         )

@@ -173,9 +173,9 @@ async def test_a_partner_sees_its_own_quarter_by_month_and_nobody_elses(program:
     assert said.text.splitlines() == [
         "*Acme Hosting in 2027-Q1*: closed USD 14,500.00, owed USD 5,600.00, 2 deals.",
         "• 2027-01: 1 deal, closed USD 12,000.00, owed USD 3,600.00, pipeline USD 5,000.00 "
-        "(on time)",
-        "• 2027-02: 1 deal, closed USD 2,500.00, owed USD 2,000.00, pipeline USD 0.00 (late)",
-        "• 2027-03: 0 deals, closed USD 0.00, owed USD 0.00, pipeline USD 0.00 (on time)",
+        "(filed on time)",
+        "• 2027-02: 1 deal, closed USD 2,500.00, owed USD 2,000.00, pipeline USD 0.00 (filed late)",
+        "• 2027-03: 0 deals, closed USD 0.00, owed USD 0.00, pipeline USD 0.00 (filed on time)",
         "Quarters before: 2026-Q4 closed USD 10,000.00, owed USD 3,000.00.",
         "Goals for 3 months: five workspaces",
         "Goals for 1 year: fifty workspaces",

@@ -603,7 +603,6 @@ TYPE_NAMES = {
     PartnerType.TECHNOLOGY: N_("technology"),
     PartnerType.VALUE_ADDED: N_("value-added"),
 }
-OUTCOME_NAMES = {Outcome.PASS: N_("pass"), Outcome.WARN: N_("warn"), Outcome.FAIL: N_("fail")}
 STEP_NAMES = {
     Step.APPLICATION: N_("application"),
     Step.MEETING: N_("meeting"),
@@ -743,7 +742,7 @@ def render_partner(stats: PartnerStats) -> str:
                 closed=money(mine.figures.closed),
                 owed=money(mine.figures.owed),
                 pipeline=money(mine.figures.pipeline),
-                when=_("on time") if mine.filed == ON_TIME else _("late"),
+                when=_("filed on time") if mine.filed == ON_TIME else _("filed late"),
             )
         )
     if stats.closes:
