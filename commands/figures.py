@@ -23,7 +23,15 @@ from typing import Any
 from storage import Store, Transaction
 from workflows.compliance import Review
 from workflows.reporting import Report
-from workflows.stats import MonthFigures, Quarter, QuarterRow, Standing, is_filed
+from workflows.stats import (
+    Figures,
+    MonthFigures,
+    Quarter,
+    QuarterRow,
+    Standing,
+    is_filed,
+    row_figures,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,11 @@ async def months_of(reader: Reader, partner_id: str) -> list[MonthFigures]:
 async def rows_of(reader: Reader, quarter: Quarter) -> list[QuarterRow]:
     """Every partner's row of the quarter (those that filed something in it)."""
     return [QuarterRow.from_doc(doc) async for doc in reader.scan(QUARTERS, str(quarter))]
+
+
+async def figures_of(reader: Reader, quarter: Quarter) -> list[tuple[str, Figures]]:
+    """Every partner's figures of the quarter, without the rest of its row."""
+    return [row_figures(doc) async for doc in reader.scan(QUARTERS, str(quarter))]
 
 
 async def standings(reader: Reader) -> dict[str, Standing]:

@@ -25,6 +25,7 @@ from workflows.charts import Chart, partner_chart, png, program_chart
 from workflows.onboarding import Partner, RuleError
 from workflows.reporting import local_day
 from workflows.stats import (
+    Facts,
     Quarter,
     check_quarter,
     first_signing,
@@ -78,16 +79,17 @@ async def program_summary(
 ) -> tuple[str, Chart]:
     """The program's quarter: its message and its chart (in the language in force)."""
     today = local_day(now, settings.timezone)
-    partners = [Partner.from_doc(doc) async for doc in reader.scan(program.PARTNERS)]
+    partners = [Facts.from_doc(doc) async for doc in reader.scan(program.PARTNERS)]
     _check(quarter, today, first_signing(partners))
-    rows = {
-        period: await figures.rows_of(reader, period)
-        for period in (quarter.year_before(), quarter.previous(), quarter)
+    before = {
+        period: await figures.figures_of(reader, period)
+        for period in (quarter.year_before(), quarter.previous())
     }
     found = program_stats(
         quarter,
         partners,
-        rows,
+        await figures.rows_of(reader, quarter),
+        before,
         await figures.standings(reader),
         today,
         settings.timezone,

@@ -24,12 +24,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from i18n import N_, _, day, money, ngettext
-from workflows.compliance import IN_PROGRAM, Outcome, fee_due_date, fee_paid
+from workflows.compliance import IN_PROGRAM, Outcome, fee_due_date
 from workflows.documents import DocReader
 from workflows.onboarding import STEPS, Partner, PartnerType, RuleError, State, Status, Step
+from workflows.onboarding.model import TRAINING_DAYS, StepRecord
 from workflows.reporting import Month, Report, ReportState, due_date, money_doc, parse_month
 from workflows.text import quote
 
@@ -65,8 +67,7 @@ class Quarter:
 
     @property
     def months(self) -> tuple[Month, Month, Month]:
-        first = Month(self.year, 3 * self.number - 2)
-        return (first, first.plus(1), first.plus(2))
+        return _months_of(self)
 
     def plus(self, quarters: int) -> Quarter:
         index = self.year * 4 + self.number - 1 + quarters
@@ -85,6 +86,12 @@ class Quarter:
     @property
     def last_day(self) -> date:
         return self.months[-1].last_day()
+
+
+@cache
+def _months_of(quarter: Quarter) -> tuple[Month, Month, Month]:
+    first = Month(quarter.year, 3 * quarter.number - 2)
+    return (first, first.plus(1), first.plus(2))
 
 
 def parse_quarter(text: str) -> Quarter:
@@ -268,10 +275,9 @@ class QuarterRow:
         read = DocReader(doc, f"stats_quarters {doc.get('quarter')!r} {doc.get('partner')!r}")
         quarter = _quarter(read.get("quarter", str), read.where)
         filed = {
-            parse_month(str(month)): _filed(how, read.where)
-            for month, how in read.get("filed", dict).items()
+            _month(month): _filed(how, read.where) for month, how in read.get("filed", dict).items()
         }
-        if any(Quarter.of(month) != quarter for month in filed):
+        if not set(filed) <= set(quarter.months):
             raise ValueError(f"{read.where}: filed months must be in {quarter}")
         return cls(quarter, read.get("partner", str), Figures.read(read), filed)
 
@@ -331,17 +337,35 @@ def _count(read: DocReader, key: str) -> int:
     return value
 
 
+@cache
+def _month(text: object) -> Month:
+    """A month as stored (`YYYY-MM`), read once (the program's numbers read 30,000)."""
+    return parse_month(str(text))
+
+
 def _filed(how: object, where: str) -> str:
     if how not in (ON_TIME, LATE):
         raise ValueError(f"{where}: filed must be {ON_TIME} or {LATE}, not {how!r}")
     return str(how)
 
 
+@cache
 def _quarter(text: str, where: str) -> Quarter:
     found = _QUARTER.fullmatch(text)
     if found is None or not 1 <= int(found.group(2)) <= 4:
         raise ValueError(f"{where}: quarter must be YYYY-Qn, not {text!r}")
     return Quarter(int(found.group(1)), int(found.group(2)))
+
+
+def row_figures(doc: Mapping[str, Any]) -> tuple[str, Figures]:
+    """A `stats_quarters` document's partner and figures alone, read quickly (the program's
+    earlier quarters need no more)."""
+    try:
+        return str(doc["partner"]), Figures(
+            Decimal(doc["closed"]), Decimal(doc["owed"]), Decimal(doc["pipeline"])
+        )
+    except (KeyError, TypeError, ArithmeticError) as err:
+        raise ValueError(f"stats_quarters {doc.get('partner')!r}: not readable: {err!r}") from None
 
 
 def is_filed(doc: Mapping[str, Any]) -> bool:
@@ -351,6 +375,72 @@ def is_filed(doc: Mapping[str, Any]) -> bool:
 
 
 # --- the program's quarter ------------------------------------------------------------
+
+
+_FACT_STEPS = (*TO_ACTIVE, Step.TRAINING)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the program's numbers need of a partner, read from its stored document alone
+    (`Partner.from_doc` reads and checks every field: seconds for 10,000 partners)."""
+
+    id: str
+    company: str
+    type: PartnerType
+    status: Status
+    applied_at: datetime
+    steps: Mapping[Step, StepRecord]  # those of `_FACT_STEPS`
+    signed: date | None = None
+    fee_paid: bool | None = None
+    training_on: date | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Facts:
+        try:
+            written = doc["steps"]
+            steps = {}
+            for step in _FACT_STEPS:
+                record = written.get(step.value) or {}
+                at = record.get("at")
+                steps[step] = StepRecord(
+                    State(record.get("state", State.TODO.value)),
+                    None if at is None else datetime.fromisoformat(at),
+                )
+            signed, training = doc.get("signed"), doc.get("training_on")
+            return cls(
+                str(doc["id"]),
+                str(doc["company"]),
+                PartnerType(doc["type"]),
+                Status(doc["status"]),
+                datetime.fromisoformat(doc["applied_at"]),
+                steps,
+                None if signed is None else date.fromisoformat(signed),
+                doc.get("fee_paid"),
+                None if training is None else date.fromisoformat(training),
+            )
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"partner {doc.get('id')!r}: not readable: {err!r}") from None
+
+    @classmethod
+    def of(cls, partner: Partner) -> Facts:
+        return cls(
+            partner.id,
+            partner.company,
+            partner.type,
+            partner.status,
+            partner.applied_at,
+            {step: partner.steps[step] for step in _FACT_STEPS},
+            partner.signed,
+            partner.fee_paid,
+            partner.training_on,
+        )
+
+    def training_due(self) -> date | None:
+        return None if self.signed is None else self.signed + timedelta(days=TRAINING_DAYS)
+
+    def done(self, step: Step) -> bool:
+        return self.steps[step].state is State.DONE
 
 
 @dataclass(frozen=True)
@@ -398,31 +488,32 @@ class ProgramStats:
 
 def program_stats(
     quarter: Quarter,
-    partners: Sequence[Partner],
-    rows: Mapping[Quarter, Iterable[QuarterRow]],
+    partners: Sequence[Facts],
+    rows: Iterable[QuarterRow],
+    before: Mapping[Quarter, Iterable[tuple[str, Figures]]],
     standings: Mapping[str, Standing],
     today: date,
     zone: tzinfo,
     due_day: int,
 ) -> ProgramStats:
-    """The program's quarter: `rows` holds the rows of the quarter, the previous one and
-    the one a year before (a partner without a row filed nothing then)."""
+    """The program's quarter from its rows (a partner without one filed nothing then) and
+    each partner's figures of the previous quarter and of the one a year before (`before`)."""
     periods = (quarter.year_before(), quarter.previous(), quarter)
     by_id = {partner.id: partner for partner in partners}
     by_type = {kind: [Figures(), Figures(), Figures()] for kind in PartnerType}
-    this: list[QuarterRow] = []
-    for index, period in enumerate(periods):
-        for row in rows.get(period, ()):
-            partner = by_id.get(row.partner)
-            if partner is None:
-                continue  # a partner no longer stored
-            by_type[partner.type][index] += row.figures
-            if index == 2:
-                this.append(row)
+    for index, period in enumerate(periods[:2]):
+        for partner_id, figures in before.get(period, ()):
+            partner = by_id.get(partner_id)
+            if partner is not None:  # else a partner no longer stored
+                by_type[partner.type][index] += figures
+    this = [row for row in rows if row.partner in by_id]
+    for row in this:
+        by_type[by_id[row.partner].type][2] += row.figures
     on_time = late = missing = not_due = 0
+    months = quarter.months
     filed = {row.partner: row.filed for row in this}
     for partner in partners:
-        for month in _expected(partner, quarter):
+        for month in _expected(partner, months):
             how = filed.get(partner.id, {}).get(month)
             if how == ON_TIME:
                 on_time += 1
@@ -463,25 +554,28 @@ def program_stats(
     )
 
 
-def _expected(partner: Partner, quarter: Quarter) -> list[Month]:
-    """The months of `quarter` the partner owes a report for: from its signing month on,
-    while in the program."""
+def _expected(partner: Facts, months: Sequence[Month]) -> Sequence[Month]:
+    """The months of the quarter (`months`) the partner owes a report for: from its signing
+    month on, while in the program."""
     if partner.status not in IN_PROGRAM or partner.signed is None:
-        return []
+        return ()
     first = Month.of(partner.signed)
-    return [month for month in quarter.months if month >= first]
+    return [month for month in months if month >= first]
 
 
-def _fee_unpaid(partner: Partner, recorded: frozenset[int], upto: date) -> bool:
-    assert partner.signed is not None
-    for year in range(partner.signed.year, upto.year + 1):
-        due = fee_due_date(partner.signed, year)
-        if due is not None and due <= upto and not fee_paid(partner, year, recorded):
+def _fee_unpaid(partner: Facts, recorded: frozenset[int], upto: date) -> bool:
+    """Whether a fee year due by `upto` is not paid (`compliance.fee_paid`)."""
+    signed = partner.signed
+    assert signed is not None
+    for year in range(signed.year, upto.year + 1):
+        due = fee_due_date(signed, year)
+        paid = year in recorded or (year == signed.year and partner.fee_paid is True)
+        if due is not None and due <= upto and not paid:
             return True
     return False
 
 
-def _training_late(partner: Partner, upto: date) -> bool:
+def _training_late(partner: Facts, upto: date) -> bool:
     due = partner.training_due()
     if due is None or due >= upto:
         return False
@@ -490,7 +584,7 @@ def _training_late(partner: Partner, upto: date) -> bool:
 
 
 def _top(
-    rows: Iterable[QuarterRow], by_id: Mapping[str, Partner], key: Callable[[Figures], Decimal]
+    rows: Iterable[QuarterRow], by_id: Mapping[str, Facts], key: Callable[[Figures], Decimal]
 ) -> tuple[Ranked, ...]:
     ranked = sorted(
         (row for row in rows if key(row.figures) > 0),
@@ -501,7 +595,7 @@ def _top(
     )
 
 
-def funnel(partners: Iterable[Partner], quarter: Quarter, zone: tzinfo) -> Funnel:
+def funnel(partners: Iterable[Facts], quarter: Quarter, zone: tzinfo) -> Funnel:
     """Applications made in the quarter, applications approved, partners made active
     (contract approved) and applications rejected in it; the median days from application
     to active, and per step, of the partners made active in it."""
@@ -771,10 +865,6 @@ def render_partner(stats: PartnerStats) -> str:
     return "\n".join(lines)
 
 
-def first_signing(partners: Iterable[Partner]) -> date | None:
+def first_signing(partners: Iterable[Facts]) -> date | None:
     """The earliest contract signed in the program."""
     return min((partner.signed for partner in partners if partner.signed), default=None)
-
-
-def signed_partners(partners: Iterable[Partner]) -> list[Partner]:
-    return [partner for partner in partners if partner.signed is not None]
