@@ -22,6 +22,9 @@ SCHEMA: tuple[Collection, ...] = (
     # reminder marks: one document per reminder sent; the pending-approvals digest is
     # kept under "@<manager>" in place of a partner id
     Collection("sent", key=("partner", "kind", "period"), owned=True),
+    # languages chosen with /language: a user's ("kind": "user", "name": the username) and,
+    # by a contact, a partner's rooms' ("kind": "partner", "name": the partner id)
+    Collection("languages", key=("kind", "name")),
     # ids of the chat messages already handled
     Collection("seen", key=("id",)),
     Collection("outbox", key=("id",)),

@@ -31,7 +31,8 @@ Export = dict[str, Any]
 
 async def _written_by_the_bot() -> Export:
     """An export of what the commands themselves stored: a partner signed, a report filed,
-    terms, a fee, a review, a conversation left open, and the bot's bookkeeping."""
+    terms, a fee, a review, a language chosen, a conversation left open, and the bot's
+    bookkeeping."""
     store = await Store.open(None, SCHEMA)
     program = Program(store)
     program.clock.now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -65,6 +66,7 @@ async def _written_by_the_bot() -> Export:
     for sender, text in [
         ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
         ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
+        ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)
