@@ -3,7 +3,6 @@ chooses it for the partner's rooms too (`commands.languages` keeps the choices).
 
 from __future__ import annotations
 
-from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from commands.languages import LANGUAGES, PARTNER, USER, choice
 from i18n import LANGUAGES as OFFERED
@@ -37,19 +36,19 @@ async def choose_language(ctx: Context) -> None:
         )
     username = ctx.caller.user.username
     ctx.tx.put(LANGUAGES, choice(USER, username, tag, ctx.now), what=f"language {tag}")
-    partner = None
-    if ctx.caller.partner is not None:
-        partner = await program.find(ctx, ctx.caller.partner)
+    partner = ctx.caller.partner
+    if partner is not None:
         ctx.tx.put(
-            LANGUAGES, choice(PARTNER, partner.id, tag, ctx.now), what=f"partner language {tag}"
+            LANGUAGES, choice(PARTNER, partner, tag, ctx.now), what=f"partner language {tag}"
         )
     with speaking(tag):
         if partner is None:
             text = _("Done: from now on I write to you in {name}.").format(name=NAMES[tag])
         else:
+            # Not the partner's name: the reply may be read in a channel (not private).
             text = _(
-                "Done: from now on I write to you, and in the rooms of {company}, in {name}."
-            ).format(company=quote(partner.company), name=NAMES[tag])
+                "Done: from now on I write to you, and in your company's workgroup, in {name}."
+            ).format(name=NAMES[tag])
         ctx.reply(text)
 
 
