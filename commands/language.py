@@ -18,6 +18,11 @@ def offered() -> str:
     return ", ".join(f"`{tag}` ({NAMES[tag]})" for tag in OFFERED)
 
 
+def another(tag: str) -> str:
+    """An offered language other than `tag`, for an example."""
+    return next(other for other in OFFERED if other != tag)
+
+
 async def choose_language(ctx: Context) -> None:
     """Without a word: the caller's language and the offered ones. With one: the caller's
     new language, and a contact's partner's rooms' too; the reply is in the new one."""
@@ -58,13 +63,13 @@ def _show(ctx: Context) -> None:
         _(
             "I write to you in {name} (`{tag}`). Languages offered: {languages}.\n"
             "Change it with `/language <language>`, e.g. `/language {example}`."
-        ).format(name=NAMES[tag], tag=tag, languages=offered(), example="pt-BR")
+        ).format(name=NAMES[tag], tag=tag, languages=offered(), example=another(tag))
     )
 
 
 SPEC = Command(
     name="language",
-    summary=N_("shows or changes the language I write to you in (and in your partner's rooms)"),
+    summary=N_("shows or changes your language; a contact's choice is their workgroup's too"),
     usage="[en|pt-BR|es]",
     example="/language pt-BR",
     roles=frozenset({Role.ANYONE}),

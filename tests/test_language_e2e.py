@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.language import NAMES, offered
+from commands.language import NAMES, another, offered
 from i18n import _, speaking
 from tests.botprocess import BOT_PASSWORD, BotProcess, emulator_clock
 from tests.emulator import RocketChatEmulator
@@ -32,7 +32,7 @@ DONE = "Done: from now on I write to you in {name}."
 
 def shown(tag: str) -> str:
     with speaking(tag):
-        return _(SHOWN).format(name=NAMES[tag], tag=tag, languages=offered(), example="pt-BR")
+        return _(SHOWN).format(name=NAMES[tag], tag=tag, languages=offered(), example=another(tag))
 
 
 def done(tag: str) -> str:
