@@ -169,6 +169,13 @@ BAD: list[tuple[str, Callable[[Export], None], str]] = [
     ("outbox", _set("outbox", 0, "attachments", ["x"]), "outbox[0]: outbox"),
     ("conversation", _set("conversations", 0, "state", []), "conversations[0]: conversation"),
     ("cursor", _set("cursors", 0, "ts", 5), "cursors[0]: cursor 'room-acme': ts"),
+    ("language", _set("languages", 0, "language", "tlh"), "languages[0]: language 'partner'"),
+    ("language kind", _set("languages", 1, "kind", "room"), "languages[1]: language 'room'"),
+    (
+        "language of no partner",
+        _set("languages", 0, "name", "nobody"),
+        "languages[0]: partner 'nobody' is not in the file",
+    ),
     ("audit at", _set("audit", 1, "at", None), "audit[1]: audit entry"),
     ("audit seq", _set("audit", 1, "seq", -1), "audit[1]: seq -1 comes after"),
     ("not an object", _add("partners", ["acme"]), "partners[1]: must be an object"),
