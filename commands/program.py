@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
 from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
-from i18n import speaking
+from i18n import N_, _, speaking
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -41,6 +41,12 @@ MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State
 PARTNERS = "partners"
 MEMBERS = "members"
 WORKGROUP_NAMES_TRIED = 10  # partner-<id>, partner-<id>-2, ... partner-<id>-10
+PARTNER_ID = N_("the partner id")  # what `ctx.word` says is missing
+# What /suspend and /remove reply, a whole sentence a status (shown with `_()`).
+NOW_IS = {
+    Status.SUSPENDED: N_("{company} (`{id}`) is now suspended."),
+    Status.REMOVED: N_("{company} (`{id}`) is now removed."),
+}
 
 
 def is_manager(ctx: Context) -> bool:
@@ -57,7 +63,9 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
         raise Refused(
-            f"There is no partner with the id {quote(partner_id, as_code=True)} that you can see."
+            _("There is no partner with the id {id} that you can see.").format(
+                id=quote(partner_id, as_code=True)
+            )
         )
     return Partner.from_doc(doc)
 
@@ -75,27 +83,31 @@ def check_manages(ctx: Context, partner: Partner) -> None:
     contacts (one listed in PARTNERBOT_MANAGERS after joining it, or from older data)
     decides nothing on it; another account manager does."""
     if not is_manager(ctx):
-        raise Refused("Only account managers can do that.")
+        raise Refused(_("Only account managers can do that."))
     if ctx.caller.partner == partner.id or partner.is_contact(ctx.caller.user.username):
         raise Refused(
-            f"You are a contact of {quote(partner.company)}: another account manager does that."
+            _("You are a contact of {company}: another account manager does that.").format(
+                company=quote(partner.company)
+            )
         )
 
 
 def check_may_be_contact(ctx: Context, username: str) -> None:
     """Account managers and the bot are never a partner's contacts."""
     if username.lower() == ctx.bot.username.lower():
-        raise Refused("I am the bot: I cannot be a contact of a partner.")
+        raise Refused(_("I am the bot: I cannot be a contact of a partner."))
     if username.lower() in ctx.settings.managers:
         raise Refused(
-            f"@{username} is an account manager: account managers cannot be contacts of a partner."
+            _(
+                "{user} is an account manager: account managers cannot be contacts of a partner."
+            ).format(user=f"@{username}")
         )
 
 
 async def own(ctx: Context) -> Partner:
     """The caller's own partner."""
     if ctx.caller.partner is None:
-        raise Refused("You are not a contact of any partner yet. Apply with /onboard.")
+        raise Refused(_("You are not a contact of any partner yet. Apply with /onboard."))
     return await find(ctx, ctx.caller.partner)
 
 
@@ -107,7 +119,7 @@ async def target(ctx: Context, index: int = 0) -> Partner:
         here = await workgroup_partner(ctx)
         if here is not None:
             return here
-        raise Refused("Name the partner: see /partners for the ids.")
+        raise Refused(_("Name the partner: see /partners for the ids."))
     return await own(ctx)
 
 
@@ -151,12 +163,13 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
 
 async def change_status(ctx: Context, event: Callable[[str], Event], what: str) -> None:
     """/suspend and /remove: the partner named first, then the reason, which it is told."""
-    partner = await managed(ctx, ctx.word(0, "the partner id"))
+    partner = await managed(ctx, ctx.word(0, PARTNER_ID))
     reason = ctx.args.rest(1).strip()
     if not reason:
-        raise UsageError("the reason is missing (the partner is told it)")
+        raise UsageError(_("the reason is missing (the partner is told it)"))
     after = await act(ctx, partner, event(reason), what)
-    ctx.reply(f"{quote(after.company)} (`{after.id}`) is now {after.status}.")
+    now = NOW_IS.get(after.status, N_("{company} (`{id}`) is now {status}."))
+    ctx.reply(_(now).format(company=quote(after.company), id=after.id, status=after.status))
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
@@ -239,7 +252,11 @@ async def _change_members(
             failures.append(str(err))
     if failures:
         await tell_managers(
-            ctx, partner, f"{quote(partner.company)}'s workgroup: " + "; ".join(failures)
+            ctx,
+            partner,
+            lambda: _("{company}'s workgroup: {failures}").format(
+                company=quote(partner.company), failures="; ".join(failures)
+            ),
         )
 
 
@@ -294,20 +311,21 @@ async def tell_managers(
 
 
 def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, Any], ...]:
-    """Approve/Reject buttons: each sends the mention form of the command when clicked."""
+    """Approve/Reject buttons: each sends the mention form of the command when clicked. The
+    labels are in the language in force: make them under the reader's (`speaking`)."""
     return (
         {
             "button_alignment": "horizontal",
             "actions": [
                 {
                     "type": "button",
-                    "text": "Approve",
+                    "text": _("Approve"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} approve {partner_id} {step}",
                 },
                 {
                     "type": "button",
-                    "text": "Reject",
+                    "text": _("Reject"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} reject {partner_id} {step} ",
                 },
@@ -324,7 +342,7 @@ def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
             "actions": [
                 {
                     "type": "button",
-                    "text": "Join",
+                    "text": _("Join"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} join {partner_id}",
                 },
