@@ -396,12 +396,12 @@ def test_record_review_refusals() -> None:
 def test_partner_notice() -> None:
     now = noon(date(2027, 2, 20))
     review = record_review(partner(), Outcome.WARN, "file on time", "maria", now, UTC_ZONE)
-    text = partner_notice(review, date(2027, 5, 26))
+    text = partner_notice(review, date(2027, 5, 26))()  # made in the language in force
     assert "2027-02-26 passed with a warning" in text
     assert "next review, on 2027-05-26" in text
     assert text.endswith("Notes: file on time")
     failed = replace(review, outcome=Outcome.FAIL, notes=None)
-    assert "2027-02-26 failed" in partner_notice(failed, date(2027, 5, 26))
+    assert "2027-02-26 failed" in partner_notice(failed, date(2027, 5, 26))()
 
 
 # The checklist.
