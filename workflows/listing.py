@@ -200,6 +200,7 @@ class ListingCheck:
         # Imported here: `chat.pagescan` imports this module without site-packages (so
         # without Babel) to read pages, and needs no messages.
         from i18n import _
+
         if self.problem is not None:
             return _("I could not check {url}: {problem}.").format(
                 url=quote(self.url), problem=self.problem
