@@ -170,7 +170,8 @@ def update(template: Catalog) -> None:
     """Each locale's catalog in step with the code; a message still untranslated takes its
     translation from a fragment (`i18n/fragments/<name>.<locale>.po`) that has one."""
     for locale_dir in LOCALE_DIRS:
-        catalog = _updated(po_path(locale_dir), locale_dir, template)
+        _write(po_path(locale_dir), _updated(po_path(locale_dir), locale_dir, template))
+        catalog = read(locale_dir)  # as written: messages Babel just added take no string
         for fragment_path in sorted(FRAGMENTS.glob(f"*.{locale_dir}.po")):
             with fragment_path.open("rb") as file:
                 fragment = read_po(file, locale=locale_dir, domain=DOMAIN)
