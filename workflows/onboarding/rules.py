@@ -128,8 +128,8 @@ def require(partner: Partner, step: Step) -> None:
                 _("The goals need {steps} to be done first.").format(steps=join(missing))
             )
         raise RuleError(
-            _("{step} needs {steps} to be done first.").format(
-                step=capital(the(step)), steps=join(missing)
+            _("The {step} needs {steps} to be done first.").format(
+                step=step_name(step), steps=join(missing)
             )
         )
 
@@ -140,11 +140,11 @@ def nothing_to_decide(partner: Partner, step: Step) -> str:
     if state is State.DONE:
         if step is Step.GOALS:
             return _("The goals are already approved.")
-        return _("{step} is already approved.").format(step=capital(the(step)))
+        return _("The {step} is already approved.").format(step=step_name(step))
     if state is State.REJECTED:
         if step is Step.GOALS:
             return _("The goals were rejected and not sent again yet.")
-        return _("{step} was rejected and not sent again yet.").format(step=capital(the(step)))
+        return _("The {step} was rejected and not sent again yet.").format(step=step_name(step))
     return _("{company} has not sent its {step} yet.").format(
         company=quote(partner.company), step=step_name(step)
     )
@@ -292,11 +292,6 @@ def done_step(partner: Partner, step: Step, ctx: Ctx) -> dict[Step, StepRecord]:
 def the(step: Step) -> str:
     """`the contract`, in the language in force."""
     return the_step(step)
-
-
-def capital(text: str) -> str:
-    """`text` with its first letter upper-case (the rest as it is)."""
-    return text[:1].upper() + text[1:]
 
 
 def join(items: Iterable[str]) -> str:
