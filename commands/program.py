@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
 from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
-from i18n import N_, _, speaking
+from i18n import N_, _, day, speaking
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -33,6 +33,9 @@ from workflows.onboarding import (
     WorkgroupCreated,
     WorkgroupFailed,
     decide,
+    state_name,
+    status_name,
+    step_name,
     workgroup_name,
 )
 from workflows.text import mention, quote
@@ -206,7 +209,8 @@ async def _make_workgroup(ctx: Context, partner: Partner, members: tuple[str, ..
     store(ctx, partner, after, f"workgroup of {partner.id}: {type(event).__name__}")
     after = await carry_out(ctx, after, effects)
     if isinstance(event, WorkgroupCreated):
-        ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
+        with speaking(await ctx.languages.of_partner(after)):
+            ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
     return after
 
 
@@ -251,22 +255,25 @@ async def _change_members(
         except ChatError as err:
             failures.append(str(err))
     if failures:
+        company, failed = quote(partner.company), "; ".join(failures)
         await tell_managers(
             ctx,
             partner,
-            lambda: _("{company}'s workgroup: {failures}").format(
-                company=quote(partner.company), failures="; ".join(failures)
-            ),
+            lambda: _("{company}'s workgroup: {failures}").format(company=company, failures=failed),
         )
 
 
-async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> None:
-    """The invitation, in the invitee's direct messages, with a button that accepts it."""
+async def _invite(ctx: Context, partner: Partner, username: str, text: Text) -> None:
+    """The invitation, in the invitee's direct messages (in their language), with a button
+    that accepts it."""
     try:
         room_id = await ctx.chat.direct_room(username)
     except ChatError as err:
-        raise Refused(f"I could not write to {mention(username)}: {err}") from None
-    ctx.send(room_id, text, join_button(ctx.bot.username, partner.id))
+        raise Refused(
+            _("I could not write to {user}: {error}").format(user=mention(username), error=err)
+        ) from None
+    with speaking(await ctx.languages.of_user(username)):
+        ctx.send(room_id, render(text), join_button(ctx.bot.username, partner.id))
 
 
 async def tell_partner(
@@ -352,39 +359,68 @@ def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
 
 
 def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
-    """The onboarding checklist as a chat message. The yearly fee is not in it: it needs
-    the fees recorded with /fee (`compliance.fee_status`), which /status adds.
+    """The onboarding checklist as a chat message, in the language in force. The yearly
+    fee is not in it: it needs the fees recorded with /fee (`compliance.fee_status`), which
+    /status adds.
 
     The partner's id is not shown before the application is approved: an applicant whose
     id is `bobco-2` would learn that another partner has that name (the managers, who
     decide on the application, are told which in the approval request)."""
     applying = partner.status in (Status.APPLICANT, Status.REJECTED)
-    lines = [
-        f"*{quote(partner.company)}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
-        f"{partner.status}" + (f", account manager @{partner.manager}" if partner.manager else "")
-    ]
+    values = {
+        "company": quote(partner.company),
+        "id": partner.id,
+        "type": partner.type.value,  # a keyword (`type=hosting`): not translated
+        "status": status_name(partner.status),
+        "manager": partner.manager,
+    }
+    if applying and partner.manager:
+        head = _("*{company}* ({type}): {status}, account manager @{manager}")
+    elif applying:
+        head = _("*{company}* ({type}): {status}")
+    elif partner.manager:
+        head = _("*{company}* (`{id}`, {type}): {status}, account manager @{manager}")
+    else:
+        head = _("*{company}* (`{id}`, {type}): {status}")
+    lines = [head.format(**values)]
     if partner.status_reason:
-        lines.append(f"Reason: {quote(partner.status_reason)}")
+        lines.append(_("Reason: {reason}").format(reason=quote(partner.status_reason)))
     for number, step in enumerate(STEPS, start=1):
-        record = partner.steps[step]
-        line = f"{MARKS[record.state]} {number}. {step}: {record.state}"
-        if record.at is not None:
-            line += f" on {record.at.astimezone(zone):%Y-%m-%d %H:%M}"
-        if record.by:
-            line += f" by @{record.by}"
-        if record.reason:
-            line += f" ({quote(record.reason)})"
-        lines.append(line)
+        lines.append(
+            f"{MARKS[partner.steps[step].state]} {number}. {_step_line(partner, step, zone)}"
+        )
     due = partner.training_due()
     if due is not None and partner.steps[Step.TRAINING].state is not State.DONE:
         today = now.astimezone(zone).date()
-        late = " (late)" if today > due else ""
-        lines.append(f"Training due by {due:%Y-%m-%d}{late}.")
+        if today > due:
+            lines.append(_("Training due by {day} (late).").format(day=day(due)))
+        else:
+            lines.append(_("Training due by {day}.").format(day=day(due)))
     flags = []
     if partner.statistics_shared is not True:
-        flags.append("statistics sharing not attested (/attest statistics on)")
+        flags.append(_("statistics sharing not attested (/attest statistics on)"))
     if partner.vendor_referenced is not True:
-        flags.append("vendor reference not attested (/attest reference on)")
+        flags.append(_("vendor reference not attested (/attest reference on)"))
     if flags:
-        lines.append("Compliance: " + "; ".join(flags) + ".")
+        lines.append(_("Compliance: {flags}.").format(flags="; ".join(flags)))
     return "\n".join(lines)
+
+
+def _step_line(partner: Partner, step: Step, zone: ZoneInfo) -> str:
+    """A step of the checklist after its number: its name, state, when and by whom."""
+    record = partner.steps[step]
+    values = {"step": step_name(step), "state": state_name(record.state), "user": record.by}
+    if record.at is not None:
+        local = record.at.astimezone(zone)
+        values["time"] = f"{day(local.date())} {local:%H:%M}"
+    if record.at is not None and record.by:
+        line = _("{step}: {state} on {time} by @{user}").format(**values)
+    elif record.at is not None:
+        line = _("{step}: {state} on {time}").format(**values)
+    elif record.by:
+        line = _("{step}: {state} by @{user}").format(**values)
+    else:
+        line = _("{step}: {state}").format(**values)
+    if record.reason:
+        line += f" ({quote(record.reason)})"
+    return line
