@@ -28,7 +28,9 @@ from workflows.reporting import (
     entry_changed,
     new_draft,
     parse_amount,
+    parse_percent,
     render,
+    show_percent,
     submit,
     summary,
 )
@@ -223,3 +225,16 @@ async def test_the_conversation_takes_amounts_and_yes_in_the_readers_language(
     doc = await program.store.get("reports", "acme-hosting", "2026-09")
     assert doc is not None and doc["state"] == "submitted"
     assert doc["deals"][0]["amount"] == "1234.55"
+
+
+@pytest.mark.parametrize("tag", COMMA)
+def test_a_rate_takes_the_readers_decimal_comma(tag: str) -> None:
+    with speaking(tag):
+        assert parse_percent("12,5", "hosting") == D("12.5")
+        assert parse_percent("12.5", "hosting") == D("12.5")
+        assert show_percent(D("12.5")) == "12,5%"
+        with pytest.raises(RuleError):
+            parse_percent("1,2,5", "hosting")
+    with pytest.raises(RuleError):
+        parse_percent("12,5", "hosting")  # not in English
+    assert show_percent(D("12.5")) == "12.5%"

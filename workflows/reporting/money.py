@@ -281,8 +281,11 @@ HUNDRED = Decimal(100)
 
 def parse_percent(text: str, name: str) -> Decimal:
     """A rate as typed after `<kind>=`: `25`, `12.5`, `25%`; 0 to 100, at most two decimals.
-    `default` gives the program's rate for that kind."""
+    `default` gives the program's rate for that kind. A reader who writes a comma before
+    the decimals (`i18n.decimal_comma`) may type `12,5` (a percent has no thousands)."""
     value = text.strip()
+    if decimal_comma():
+        value = value.replace(",", ".", 1) if "." not in value else value
     if value.lower() == "default":
         return DEFAULT_RATES[parse_kind(name)]
     match = _PERCENT.fullmatch(value)
