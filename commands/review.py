@@ -83,7 +83,7 @@ async def review(ctx: Context) -> None:
         )
         attachments = suspend_button(ctx.bot.username, partner.id, when)
     ctx.reply(text, attachments)
-    await program.tell_partner(ctx, partner, lambda: partner_notice(recorded, following))
+    await program.tell_partner(ctx, partner, partner_notice(recorded, following))
 
 
 async def _show(ctx: Context, partner: Partner) -> None:
