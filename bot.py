@@ -343,8 +343,7 @@ async def _runner(
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
-    # TODO(issue 14): pass `languages=languages` once `Reminders` takes it (another branch).
-    reminders = Reminders(store, settings, clock, transport, runner.post)
+    reminders = Reminders(store, settings, clock, transport, runner.post, languages)
     schedule = Schedule(reminders.send_due, settings.timezone, clock)
     runner.services += [schedule.run, reminders.announce_orphans]
     return runner, reminders, schedule, languages
