@@ -262,7 +262,7 @@ async def test_the_setting_is_the_default_language(store: Store) -> None:
     program = Program(store, Settings(managers=SETTINGS.managers, language="pt-BR"))
     program.dispatcher.languages = LanguageBook(store, program.chat, "pt-BR", program.clock)
     said = await program.say("alice", "/language")
-    assert said.text.startswith("I write to you in Português (Brasil) (`pt-BR`).")
+    assert said.text.startswith("Escrevo para você em Português (Brasil) (`pt-BR`).")
 
 
 # -- the console ---------------------------------------------------------------------------
