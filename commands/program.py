@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -172,7 +173,9 @@ async def change_status(ctx: Context, event: Callable[[str], Event], what: str) 
         raise UsageError(_("the reason is missing (the partner is told it)"))
     after = await act(ctx, partner, event(reason), what)
     now = NOW_IS.get(after.status, N_("{company} (`{id}`) is now {status}."))
-    ctx.reply(_(now).format(company=quote(after.company), id=after.id, status=after.status))
+    ctx.reply(
+        _(now).format(company=quote(after.company), id=after.id, status=status_name(after.status))
+    )
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
@@ -187,7 +190,10 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
                 await tell_managers(ctx, partner, text)
             case RequestApproval(step=step, summary=summary):
                 await tell_managers(
-                    ctx, partner, summary, approval_buttons(ctx.bot.username, partner.id, step)
+                    ctx,
+                    partner,
+                    summary,
+                    partial(approval_buttons, ctx.bot.username, partner.id, step),
                 )
             case CreateWorkgroup(members=members):
                 partner = await _make_workgroup(ctx, partner, members)
@@ -297,7 +303,10 @@ async def tell_partner(
 
 
 async def tell_managers(
-    ctx: Context, partner: Partner, text: Text, attachments: tuple[dict[str, Any], ...] = ()
+    ctx: Context,
+    partner: Partner,
+    text: Text,
+    attachments: Attachments | Callable[[], Attachments] = (),
 ) -> None:
     """In `PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else a DM to the
     partner's manager (or all AMs, when it has none or its manager is no longer one), each
@@ -307,14 +316,22 @@ async def tell_managers(
         room_id = await ctx.chat.room_named(room_name)
         if room_id is not None:
             with speaking(ctx.languages.default):
-                ctx.send(room_id, render(text), attachments)
+                ctx.send(room_id, render(text), _buttons(attachments))
             return
     manager = partner.manager_among(ctx.settings.managers)  # none: no longer a manager
     managers = [manager] if manager else sorted(ctx.settings.managers)
     for username in managers:
         room_id = await ctx.chat.direct_room(username)
         with speaking(await ctx.languages.of_user(username)):
-            ctx.send(room_id, render(text), attachments)
+            ctx.send(room_id, render(text), _buttons(attachments))
+
+
+Attachments = tuple[dict[str, Any], ...]
+
+
+def _buttons(attachments: Attachments | Callable[[], Attachments]) -> Attachments:
+    """The attachments (their buttons' labels) made in the language in force."""
+    return attachments if isinstance(attachments, tuple) else attachments()
 
 
 def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, Any], ...]:

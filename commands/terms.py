@@ -9,10 +9,10 @@ from i18n import N_, _
 from workflows.reporting import (
     DEAL_KINDS,
     RuleError,
-    format_percent,
     parse_rates,
     rates_doc,
     rates_from_doc,
+    show_percent,
 )
 from workflows.text import quote
 
@@ -40,7 +40,7 @@ async def terms(ctx: Context) -> None:
             TERMS, {"partner": partner.id, "rates": rates_doc(overrides)}, what="terms changed"
         )
     current = await rates(ctx, partner.id)
-    shown = ", ".join(f"{kind} {format_percent(current[kind])}" for kind in DEAL_KINDS)
+    shown = ", ".join(f"{kind} {show_percent(current[kind])}" for kind in DEAL_KINDS)
     ctx.reply(
         _("Revenue share owed by {company}: {rates}.").format(
             company=quote(partner.company), rates=shown
@@ -58,7 +58,7 @@ async def terms(ctx: Context) -> None:
                     "already filed keep their rates."
                 ).format(
                     changes=", ".join(
-                        f"{kind} {format_percent(before[kind])} → {format_percent(current[kind])}"
+                        f"{kind} {show_percent(before[kind])} → {show_percent(current[kind])}"
                         for kind in kinds
                     )
                 ),
