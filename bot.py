@@ -5,7 +5,8 @@ python bot.py [run]                              serve Rocket.Chat (the console 
 python bot.py run --start-time 2026-12-01T08:59:50+00:00
                                                  the same, with the clock started there
                                                  (for tests of the reminders)
-python bot.py console [--as USER] [--room ROOM]  a local chat in the terminal (it takes
+python bot.py console [--as USER] [--room ROOM] [--lang pt-BR]
+                                                 a local chat in the terminal (it takes
                                                  --start-time too)
 python bot.py check-config                       check the configuration and the login
 python bot.py export                             all data as JSON on stdout (bot stopped)
@@ -35,12 +36,14 @@ from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
+from commands.languages import LanguageBook
 from commands.outbox import Outbox
 from commands.quarterly import QuarterlySummary, in_turn
 from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
 from commands.schedule import Schedule
+from i18n import LANGUAGES, language_tag
 from storage import SCHEMA, StorageError, Store, backup
 
 EXIT_CONFIG = 2
@@ -81,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
             case "import":
                 return asyncio.run(import_(settings, args.file))
             case "console":
-                return asyncio.run(serve_console(settings, clock, args.user, args.room))
+                return asyncio.run(serve_console(settings, clock, args.user, args.room, args.lang))
             case _:
                 if not settings.has_server:
                     log.warning("ROCKETCHAT_URL is not set: starting the local console")
-                    return asyncio.run(serve_console(settings, clock, args.user, args.room))
+                    return asyncio.run(
+                        serve_console(settings, clock, args.user, args.room, args.lang)
+                    )
                 return asyncio.run(serve_rocketchat(settings, clock))
     except StorageError as err:
         print(f"partnerbot: storage error: {err}", file=sys.stderr)
@@ -112,6 +117,13 @@ def _arguments() -> argparse.ArgumentParser:
         sub.add_argument("--as", dest="user", default="you", help="the user you speak as")
         sub.add_argument("--room", default=None, help="the room you speak in (default: a DM)")
         sub.add_argument(
+            "--lang",
+            type=_language,
+            default=None,
+            help="in the console: the language its users chose, en, pt-BR or es "
+            "(default: PARTNERBOT_LANGUAGE)",
+        )
+        sub.add_argument(
             "--start-time",
             type=_moment,
             default=None,
@@ -126,7 +138,7 @@ def _arguments() -> argparse.ArgumentParser:
     copy.add_argument("file", type=Path)
     load = commands.add_parser("import", help="load an export into an empty data directory")
     load.add_argument("file", type=Path)
-    parser.set_defaults(command="run", user="you", room=None, start_time=None)
+    parser.set_defaults(command="run", user="you", room=None, start_time=None, lang=None)
     return parser
 
 
@@ -135,6 +147,13 @@ def _moment(text: str) -> datetime:
     if moment.utcoffset() is None:
         raise argparse.ArgumentTypeError(f"{text!r} needs its offset, e.g. {text}+00:00")
     return moment
+
+
+def _language(text: str) -> str:
+    tag = language_tag(text)
+    if tag is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(LANGUAGES)}")
+    return tag
 
 
 def check_config(settings: config.Settings) -> int:
@@ -188,12 +207,20 @@ async def import_(settings: config.Settings, file: Path) -> int:
 
 
 async def serve_console(
-    settings: config.Settings, clock: Clock, user: str, room: str | None
+    settings: config.Settings,
+    clock: Clock,
+    user: str,
+    room: str | None,
+    language: str | None = None,
 ) -> int:
-    console = Console(user, room, clock, zone=settings.timezone)
-    runner, _reminders, schedule = await _runner(settings, console, clock)
+    """`language`: the console users' (`--lang`), by default `PARTNERBOT_LANGUAGE`."""
+    console = Console(
+        user, room, clock, zone=settings.timezone, language=language or settings.language
+    )
+    runner, _reminders, schedule, languages = await _runner(settings, console, clock)
     console.settle = runner.drain
     console.on_time_moved = schedule.moved
+    console.on_language_changed = languages.forget
     try:
         await runner.run()
     except StorageError:
@@ -212,7 +239,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
         clock,
         catchup=timedelta(hours=settings.catchup_hours),
     )
-    runner, reminders, _schedule = await _runner(settings, transport, clock)
+    runner, reminders, _schedule, _languages = await _runner(settings, transport, clock)
     if settings.manager_room is not None:
         runner.services.append(partial(_find_manager_room, transport, settings.manager_room))
     loop = asyncio.get_running_loop()
@@ -301,24 +328,27 @@ def _credentials(settings: config.Settings) -> Credentials:
 
 async def _runner(
     settings: config.Settings, transport: Transport, clock: Clock
-) -> tuple[Runner, Reminders, Schedule]:
+) -> tuple[Runner, Reminders, Schedule, LanguageBook]:
     """The runner, with the reminders' schedule and the start-up list of partners whose
-    manager is no longer one as its services."""
+    manager is no longer one as its services; and the book of everyone's languages."""
     store = await Store.open(settings.data, SCHEMA)
     registry = Registry.discover()
     web = PageFetcher()
+    languages = LanguageBook(store, transport, settings.language, clock)
 
     def make_dispatcher(me: User, outbox: Outbox) -> Dispatcher:
-        return Dispatcher(registry, store, settings, clock, me, transport, web, outbox)
+        return Dispatcher(
+            registry, store, settings, clock, me, transport, web, outbox, languages=languages
+        )
 
     # Handled ids are kept a day longer than the catch-up window reaches back.
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
-    reminders = Reminders(store, settings, clock, transport, runner.post)
-    quarterly = QuarterlySummary(store, settings, clock, transport, runner.post)  # /stats
+    reminders = Reminders(store, settings, clock, transport, runner.post, languages)
+    quarterly = QuarterlySummary(store, settings, clock, transport, runner.post, languages)
     schedule = Schedule(in_turn(reminders.send_due, quarterly.send_due), settings.timezone, clock)
     runner.services += [schedule.run, reminders.announce_orphans]
-    return runner, reminders, schedule
+    return runner, reminders, schedule, languages
 
 
 if __name__ == "__main__":

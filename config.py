@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from i18n import LANGUAGES, language_tag
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -91,6 +93,18 @@ def _host(raw: str) -> str:
     if len(raw) > 253 or not _HOST_NAME.fullmatch(raw):
         raise ValueError(f"{raw!r} is not an IP address or a host name such as 127.0.0.1")
     return raw
+
+
+def _language(raw: str) -> str:
+    """One of the offered languages, as users type it (`pt_BR` and `pt-br` are `pt-BR`)."""
+    tag = language_tag(raw)
+    # Only a tag that names the offered language itself (not `pt-PT` or `en-GB`, say).
+    if tag is None or raw.strip().replace("_", "-").lower() not in _LANGUAGE_FORMS:
+        raise ValueError(f"{raw!r} is not one of the offered languages: {', '.join(LANGUAGES)}")
+    return tag
+
+
+_LANGUAGE_FORMS = frozenset(tag.lower() for tag in LANGUAGES)
 
 
 def _path(raw: str) -> Path:
@@ -185,6 +199,13 @@ VARIABLES: tuple[Variable, ...] = (
         _int_in(0, 720),
         default="24",
     ),
+    Variable(
+        "PARTNERBOT_LANGUAGE",
+        "language",
+        "the language of the managers' room and of anyone whose language is not known",
+        _language,
+        default="en",
+    ),
     Variable("PARTNERBOT_LOG_LEVEL", "log_level", "log level", _log_level, default="INFO"),
 )
 
@@ -206,6 +227,7 @@ class Settings:
     health_port: int | None = None
     health_host: str = "127.0.0.1"
     catchup_hours: int = 24
+    language: str = "en"
     log_level: str = "INFO"
 
     @property

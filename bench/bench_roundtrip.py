@@ -10,7 +10,8 @@ compared with. Each gets two phases:
 
 - latency: the 1,000 commands paced at 200 a second; p50, p95, p99 of the round trip;
   partnerbot is measured with `/help`, which changes nothing (its reply need not wait for
-  the disk), and with `/onboard` from users with no partner, which stores the
+  the disk), in English and in Portuguese (the server's default language), and with
+  `/onboard` from users with no partner, which stores the
   conversation it opens (its reply waits for that commit's fsync);
 - throughput: the 1,000 commands posted at once; commands per second until the last reply.
 
@@ -104,8 +105,12 @@ async def start_client(kind: str, url: str, data: Path) -> asyncio.subprocess.Pr
     )
 
 
-async def measure(kind: str, commands: int, rate: float, text: str) -> dict[str, float]:
+async def measure(
+    kind: str, commands: int, rate: float, text: str, language: str = ""
+) -> dict[str, float]:
+    """`language`: the server's default language (`Language`), which the bot answers in."""
     async with RocketChatEmulator() as emu:
+        emu.set_setting("Language", language)
         emu.add_user("partnerbot", PASSWORD, roles=("bot",))
         users = [f"user{n}" for n in range(USERS)]
         for name in users:
@@ -142,6 +147,9 @@ async def main() -> None:
         "echo, thread": await measure("echo, thread", args.commands, args.rate, "/help"),
         "echo, aiohttp": await measure("echo, aiohttp", args.commands, args.rate, "/help"),
         "partnerbot /help": await measure("partnerbot", args.commands, args.rate, "/help"),
+        "partnerbot /help, pt-BR": await measure(
+            "partnerbot", args.commands, args.rate, "/help", "pt-BR"
+        ),
         "partnerbot /onboard": await measure("partnerbot", args.commands, args.rate, "/onboard"),
     }
     print(
@@ -156,7 +164,7 @@ async def main() -> None:
         )
     floor = results["echo, aiohttp"]
     print("\nratio to the echo floor on the same libraries (aiohttp replies):")
-    for kind in ("partnerbot /help", "partnerbot /onboard"):
+    for kind in ("partnerbot /help", "partnerbot /help, pt-BR", "partnerbot /onboard"):
         bot = results[kind]
         print(
             f"- {kind}: p50 {bot['p50'] / floor['p50']:.2f},"

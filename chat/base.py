@@ -125,6 +125,15 @@ class ChatActions(Protocol):
         """
         ...
 
+    async def user_language(self, username: str) -> str | None:
+        """The language `username` chose in the chat (`pt-BR`, `es`, ... as the server
+        writes it), or None when they chose none or the server does not say."""
+        ...
+
+    async def server_language(self) -> str | None:
+        """The server's default language, or None when it has none (each user's browser)."""
+        ...
+
 
 class Transport(ChatActions, Protocol):
     """What the core needs of a chat transport."""

@@ -321,6 +321,29 @@ class Rest:
         unique = {message["_id"]: message for message in messages}
         return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
 
+    async def user_info(self, username: str) -> dict[str, Any]:
+        """`users.info?username=`: the user's public fields (`_id`, `username`, `name`, ...).
+
+        Not their `language`: the server projects `users.info` onto fixed fields
+        (apps/meteor/app/lib/server/functions/getFullUserData.ts, `defaultFields` and, with
+        `view-full-other-user-info`, `fullFields`), and `language` is in neither, for any
+        caller, up to 8.x. A server that one day adds it is read as it is.
+        """
+        answer = await self._get("users.info", {"username": username})
+        user = answer.get("user")
+        if not isinstance(user, dict):
+            raise RestError(f"users.info: no user in {str(answer)[:200]}")
+        return user
+
+    async def public_setting(self, name: str) -> Any:
+        """The value of the public setting `name` (`settings.public?_id=`, v1/settings.ts:
+        no login needed; only settings marked public), or None when the server has none."""
+        answer = await self._get("settings.public", {"_id": name})
+        for setting in answer.get("settings") or []:
+            if isinstance(setting, dict) and setting.get("_id") == name:
+                return setting.get("value")
+        return None
+
     async def _get(self, route: str, query: dict[str, str]) -> Any:
         """A GET with aiohttp on the event loop when there is a session (a catch-up after a
         fan-out reads thousands of rooms, and a worker thread per call costs more CPU than

@@ -304,6 +304,28 @@ class RocketChat:
             found = self._user_ids[username] = str(answer["user"]["_id"])
         return found
 
+    async def user_language(self, username: str) -> str | None:
+        """The user's `language` in `users.info`, which servers up to 8.x do not send to
+        anyone but the user themselves (`Rest.user_info`): None there, and the server's
+        default applies. `ChatError` when the server cannot be asked."""
+        try:
+            user = await self.rest.user_info(username)
+        except RestError as err:
+            raise ChatError(f"users.info {username}: {_reason(err)}") from err
+        if isinstance(user.get("_id"), str):
+            self._user_ids.setdefault(username, user["_id"])  # one call less for /contacts
+        language = user.get("language")
+        return language if isinstance(language, str) and language.strip() else None
+
+    async def server_language(self) -> str | None:
+        """The public setting `Language` (apps/meteor/server/settings/general.ts: public,
+        default "": none, each user's browser decides)."""
+        try:
+            value = await self.rest.public_setting("Language")
+        except RestError as err:
+            raise ChatError(f"settings.public Language: {_reason(err)}") from err
+        return value if isinstance(value, str) and value.strip() else None
+
     def stop(self) -> None:
         """Stop listening (SIGTERM): `listen` ends, while REST stays up so that the replies
         in hand can still be delivered before `disconnect`; a first login still being tried

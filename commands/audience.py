@@ -20,10 +20,11 @@ from __future__ import annotations
 from chat.base import ChatActions, ChatError, Room, RoomKind
 from commands.framework import Caller, Refused, Role
 from config import Settings
+from i18n import N_, _
 from storage import Transaction
 
 PARTNERS = "partners"
-SENT_DIRECTLY = "I sent it to you directly."
+SENT_DIRECTLY = N_("I sent it to you directly.")  # the note in the room; shown with `_()`
 
 
 def shown_here(
@@ -73,6 +74,8 @@ async def _dm(caller: Caller, chat: ChatActions) -> str:
         return await chat.direct_room(caller.user.username)
     except ChatError as err:
         raise Refused(
-            "I answer that only in a direct message, and I could not open one with you "
-            f"({err}). Write to me directly."
+            _(
+                "I answer that only in a direct message, and I could not open one with you "
+                "({error}). Write to me directly."
+            ).format(error=err)
         ) from err

@@ -37,19 +37,20 @@ from commands.framework import (
     Role,
     UsageError,
 )
-from commands.help import describe, unknown
+from commands.help import describe, forms, unknown
 from commands.outbox import Outbox
 from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
 from commands.registry import Registry
 from config import Settings
-from i18n import speaking
+from i18n import N_, _, speaking
 from storage import Conflict, Store, Transaction
 
 log = logging.getLogger(__name__)
 
 CONVERSATION_IDLE = timedelta(minutes=30)
-DM_HINT = "I only understand commands. Type /help to see what you can do."
-CANCELLED = "Cancelled; nothing was stored."  # unless the command says what it kept
+# Shown with `_()`, in the reader's language:
+DM_HINT = N_("I only understand commands. Type /help to see what you can do.")
+CANCELLED = N_("Cancelled; nothing was stored.")  # unless the command says what it kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ class Dispatcher:
                 return await self._expire(message, conversation)
             if message.room.kind is not RoomKind.DIRECT:
                 return Outcome("ignored")
-            return await self._answer(message, "done", [DM_HINT])
+            return await self._answer(message, "done", [_(DM_HINT)])
         command = self.registry.get(invocation.name)
         if command is None:
             known = self.registry.usable_by((await self.caller(message.user)).roles)
@@ -142,7 +143,9 @@ class Dispatcher:
         if message.room.kind is not RoomKind.DIRECT:
             await tx.commit()
             return Outcome("ignored")
-        text = f"That question expired; start again with `/{conversation['command']}`."
+        text = _("That question expired; start again with `/{command}`.").format(
+            command=conversation["command"]
+        )
         reply = Reply(message.room.id, text, message.thread)
         return await self._commit(tx, now, message, "done", [reply])
 
@@ -152,7 +155,7 @@ class Dispatcher:
             now = self.clock()
             tx = self.store.begin(actor=message.user.username, now=now)
             tx.delete(CONVERSATIONS, message.room.id, message.user.username)
-            text = CANCELLED
+            text = _(CANCELLED)
             if command is not None and command.cancelled is not None:
                 text = command.cancelled(conversation["state"])
             reply = Reply(message.room.id, text, message.thread)
@@ -189,14 +192,14 @@ class Dispatcher:
         answer_in: str | None = None  # the caller's DM, when the answers may not be shown here
         try:
             if not command.allows(caller.roles):
-                raise Refused(f"/{command.name} is for {command.who()} only.")
+                raise Refused(command.only_for())
             args = split_arguments(invocation.text) if invocation is not None else Args()
             if args.words[:1] == ("help",) and len(args.tokens) == 1:
                 text = describe(command, today, caller.roles)
                 return await self._answer(message, "done", [text])
             unknown = sorted(set(args.options) - command.options)
             if unknown:
-                raise UsageError(f"unknown option {unknown[0]}=")
+                raise UsageError(_("unknown option {option}=").format(option=unknown[0]))
             if command.private and conversation is None:  # a conversation is where it began
                 answer_in = await answer_room(message.room, caller, tx, self.settings, self.chat)
             ctx = Context(
@@ -229,9 +232,8 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("/%s failed on message %r", command.name, message.id)
-            return await self._answer(
-                message, "failed", ["Sorry, that failed on my side; it has been logged."], answer_in
-            )
+            failed = _("Sorry, that failed on my side; it has been logged.")
+            return await self._answer(message, "failed", [failed], answer_in)
         return await self._commit(tx, now, message, "done", ctx.replies, answer_in)
 
     async def _answer(
@@ -268,7 +270,7 @@ class Dispatcher:
         seen = {"id": message.id, "room": message.room.id, "status": status, "at": now.isoformat()}
         numbered = list(enumerate(replies, start=1))
         if answer_in is not None and any(reply.room_id == answer_in for reply in replies):
-            numbered.insert(0, (0, Reply(message.room.id, SENT_DIRECTLY, message.thread)))
+            numbered.insert(0, (0, Reply(message.room.id, _(SENT_DIRECTLY), message.thread)))
         outgoing = tuple(
             Outgoing(
                 f"{message.id}r{n}", reply.room_id, reply.text, reply.thread, reply.attachments
@@ -304,5 +306,6 @@ def _sentence(problem: str) -> str:
 
 
 def _usage_reply(command: Command, problem: str, today: date, roles: frozenset[Role]) -> str:
-    forms = " or ".join(f"`{form}`" for form in command.usage_lines(roles))
-    return f"{_sentence(problem)}\nUsage: {forms}\nExample: `{command.example_on(today, roles)}`"
+    usage = _("Usage: {forms}").format(forms=forms(command, roles))
+    example = _("Example: `{example}`").format(example=command.example_on(today, roles))
+    return f"{_sentence(problem)}\n{usage}\n{example}"

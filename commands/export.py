@@ -47,12 +47,12 @@ from typing import TYPE_CHECKING, Any
 from chat.base import ChatError
 from commands.examples import last_quarter
 from commands.framework import Command, Context, Refused, Role, UsageError
+from i18n import N_, _, day, money, ngettext, number
 from workflows.reporting import (
     Month,
     Report,
     ReportState,
     format_percent,
-    format_usd,
     money_doc,
     total,
 )
@@ -66,7 +66,7 @@ HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed", "compa
 PROSPECT_HEADER = ("partner", "month", "client", "amount", "close", "company", "note")
 PARTNERS = "partners"
 PARTNER_LINES = 50  # the per-partner totals a reply shows
-PERIOD_FORMS = "a month YYYY-MM or a quarter YYYY-Qn"
+PERIOD_FORMS = N_("a month YYYY-MM or a quarter YYYY-Qn")  # shown as `_(PERIOD_FORMS)`
 _QUARTER = re.compile(r"([0-9]{4})-[Qq]([0-9]+)")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 _FORMULA_FIRST = ("=", "+", "-", "@")
@@ -80,17 +80,22 @@ class Period:
     months: tuple[Month, ...]
 
     def __str__(self) -> str:
+        """As a reader is shown it: `2026-Q3 (2026-07 to 2026-09)`, in the language in force."""
         if len(self.months) == 1:
             return self.name
-        return f"{self.name} ({self.months[0]} to {self.months[-1]})"
+        return _("{quarter} ({first} to {last})").format(
+            quarter=self.name, first=self.months[0], last=self.months[-1]
+        )
 
 
 def period_forms(today: date | None) -> str:
     """How a period is written, with examples as of `today` if given."""
     if today is None:
-        return PERIOD_FORMS
+        return _(PERIOD_FORMS)
     quarter, month = last_quarter(today)
-    return f"{PERIOD_FORMS}, e.g. {month} or {quarter}"
+    return _("a month YYYY-MM or a quarter YYYY-Qn, e.g. {month} or {quarter}").format(
+        month=month, quarter=quarter
+    )
 
 
 def parse_period(text: str, today: date | None = None) -> Period:
@@ -101,21 +106,31 @@ def parse_period(text: str, today: date | None = None) -> Period:
     if quarter is not None:
         year, number = int(quarter.group(1)), int(quarter.group(2))
         if not 1 <= number <= 4:
-            raise UsageError(f"{written} is not a quarter: a year has quarters Q1 to Q4")
+            raise UsageError(
+                _("{period} is not a quarter: a year has quarters Q1 to Q4").format(period=written)
+            )
         if year < 1:
-            raise UsageError(f"{written} is not a quarter: there is no year 0")
+            raise UsageError(
+                _("{period} is not a quarter: there is no year 0").format(period=written)
+            )
         first = Month(year, 3 * number - 2)
         return Period(f"{year:04d}-Q{number}", (first, first.plus(1), first.plus(2)))
     month = _MONTH.fullmatch(written)
     if month is not None:
         year, number = int(month.group(1)), int(month.group(2))
         if not 1 <= number <= 12 or len(month.group(2)) != 2:
-            raise UsageError(f"{written} is not a month: write the month as 01 to 12")
+            raise UsageError(
+                _("{period} is not a month: write the month as 01 to 12").format(period=written)
+            )
         if year < 1:
-            raise UsageError(f"{written} is not a month: there is no year 0")
+            raise UsageError(
+                _("{period} is not a month: there is no year 0").format(period=written)
+            )
         return Period(str(Month(year, number)), (Month(year, number),))
     raise UsageError(
-        f"the period must be {period_forms(today)}, not {quote(written, as_code=True)}"
+        _("the period must be {forms}, not {period}").format(
+            forms=period_forms(today), period=quote(written, as_code=True)
+        )
     )
 
 
@@ -268,21 +283,29 @@ def _cell(text: str) -> str:
 async def export(ctx: Context) -> None:
     """Uploads a month's or quarter's filed reports as a CSV (a row a deal) and their
     prospects as another, and says the totals, also per partner."""
-    what = ctx.word(0, "what to export (reports)")
+    what = ctx.word(0, _("what to export (reports)"))
     if what.lower() != "reports":
-        raise UsageError(f"I can export reports, not {quote(what, as_code=True)}")
-    period = parse_period(ctx.word(1, f"the period, {period_forms(ctx.today)},"), ctx.today)
+        raise UsageError(
+            _("I can export reports, not {word}").format(word=quote(what, as_code=True))
+        )
+    period = parse_period(
+        ctx.word(1, _("the period, {forms},").format(forms=period_forms(ctx.today))), ctx.today
+    )
     if len(ctx.args.words) > 2:
-        raise UsageError(f"unexpected {quote(ctx.args.words[2], as_code=True)}")
+        raise UsageError(_("unexpected {word}").format(word=quote(ctx.args.words[2], as_code=True)))
     current = Month.containing(ctx.now, ctx.settings.timezone)
     if period.months[0] >= current:
         raise UsageError(
-            f"no report for {period.name} can be filed yet: the report for {current} opens on "
-            f"{current.opens_on()}, once the month is over"
+            _(
+                "no report for {period} can be filed yet: the report for {month} opens on "
+                "{day}, once the month is over"
+            ).format(period=period.name, month=current, day=day(current.opens_on()))
         )
     filename = f"reports-{period.name}.csv"
     tally = Tally()
-    description = f"Filed sales reports for {period}: one row a deal, with the amount owed"
+    description = _(
+        "Filed sales reports for {period}: one row a deal, with the amount owed"
+    ).format(period=period)
     sent = await _upload(ctx, filename, csv_chunks(ctx.tx, period.months, tally), description)
     prospects = Tally()
     prospects_file = f"prospects-{period.name}.csv"
@@ -290,7 +313,9 @@ async def export(ctx: Context) -> None:
         ctx,
         prospects_file,
         prospect_chunks(ctx.tx, period.months, prospects),
-        f"Prospective sales in the filed reports for {period}: one row a prospect",
+        _("Prospective sales in the filed reports for {period}: one row a prospect").format(
+            period=period
+        ),
     )
     if not (tally.complete and (prospects.complete or not sent_prospects)):
         raise RuntimeError(f"the transport did not read all of {filename} or {prospects_file}")
@@ -298,18 +323,35 @@ async def export(ctx: Context) -> None:
         ctx.reply(_nothing(period, tally))
         return
     text = (
-        f"Filed reports for {period}, in {filename}: {_count(tally.partners, 'partner')}, "
-        f"{_count(tally.reports, 'report')}, {_count(tally.deals, 'deal')}. "
-        f"Closed {format_usd(tally.closed)}, owed {format_usd(tally.owed)}."
+        _(
+            "Filed reports for {period}, in {file}: {partners}, {reports}, {deals}. "
+            "Closed {closed}, owed {owed}."
+        ).format(
+            period=period,
+            file=filename,
+            partners=_partners(tally.partners),
+            reports=_reports(tally.reports),
+            deals=ngettext("{n} deal", "{n} deals", tally.deals).format(n=number(tally.deals)),
+            closed=money(tally.closed),
+            owed=money(tally.owed),
+        )
         if sent
-        else f"The filed reports for {period} had no deals, so there is no {filename}."
+        else _("The filed reports for {period} had no deals, so there is no {file}.").format(
+            period=period, file=filename
+        )
     )
     if sent_prospects:
-        text += f" Prospects in {prospects_file}: {_count(prospects.deals, 'prospect')}."
+        text += " " + ngettext(
+            "Prospects in {file}: {n} prospect.",
+            "Prospects in {file}: {n} prospects.",
+            prospects.deals,
+        ).format(file=prospects_file, n=number(prospects.deals))
     if period.months[-1] >= current:
-        text += f" {period.name} is not over yet: this is what is filed so far."
+        text += " " + _("{period} is not over yet: this is what is filed so far.").format(
+            period=period.name
+        )
     if tally.drafts:
-        text += f" Left out: {_count(tally.drafts, 'draft')}, not filed yet."
+        text += " " + _left_out(tally.drafts)
     ctx.reply("\n".join([text, *_per_partner(tally.each)]))
 
 
@@ -334,15 +376,25 @@ async def _upload(
 def _per_partner(each: list[PartnerTotals]) -> list[str]:
     """ "`acme-hosting` Acme Hosting: closed USD 1.00, owed USD 0.30, pipeline USD 5.00"."""
     lines = [
-        f"`{totals.partner}` "
-        f"{quote(totals.company) if totals.company else '(partner not found)'}: closed "
-        f"{format_usd(totals.closed)}, owed {format_usd(totals.owed)}, pipeline "
-        f"{format_usd(totals.pipeline)}"
+        _("`{id}` {company}: closed {closed}, owed {owed}, pipeline {pipeline}").format(
+            id=totals.partner,
+            company=quote(totals.company) if totals.company else _("(partner not found)"),
+            closed=money(totals.closed),
+            owed=money(totals.owed),
+            pipeline=money(totals.pipeline),
+        )
         for totals in each[:PARTNER_LINES]
     ]
     if len(each) > PARTNER_LINES:
-        lines.append(f"... and {len(each) - PARTNER_LINES} more partners (in the file).")
-    return ["Per partner:", *lines] if len(each) > 0 else []
+        more = len(each) - PARTNER_LINES
+        lines.append(
+            ngettext(
+                "... and {n} more partner (in the file).",
+                "... and {n} more partners (in the file).",
+                more,
+            ).format(n=number(more))
+        )
+    return [_("Per partner:"), *lines] if len(each) > 0 else []
 
 
 async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -353,24 +405,39 @@ async def _starting_with(first: bytes, rest: AsyncIterator[bytes]) -> AsyncItera
 
 def _nothing(period: Period, tally: Tally) -> str:
     if tally.reports == 0:
-        text = f"No report is filed for {period}, so there is nothing to export."
-    else:
-        text = (
-            f"The {_count(tally.reports, 'report')} filed for {period} "
-            f"({_count(tally.partners, 'partner')}) had no sales, so there is nothing to export."
+        text = _("No report is filed for {period}, so there is nothing to export.").format(
+            period=period
         )
+    else:
+        text = ngettext(
+            "The {n} report filed for {period} ({partners}) had no sales, so there is nothing "
+            "to export.",
+            "The {n} reports filed for {period} ({partners}) had no sales, so there is nothing "
+            "to export.",
+            tally.reports,
+        ).format(n=number(tally.reports), period=period, partners=_partners(tally.partners))
     if tally.drafts:
-        text += f" Left out: {_count(tally.drafts, 'draft')}, not filed yet."
+        text += " " + _left_out(tally.drafts)
     return text
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+def _partners(n: int) -> str:
+    return ngettext("{n} partner", "{n} partners", n).format(n=number(n))
+
+
+def _reports(n: int) -> str:
+    return ngettext("{n} report", "{n} reports", n).format(n=number(n))
+
+
+def _left_out(drafts: int) -> str:
+    return ngettext(
+        "Left out: {n} draft, not filed yet.", "Left out: {n} drafts, not filed yet.", drafts
+    ).format(n=number(drafts))
 
 
 SPEC = Command(
     name="export",
-    summary=(
+    summary=N_(
         "CSVs of the filed reports of a month or quarter: one row a deal with what is owed, "
         "and the prospects; totals per partner"
     ),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat.base import ChatActions, Incoming, Room, User
 from commands.parsing import Args
+from i18n import N_, _
 from workflows.onboarding import FieldError, RuleError
 
 if TYPE_CHECKING:
@@ -33,10 +34,10 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
-ROLE_NAMES = {
-    Role.ANYONE: "anyone",
-    Role.PARTNER: "partners",
-    Role.MANAGER: "account managers",
+ROLE_NAMES = {  # shown with `_()`: `Command.who`
+    Role.ANYONE: N_("anyone"),
+    Role.PARTNER: N_("partners"),
+    Role.MANAGER: N_("account managers"),
 }
 
 
@@ -112,7 +113,7 @@ class Command:
     """A chat command: its name, its help, who may use it, and its handler."""
 
     name: str
-    summary: str
+    summary: str  # marked with `N_()`; shown with `_()`, in the reader's language
     usage: str
     example: Example
     roles: frozenset[Role]
@@ -165,7 +166,15 @@ class Command:
         return Role.ANYONE in self.roles or bool(self.roles & roles)
 
     def who(self) -> str:
-        return " and ".join(ROLE_NAMES[role] for role in sorted(self.roles))
+        """Who may use it, in the reader's language: `account managers and partners`."""
+        names = [_(ROLE_NAMES[role]) for role in sorted(self.roles)]
+        if len(names) == 1:
+            return names[0]
+        return _("{some} and {others}").format(some=", ".join(names[:-1]), others=names[-1])
+
+    def only_for(self) -> str:
+        """The refusal of a caller whose roles it does not allow."""
+        return _("/{command} is for {who} only.").format(command=self.name, who=self.who())
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +268,8 @@ class Context:
         self.replies.append(Reply(self.reply_room, text, thread, tuple(attachments)))
 
     def word(self, index: int, what: str) -> str:
-        """The positional argument at `index`, or a `UsageError` naming what is missing."""
+        """The positional argument at `index`, or a `UsageError` naming what is missing:
+        `what` is shown with `_()`, so a caller marks it with `N_()` (or translates it)."""
         if index >= len(self.args.words):
-            raise UsageError(f"{what} is missing")
+            raise UsageError(_("{what} is missing").format(what=_(what)))
         return self.args.words[index]

@@ -21,11 +21,15 @@ from typing import Any
 
 from commands import figures
 from commands.framework import CONVERSATIONS
+from commands.languages import KINDS as LANGUAGE_KINDS
+from commands.languages import LANGUAGES
+from commands.languages import PARTNER as PARTNER_LANGUAGE
 from commands.outbox import OUTBOX
 from commands.program import MEMBERS, PARTNERS
 from commands.quarterly import MANAGERS, POSTS
 from commands.reminding import SENT
 from commands.report import FILINGS, REPORTS, TERMS
+from i18n import LANGUAGES as OFFERED_LANGUAGES
 from storage import EXPORT_VERSION, SCHEMA, StorageError, TextSource
 from storage.transfer import read_export
 from workflows.compliance import FeeRecord, GoalProposal, GoalRevision, Review
@@ -116,6 +120,20 @@ def _sent(doc: Mapping[str, Any]) -> str | None:
     return None if partner.startswith("@") else partner  # "@<manager>": a digest's mark
 
 
+def _language(doc: Mapping[str, Any]) -> str | None:
+    read = DocReader(doc, f"language {doc.get('kind')!r} {doc.get('name')!r}")
+    kind = read.get("kind", str)
+    if kind not in LANGUAGE_KINDS:
+        raise ValueError(f"{read.where}: kind must be one of {', '.join(LANGUAGE_KINDS)}")
+    name = read.get("name", str)
+    if not name:
+        raise ValueError(f"{read.where}: name must be a username or a partner id")
+    if read.get("language", str) not in OFFERED_LANGUAGES:
+        raise ValueError(f"{read.where}: language must be one of {', '.join(OFFERED_LANGUAGES)}")
+    read.time("at")
+    return name if kind == PARTNER_LANGUAGE else None
+
+
 def _seen(doc: Mapping[str, Any]) -> None:
     read = DocReader(doc, f"seen {doc.get('id')!r}")
     for key in ("id", "room", "status"):
@@ -182,6 +200,7 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "goals": _goals,
     "goal_proposals": _goal_proposal,
     SENT: _sent,
+    LANGUAGES: _language,
     SEEN: _seen,
     OUTBOX: _outbox,
     CONVERSATIONS: _conversation,

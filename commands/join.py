@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.framework import Command, Context, Refused, Role, UsageError
+from i18n import N_, _
 from workflows.onboarding import AcceptInvitation, Partner
 from workflows.text import quote
 
@@ -11,34 +12,46 @@ from workflows.text import quote
 async def join(ctx: Context) -> None:
     """Accepts an invitation (`/contacts add`): the caller becomes a contact of the partner
     and joins its private group."""
-    partner_id = ctx.word(0, "the partner id").lower()
+    partner_id = ctx.word(0, _("the partner id")).lower()
     if len(ctx.args.words) > 1:
-        raise UsageError(f"unexpected {ctx.args.words[1]!r}")
+        raise UsageError(_("unexpected {word}").format(word=repr(ctx.args.words[1])))
     username = ctx.caller.user.username
     doc = await ctx.tx.get(program.PARTNERS, partner_id)
     partner = None if doc is None else Partner.from_doc(doc)
     if partner is None or not partner.is_invited(username):
         # the same for a partner that does not exist: nothing of it is revealed
         raise Refused(
-            f"You have no invitation to join {partner_id}: a partner's contacts invite you "
-            f"with `/contacts add @{username}`."
+            _(
+                "You have no invitation to join {id}: a partner's contacts invite you with "
+                "`/contacts add @{user}`."
+            ).format(id=partner_id, user=username)
         )
     program.check_may_be_contact(ctx, username)
     if await ctx.tx.get(program.MEMBERS, username.lower()) is not None:
         raise Refused(
-            "You are already a contact of a partner, and a user acts for one partner only: "
-            f"to change, you leave it first (`/contacts remove @{username}`)."
+            _(
+                "You are already a contact of a partner, and a user acts for one partner only: "
+                "to change, you leave it first (`/contacts remove @{user}`)."
+            ).format(user=username)
         )
     after = await program.act(ctx, partner, AcceptInvitation(), f"@{username} joined")
-    text = f"Welcome: you are a contact of {quote(after.company)} (`{after.id}`) now."
+    values = {"company": quote(after.company), "id": after.id}
     if after.workgroup is not None:
-        text += " I added you to its private group."
-    ctx.reply(text + " `/status` shows where it stands; `/help` what you can do.")
+        text = _(
+            "Welcome: you are a contact of {company} (`{id}`) now. I added you to its private "
+            "group. `/status` shows where it stands; `/help` what you can do."
+        )
+    else:
+        text = _(
+            "Welcome: you are a contact of {company} (`{id}`) now. `/status` shows where it "
+            "stands; `/help` what you can do."
+        )
+    ctx.reply(text.format(**values))
 
 
 SPEC = Command(
     name="join",
-    summary="accept an invitation to be a partner's contact",
+    summary=N_("accept an invitation to be a partner's contact"),
     usage="<partner-id>",
     example="/join acme-hosting",
     roles=frozenset({Role.ANYONE}),

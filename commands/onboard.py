@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.framework import Command, Context, Refused, Role
+from i18n import N_, _
 from workflows.onboarding import (
     APPLICATION_FIELDS,
     Apply,
@@ -19,11 +20,11 @@ from workflows.onboarding import (
 )
 from workflows.text import quote
 
-QUESTIONS = {
-    "company": "What is your company's name?",
-    "type": "What kind of partner are you: hosting, technology or value-added?",
-    "website": "What is your company's website (https://...)?",
-    "email": "Which e-mail address should the program write to?",
+QUESTIONS = {  # shown with _()
+    "company": N_("What is your company's name?"),
+    "type": N_("What kind of partner are you: hosting, technology or value-added?"),
+    "website": N_("What is your company's website (https://...)?"),
+    "email": N_("Which e-mail address should the program write to?"),
 }
 FIELDS = frozenset({*APPLICATION_FIELDS, "country"})
 
@@ -32,14 +33,14 @@ async def onboard(ctx: Context) -> None:
     """Applies with the fields given and asks for the missing ones; a partner's contact
     sees the checklist instead."""
     if program.is_manager(ctx):
-        raise Refused("Account managers run the program; they do not apply to it.")
+        raise Refused(_("Account managers run the program; they do not apply to it."))
     if ctx.caller.partner is not None and not ctx.args.options:
         partner = await program.own(ctx)
         if partner.status is not Status.REJECTED:
             ctx.reply(program.checklist(partner, ctx.now, ctx.settings.timezone))
             return
     if ctx.args.words:
-        raise Refused('Give the fields as key=value, e.g. company="Acme Hosting".')
+        raise Refused(_('Give the fields as key=value, e.g. company="Acme Hosting".'))
     fields = {name: _checked(name, value) for name, value in ctx.args.options.items()}
     _confirm_website(ctx, ctx.args.options.get("website"), fields.get("website"))
     await _next(ctx, fields)
@@ -54,7 +55,11 @@ async def answer(ctx: Context) -> None:
     try:
         fields[asking] = _checked(asking, typed)
     except Refused as err:  # the same question again, so the next answer is not misread
-        raise Refused(f"{err}. Once more (or `cancel`): {QUESTIONS[asking]}") from None
+        raise Refused(
+            _("{problem}. Once more (or `cancel`): {question}").format(
+                problem=err, question=_(QUESTIONS[asking])
+            )
+        ) from None
     if asking == "website":
         _confirm_website(ctx, typed, fields[asking])
     await _next(ctx, fields)
@@ -63,14 +68,14 @@ async def answer(ctx: Context) -> None:
 def _confirm_website(ctx: Context, typed: str | None, url: str | None) -> None:
     """Says how a bare domain was read (https:// added)."""
     if typed is not None and url is not None and typed.strip() != url:
-        ctx.reply(f"I read the website as {url}.")
+        ctx.reply(_("I read the website as {url}.").format(url=url))
 
 
 async def _next(ctx: Context, fields: dict[str, str]) -> None:
     missing = missing_fields(fields)
     if missing:
         ctx.converse({"fields": fields, "asking": missing[0]})
-        ctx.reply(QUESTIONS[missing[0]] + " (or `cancel`)")
+        ctx.reply(_("{question} (or `cancel`)").format(question=_(QUESTIONS[missing[0]])))
         return
     ctx.end_conversation()
     await _submit(ctx, fields)
@@ -94,9 +99,10 @@ async def _submit(ctx: Context, fields: dict[str, str]) -> None:
         program.store(ctx, None, partner, "applied")
         partner = await program.carry_out(ctx, partner, effects)
     ctx.reply(  # not the id: a `-2` would tell that another partner has the name
-        f"Thank you! The application of {quote(partner.company)} is with the "
-        "account managers; I will tell you here when they decide. /status shows where "
-        "it stands."
+        _(
+            "Thank you! The application of {company} is with the account managers; I will "
+            "tell you here when they decide. /status shows where it stands."
+        ).format(company=quote(partner.company))
     )
 
 
@@ -118,7 +124,7 @@ async def _free_id(ctx: Context, company: str) -> tuple[str, list[Partner]]:
 
 def _checked(name: str, value: str) -> str:
     if name not in FIELDS:
-        raise Refused(f"{name}= is not a field of the application.")
+        raise Refused(_("{name}= is not a field of the application.").format(name=name))
     try:
         return check_field(name, value)
     except RuleError as err:
@@ -127,7 +133,7 @@ def _checked(name: str, value: str) -> str:
 
 SPEC = Command(
     name="onboard",
-    summary="apply to the partner program (asks for what is missing), or see your checklist",
+    summary=N_("apply to the partner program (asks for what is missing), or see your checklist"),
     usage="[company=...] [type=hosting|technology|value-added] [website=...] [email=...] "
     "[country=...]",
     example='/onboard company="Acme Hosting" type=hosting website=https://acme.example '

@@ -6,6 +6,7 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError
 from commands.partners import late_of
+from i18n import N_, _, day, ngettext
 from workflows.compliance import Overdue, overdue_items
 from workflows.onboarding import Partner
 from workflows.text import quote
@@ -18,7 +19,13 @@ async def overdue(ctx: Context) -> None:
     """Lists what is late for the caller's partners (and the applications no manager has
     yet), oldest first; `/overdue all` for every partner."""
     if len(ctx.args.words) > 1 or (ctx.args.words and ctx.args.words[0].lower() != ALL):
-        raise UsageError(f"{ctx.args.words[0]!r} is not understood; say all, or nothing")
+        words = ctx.args.words
+        wrong = next((word for word in words if word.lower() != ALL), words[-1])
+        raise UsageError(
+            _("{word} is not understood; say all, or nothing").format(
+                word=quote(wrong, as_code=True)
+            )
+        )
     everyone = bool(ctx.args.words)
     me = ctx.caller.user.username.lower()
     items: list[tuple[Overdue, Partner]] = []
@@ -30,22 +37,28 @@ async def overdue(ctx: Context) -> None:
         zone, due_day = ctx.settings.timezone, ctx.settings.report_due_day
         items += [(item, partner) for item in overdue_items(partner, behind, zone, due_day)]
     if not items:
-        whose = "any partner" if everyone else "your partners"
-        ctx.reply(f"Nothing is late for {whose}.")
+        ctx.reply(
+            _("Nothing is late for any partner.")
+            if everyone
+            else _("Nothing is late for your partners.")
+        )
         return
     items.sort(key=lambda pair: (pair[0].since, pair[0].partner))
     lines = [
-        f"{item.since} `{partner.id}` {quote(partner.company)}: {item.what}"
+        _("{since} `{id}` {company}: {what}").format(
+            since=day(item.since), id=partner.id, company=quote(partner.company), what=item.what
+        )
         for item, partner in items[:MAX_LINES]
     ]
     if len(items) > MAX_LINES:
-        lines.append(f"... and {len(items) - MAX_LINES} more.")
+        more = len(items) - MAX_LINES
+        lines.append(ngettext("... and {n} more.", "... and {n} more.", more).format(n=more))
     ctx.reply("\n".join(lines))
 
 
 SPEC = Command(
     name="overdue",
-    summary=(
+    summary=N_(
         "everything late across your partners (reports, reviews, fees, training, "
         "approvals), oldest first; all: every partner's"
     ),

@@ -11,6 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from i18n import _
+
 NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 OPTION = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=(.*)\Z", re.DOTALL)
 # Phone keyboards turn " into typographic quotes; treat them as the plain ones.
@@ -20,7 +22,8 @@ SMART_QUOTES = str.maketrans(
 
 
 class ArgumentError(ValueError):
-    """The arguments cannot be read; the message says why, for the user."""
+    """The arguments cannot be read; the message says why, for the user (in their language:
+    the arguments are split while the dispatcher speaks it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ def split_arguments(text: str) -> Args:
     try:
         tokens = tuple(lexer)
     except ValueError:
-        raise ArgumentError("a double quote is not closed") from None
+        raise ArgumentError(_("a double quote is not closed")) from None
     words: list[str] = []
     options: dict[str, str] = {}
     for token in tokens:
@@ -65,7 +68,7 @@ def split_arguments(text: str) -> Args:
             continue
         key = match.group(1).lower()
         if key in options:
-            raise ArgumentError(f"{key}= is given twice")
+            raise ArgumentError(_("{key}= is given twice").format(key=key))
         options[key] = match.group(2)
     return Args(tokens=tokens, words=tuple(words), options=options)
 

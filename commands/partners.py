@@ -10,6 +10,7 @@ from commands.fee import recorded_years
 from commands.framework import Command, Context, Role, UsageError
 from commands.report import filed_months
 from commands.review import REVIEWS
+from i18n import N_, _, ngettext
 from workflows.compliance import IN_PROGRAM, Late, late
 from workflows.onboarding import Partner, PartnerType, RuleError, Status, parse_type
 from workflows.reminders import review_dates
@@ -25,7 +26,7 @@ async def partners(ctx: Context) -> None:
     something late; each line says what is late. Removed partners are listed only with
     `/partners removed`."""
     if len(ctx.args.words) > 1:
-        raise UsageError("give at most one status or type, or late")
+        raise UsageError(_("give at most one status or type, or late"))
     wanted = _filter(ctx.args.words[0]) if ctx.args.words else None
     found = sorted(
         [doc async for doc in ctx.tx.scan(program.PARTNERS) if _shown(doc, wanted)],
@@ -49,9 +50,19 @@ async def partners(ctx: Context) -> None:
         ctx.reply(_none(wanted))
         return
     if left_out and wanted == LATE:
-        lines.append(f"... and {left_out} more late.")
+        lines.append(
+            ngettext("... and {n} more late.", "... and {n} more late.", left_out).format(
+                n=left_out
+            )
+        )
     elif left_out:
-        lines.append(f"... and {left_out} more: narrow it with a status or type.")
+        lines.append(
+            ngettext(
+                "... and {n} more: narrow it with a status or type.",
+                "... and {n} more: narrow it with a status or type.",
+                left_out,
+            ).format(n=left_out)
+        )
     ctx.reply("\n".join(lines))
 
 
@@ -66,10 +77,10 @@ def _shown(doc: dict[str, Any], wanted: str | None) -> bool:
 
 def _none(wanted: str | None) -> str:
     if wanted is None:
-        return "No partners yet."
+        return _("No partners yet.")
     if wanted == LATE:
-        return "No partner is late with anything."
-    return f"No partners that are {wanted}."
+        return _("No partner is late with anything.")
+    return _("No partners that are {wanted}.").format(wanted=wanted)
 
 
 def _filter(text: str) -> str:
@@ -80,8 +91,11 @@ def _filter(text: str) -> str:
         return str(parse_type(lowered))
     except RuleError:
         raise UsageError(
-            f"{quote(text, as_code=True)} is neither a status ({', '.join(Status)}) nor a type "
-            f"({', '.join(PartnerType)}), nor late"
+            _("{word} is neither a status ({statuses}) nor a type ({types}), nor late").format(
+                word=quote(text, as_code=True),
+                statuses=", ".join(Status),
+                types=", ".join(PartnerType),
+            )
         ) from None
 
 
@@ -110,17 +124,25 @@ async def late_of(ctx: Context, partner: Partner) -> Late:
 
 
 def _line(partner: Partner, behind: Late) -> str:
+    """The status, type and step are shown as the words `/partners` and `/approve` take."""
     step = partner.next_step()
-    line = (
-        f"`{partner.id}` {quote(partner.company)}, {partner.type}, {partner.status}, "
-        f"next: {step or 'all done'}"
-    )
-    return line + (f"; late: {behind.describe()}" if behind.anything else "")
+    fields = {
+        "id": partner.id,
+        "company": quote(partner.company),
+        "type": partner.type,
+        "status": partner.status,
+        "step": step or _("all done"),
+    }
+    if behind.anything:
+        return _("`{id}` {company}, {type}, {status}, next: {step}; late: {late}").format(
+            late=behind.describe(), **fields
+        )
+    return _("`{id}` {company}, {type}, {status}, next: {step}").format(**fields)
 
 
 SPEC = Command(
     name="partners",
-    summary=(
+    summary=N_(
         "one line a partner: id, company, type, status, next step, what is late "
         "(removed ones only with removed)"
     ),

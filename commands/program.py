@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
 from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
-from i18n import speaking
+from i18n import N_, _, day, speaking
 from workflows.onboarding import (
     STEPS,
     AddToWorkgroup,
@@ -33,6 +34,9 @@ from workflows.onboarding import (
     WorkgroupCreated,
     WorkgroupFailed,
     decide,
+    state_name,
+    status_name,
+    step_name,
     workgroup_name,
 )
 from workflows.text import mention, quote
@@ -41,6 +45,12 @@ MARKS = {State.DONE: "✅", State.SUBMITTED: "⏳", State.REJECTED: "❌", State
 PARTNERS = "partners"
 MEMBERS = "members"
 WORKGROUP_NAMES_TRIED = 10  # partner-<id>, partner-<id>-2, ... partner-<id>-10
+PARTNER_ID = N_("the partner id")  # what `ctx.word` says is missing
+# What /suspend and /remove reply, a whole sentence a status (shown with `_()`).
+NOW_IS = {
+    Status.SUSPENDED: N_("{company} (`{id}`) is now suspended."),
+    Status.REMOVED: N_("{company} (`{id}`) is now removed."),
+}
 
 
 def is_manager(ctx: Context) -> bool:
@@ -57,7 +67,9 @@ async def find(ctx: Context, partner_id: str) -> Partner:
     doc = await ctx.tx.get(PARTNERS, partner_id)
     if doc is None or not (is_manager(ctx) or ctx.caller.partner == partner_id):
         raise Refused(
-            f"There is no partner with the id {quote(partner_id, as_code=True)} that you can see."
+            _("There is no partner with the id {id} that you can see.").format(
+                id=quote(partner_id, as_code=True)
+            )
         )
     return Partner.from_doc(doc)
 
@@ -75,27 +87,31 @@ def check_manages(ctx: Context, partner: Partner) -> None:
     contacts (one listed in PARTNERBOT_MANAGERS after joining it, or from older data)
     decides nothing on it; another account manager does."""
     if not is_manager(ctx):
-        raise Refused("Only account managers can do that.")
+        raise Refused(_("Only account managers can do that."))
     if ctx.caller.partner == partner.id or partner.is_contact(ctx.caller.user.username):
         raise Refused(
-            f"You are a contact of {quote(partner.company)}: another account manager does that."
+            _("You are a contact of {company}: another account manager does that.").format(
+                company=quote(partner.company)
+            )
         )
 
 
 def check_may_be_contact(ctx: Context, username: str) -> None:
     """Account managers and the bot are never a partner's contacts."""
     if username.lower() == ctx.bot.username.lower():
-        raise Refused("I am the bot: I cannot be a contact of a partner.")
+        raise Refused(_("I am the bot: I cannot be a contact of a partner."))
     if username.lower() in ctx.settings.managers:
         raise Refused(
-            f"@{username} is an account manager: account managers cannot be contacts of a partner."
+            _(
+                "{user} is an account manager: account managers cannot be contacts of a partner."
+            ).format(user=f"@{username}")
         )
 
 
 async def own(ctx: Context) -> Partner:
     """The caller's own partner."""
     if ctx.caller.partner is None:
-        raise Refused("You are not a contact of any partner yet. Apply with /onboard.")
+        raise Refused(_("You are not a contact of any partner yet. Apply with /onboard."))
     return await find(ctx, ctx.caller.partner)
 
 
@@ -107,7 +123,7 @@ async def target(ctx: Context, index: int = 0) -> Partner:
         here = await workgroup_partner(ctx)
         if here is not None:
             return here
-        raise Refused("Name the partner: see /partners for the ids.")
+        raise Refused(_("Name the partner: see /partners for the ids."))
     return await own(ctx)
 
 
@@ -151,12 +167,15 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
 
 async def change_status(ctx: Context, event: Callable[[str], Event], what: str) -> None:
     """/suspend and /remove: the partner named first, then the reason, which it is told."""
-    partner = await managed(ctx, ctx.word(0, "the partner id"))
+    partner = await managed(ctx, ctx.word(0, PARTNER_ID))
     reason = ctx.args.rest(1).strip()
     if not reason:
-        raise UsageError("the reason is missing (the partner is told it)")
+        raise UsageError(_("the reason is missing (the partner is told it)"))
     after = await act(ctx, partner, event(reason), what)
-    ctx.reply(f"{quote(after.company)} (`{after.id}`) is now {after.status}.")
+    now = NOW_IS.get(after.status, N_("{company} (`{id}`) is now {status}."))
+    ctx.reply(
+        _(now).format(company=quote(after.company), id=after.id, status=status_name(after.status))
+    )
 
 
 async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Partner:
@@ -171,7 +190,10 @@ async def carry_out(ctx: Context, partner: Partner, effects: list[Effect]) -> Pa
                 await tell_managers(ctx, partner, text)
             case RequestApproval(step=step, summary=summary):
                 await tell_managers(
-                    ctx, partner, summary, approval_buttons(ctx.bot.username, partner.id, step)
+                    ctx,
+                    partner,
+                    summary,
+                    partial(approval_buttons, ctx.bot.username, partner.id, step),
                 )
             case CreateWorkgroup(members=members):
                 partner = await _make_workgroup(ctx, partner, members)
@@ -193,7 +215,8 @@ async def _make_workgroup(ctx: Context, partner: Partner, members: tuple[str, ..
     store(ctx, partner, after, f"workgroup of {partner.id}: {type(event).__name__}")
     after = await carry_out(ctx, after, effects)
     if isinstance(event, WorkgroupCreated):
-        ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
+        with speaking(await ctx.languages.of_partner(after)):
+            ctx.send(event.room_id, checklist(after, ctx.now, ctx.settings.timezone))
     return after
 
 
@@ -238,18 +261,25 @@ async def _change_members(
         except ChatError as err:
             failures.append(str(err))
     if failures:
+        company, failed = quote(partner.company), "; ".join(failures)
         await tell_managers(
-            ctx, partner, f"{quote(partner.company)}'s workgroup: " + "; ".join(failures)
+            ctx,
+            partner,
+            lambda: _("{company}'s workgroup: {failures}").format(company=company, failures=failed),
         )
 
 
-async def _invite(ctx: Context, partner: Partner, username: str, text: str) -> None:
-    """The invitation, in the invitee's direct messages, with a button that accepts it."""
+async def _invite(ctx: Context, partner: Partner, username: str, text: Text) -> None:
+    """The invitation, in the invitee's direct messages (in their language), with a button
+    that accepts it."""
     try:
         room_id = await ctx.chat.direct_room(username)
     except ChatError as err:
-        raise Refused(f"I could not write to {mention(username)}: {err}") from None
-    ctx.send(room_id, text, join_button(ctx.bot.username, partner.id))
+        raise Refused(
+            _("I could not write to {user}: {error}").format(user=mention(username), error=err)
+        ) from None
+    with speaking(await ctx.languages.of_user(username)):
+        ctx.send(room_id, render(text), join_button(ctx.bot.username, partner.id))
 
 
 async def tell_partner(
@@ -273,7 +303,10 @@ async def tell_partner(
 
 
 async def tell_managers(
-    ctx: Context, partner: Partner, text: Text, attachments: tuple[dict[str, Any], ...] = ()
+    ctx: Context,
+    partner: Partner,
+    text: Text,
+    attachments: Attachments | Callable[[], Attachments] = (),
 ) -> None:
     """In `PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else a DM to the
     partner's manager (or all AMs, when it has none or its manager is no longer one), each
@@ -283,31 +316,40 @@ async def tell_managers(
         room_id = await ctx.chat.room_named(room_name)
         if room_id is not None:
             with speaking(ctx.languages.default):
-                ctx.send(room_id, render(text), attachments)
+                ctx.send(room_id, render(text), _buttons(attachments))
             return
     manager = partner.manager_among(ctx.settings.managers)  # none: no longer a manager
     managers = [manager] if manager else sorted(ctx.settings.managers)
     for username in managers:
         room_id = await ctx.chat.direct_room(username)
         with speaking(await ctx.languages.of_user(username)):
-            ctx.send(room_id, render(text), attachments)
+            ctx.send(room_id, render(text), _buttons(attachments))
+
+
+Attachments = tuple[dict[str, Any], ...]
+
+
+def _buttons(attachments: Attachments | Callable[[], Attachments]) -> Attachments:
+    """The attachments (their buttons' labels) made in the language in force."""
+    return attachments if isinstance(attachments, tuple) else attachments()
 
 
 def approval_buttons(bot: str, partner_id: str, step: str) -> tuple[dict[str, Any], ...]:
-    """Approve/Reject buttons: each sends the mention form of the command when clicked."""
+    """Approve/Reject buttons: each sends the mention form of the command when clicked. The
+    labels are in the language in force: make them under the reader's (`speaking`)."""
     return (
         {
             "button_alignment": "horizontal",
             "actions": [
                 {
                     "type": "button",
-                    "text": "Approve",
+                    "text": _("Approve"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} approve {partner_id} {step}",
                 },
                 {
                     "type": "button",
-                    "text": "Reject",
+                    "text": _("Reject"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} reject {partner_id} {step} ",
                 },
@@ -324,7 +366,7 @@ def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
             "actions": [
                 {
                     "type": "button",
-                    "text": "Join",
+                    "text": _("Join"),
                     "msg_in_chat_window": True,
                     "msg": f"@{bot} join {partner_id}",
                 },
@@ -334,39 +376,68 @@ def join_button(bot: str, partner_id: str) -> tuple[dict[str, Any], ...]:
 
 
 def checklist(partner: Partner, now: datetime, zone: ZoneInfo) -> str:
-    """The onboarding checklist as a chat message. The yearly fee is not in it: it needs
-    the fees recorded with /fee (`compliance.fee_status`), which /status adds.
+    """The onboarding checklist as a chat message, in the language in force. The yearly
+    fee is not in it: it needs the fees recorded with /fee (`compliance.fee_status`), which
+    /status adds.
 
     The partner's id is not shown before the application is approved: an applicant whose
     id is `bobco-2` would learn that another partner has that name (the managers, who
     decide on the application, are told which in the approval request)."""
     applying = partner.status in (Status.APPLICANT, Status.REJECTED)
-    lines = [
-        f"*{quote(partner.company)}* ({'' if applying else f'`{partner.id}`, '}{partner.type}): "
-        f"{partner.status}" + (f", account manager @{partner.manager}" if partner.manager else "")
-    ]
+    values = {
+        "company": quote(partner.company),
+        "id": partner.id,
+        "type": partner.type.value,  # a keyword (`type=hosting`): not translated
+        "status": status_name(partner.status),
+        "manager": partner.manager,
+    }
+    if applying and partner.manager:
+        head = _("*{company}* ({type}): {status}, account manager @{manager}")
+    elif applying:
+        head = _("*{company}* ({type}): {status}")
+    elif partner.manager:
+        head = _("*{company}* (`{id}`, {type}): {status}, account manager @{manager}")
+    else:
+        head = _("*{company}* (`{id}`, {type}): {status}")
+    lines = [head.format(**values)]
     if partner.status_reason:
-        lines.append(f"Reason: {quote(partner.status_reason)}")
+        lines.append(_("Reason: {reason}").format(reason=quote(partner.status_reason)))
     for number, step in enumerate(STEPS, start=1):
-        record = partner.steps[step]
-        line = f"{MARKS[record.state]} {number}. {step}: {record.state}"
-        if record.at is not None:
-            line += f" on {record.at.astimezone(zone):%Y-%m-%d %H:%M}"
-        if record.by:
-            line += f" by @{record.by}"
-        if record.reason:
-            line += f" ({quote(record.reason)})"
-        lines.append(line)
+        lines.append(
+            f"{MARKS[partner.steps[step].state]} {number}. {_step_line(partner, step, zone)}"
+        )
     due = partner.training_due()
     if due is not None and partner.steps[Step.TRAINING].state is not State.DONE:
         today = now.astimezone(zone).date()
-        late = " (late)" if today > due else ""
-        lines.append(f"Training due by {due:%Y-%m-%d}{late}.")
+        if today > due:
+            lines.append(_("Training due by {day} (late).").format(day=day(due)))
+        else:
+            lines.append(_("Training due by {day}.").format(day=day(due)))
     flags = []
     if partner.statistics_shared is not True:
-        flags.append("statistics sharing not attested (/attest statistics on)")
+        flags.append(_("statistics sharing not attested (/attest statistics on)"))
     if partner.vendor_referenced is not True:
-        flags.append("vendor reference not attested (/attest reference on)")
+        flags.append(_("vendor reference not attested (/attest reference on)"))
     if flags:
-        lines.append("Compliance: " + "; ".join(flags) + ".")
+        lines.append(_("Compliance: {flags}.").format(flags="; ".join(flags)))
     return "\n".join(lines)
+
+
+def _step_line(partner: Partner, step: Step, zone: ZoneInfo) -> str:
+    """A step of the checklist after its number: its name, state, when and by whom."""
+    record = partner.steps[step]
+    values = {"step": step_name(step), "state": state_name(record.state), "user": record.by}
+    if record.at is not None:
+        local = record.at.astimezone(zone)
+        values["time"] = f"{day(local.date())} {local:%H:%M}"
+    if record.at is not None and record.by:
+        line = _("{step}: {state} on {time} by @{user}").format(**values)
+    elif record.at is not None:
+        line = _("{step}: {state} on {time}").format(**values)
+    elif record.by:
+        line = _("{step}: {state} by @{user}").format(**values)
+    else:
+        line = _("{step}: {state}").format(**values)
+    if record.reason:
+        line += f" ({quote(record.reason)})"
+    return line

@@ -5,17 +5,18 @@ from __future__ import annotations
 from commands import program
 from commands.approve import parse_step
 from commands.framework import Command, Context, Refused, Role, UsageError, refusal
-from workflows.onboarding import Partner, Reject, RuleError, Step, decide
+from i18n import N_, _
+from workflows.onboarding import Partner, Reject, RuleError, Step, decide, step_name
 from workflows.text import quote
 
-WHY = "Why? (the partner will read it; `cancel` stops)"
+WHY = N_("Why? (the partner will read it; `cancel` stops)")  # shown with _()
 
 
 async def reject(ctx: Context) -> None:
     """Rejects a step; the partner is told the reason and can submit again. Without a
     reason (the Reject button) it asks for one."""
-    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
-    step = parse_step(ctx.word(1, "the step"))
+    partner = await program.managed(ctx, ctx.word(0, _("the partner id")))
+    step = parse_step(ctx.word(1, _("the step")))
     reason = ctx.args.rest(2).strip()
     if not reason:  # what the rules refuse is said now, not after the reason is typed
         try:
@@ -25,7 +26,7 @@ async def reject(ctx: Context) -> None:
         except RuleError as err:
             raise refusal(err) from None
         ctx.converse({"partner": partner.id, "step": step.value})
-        ctx.reply(WHY)
+        ctx.reply(_(WHY))
         return
     await _reject(ctx, partner, step, reason)
 
@@ -38,21 +39,25 @@ async def answer(ctx: Context) -> None:
         partner = await program.find(ctx, ctx.conversation["partner"])
         await _reject(ctx, partner, Step(ctx.conversation["step"]), ctx.message.text.strip())
     except (Refused, UsageError) as err:  # changed meanwhile: said, and the question ends
-        ctx.reply(f"Not rejected: {err}")
+        ctx.reply(_("Not rejected: {problem}").format(problem=err))
 
 
 async def _reject(ctx: Context, partner: Partner, step: Step, reason: str) -> None:
     after = await program.act(ctx, partner, Reject(step, reason), f"rejected {step}")
-    ctx.reply(f"{quote(after.company)} (`{after.id}`): {step} rejected; the partner is told why.")
+    ctx.reply(
+        _("{company} (`{id}`): {step} rejected; the partner is told why.").format(
+            company=quote(after.company), id=after.id, step=step_name(step)
+        )
+    )
 
 
 SPEC = Command(
     name="reject",
-    summary="reject a submitted step; the reason is shown to the partner",
+    summary=N_("reject a submitted step; the reason is shown to the partner"),
     usage="<partner-id> <step> <reason ...>",
     example="/reject acme-hosting listing the page does not show our logo",
     roles=frozenset({Role.MANAGER}),
     handler=reject,
     answer=answer,
-    cancelled=lambda _state: "Not rejected; nothing changed.",
+    cancelled=lambda _state: _("Not rejected; nothing changed."),
 )

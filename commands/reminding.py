@@ -15,6 +15,10 @@ then delivered. A crash after the commit delivers the stored messages after the 
 next evaluation (at start-up) sends the reminder, if it still applies. Nothing is sent
 twice and nothing that still applies is lost.
 
+Each message is written in its reader's language (`Languages`): a workgroup's in the
+partner's, the managers' room's in `PARTNERBOT_LANGUAGE`, a DM in its user's. Only the words
+depend on it: the sent marks and the message ids are the same in every language.
+
 Not a command module (it has no SPEC): the wiring (bot.py) runs it on a schedule.
 """
 
@@ -28,8 +32,10 @@ from datetime import date, datetime
 from typing import Any
 
 from chat.base import ChatActions, ChatError, Outgoing
+from commands.framework import Languages, OneLanguage
 from commands.report import filed_months
 from config import Settings
+from i18n import speaking
 from storage import Store, Transaction
 from workflows.compliance import fee_paid
 from workflows.onboarding import Partner, State, Status
@@ -52,6 +58,7 @@ BATCH = 250  # reminders stored per commit
 SENT = "sent"
 REVIEW_KINDS = frozenset({Kind.REVIEW_SOON, Kind.REVIEW_DUE})
 FEE_KINDS = frozenset({Kind.FEE_RENEWAL, Kind.FEE_UNPAID})
+EVERYONE_IN_ENGLISH = OneLanguage()  # for callers with no users to ask (tests, tools)
 
 
 class Reminders:
@@ -64,12 +71,14 @@ class Reminders:
         clock: Callable[[], datetime],
         chat: ChatActions,
         post: Post,
+        languages: Languages = EVERYONE_IN_ENGLISH,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.chat = chat
         self.post = post
+        self.languages = languages
         self._lock = asyncio.Lock()
         self.deferred = 0  # reminders the last evaluation could not send (no room found)
         self.sent_total = 0  # reminders and digests stored to go out, since start-up
@@ -111,11 +120,14 @@ class Reminders:
                     continue
                 try:
                     room = await self._direct(digest.manager)
+                    tag = await self.languages.of_user(digest.manager)
                 except ChatError as err:
                     log.warning("digest for @%s: %r; trying again later", digest.manager, str(err))
                     self.deferred += 1
                     continue
-                batch.add(digest.key, [_message(digest.key, room, digest.text)])
+                with speaking(tag):
+                    text = digest.text
+                batch.add(digest.key, [_message(digest.key, room, text)])
             total += await self._store(batch)
             self.sent_total += total
             if total:
@@ -164,37 +176,46 @@ class Reminders:
 
     async def _messages(self, reminder: Reminder, partner: Partner) -> list[Outgoing]:
         """The reminder's messages, one per room its audiences are in, each with its
-        audience's text. A room that cannot be found now leaves the reminder unsent (and
-        unmarked), to go out at a later evaluation."""
+        audience's text in the room's language. A room that cannot be found now leaves the
+        reminder unsent (and unmarked), to go out at a later evaluation."""
         texts: dict[str, str] = {}  # room -> text; a room of two audiences gets the first's
         try:
-            for audience, text in reminder.texts:
-                for room in await self._rooms_of(audience, partner):
-                    texts.setdefault(room, text)
+            for audience, make in reminder.texts:
+                for room, tag in await self._rooms_of(audience, partner):
+                    if room not in texts:
+                        with speaking(tag):
+                            texts[room] = make()
         except ChatError as err:
             log.warning("%s for %s: %r; trying again later", reminder.kind, partner.id, str(err))
             self.deferred += 1
             return []
         return [_message(reminder.key, room, text) for room, text in texts.items()]
 
-    async def _rooms_of(self, audience: Audience, partner: Partner) -> list[str]:
+    async def _rooms_of(self, audience: Audience, partner: Partner) -> list[tuple[str, str]]:
+        """The rooms `audience` reads in, each with its language: the workgroup in the
+        partner's (a contact's DM, when there is no workgroup, in the contact's)."""
         if audience is Audience.WORKGROUP:
             if partner.workgroup is not None:
-                return [partner.workgroup]
-            return [await self._direct(name) for name in partner.contacts]
+                return [(partner.workgroup, await self.languages.of_partner(partner))]
+            return [await self._dm(name) for name in partner.contacts]
         return await self._managers_rooms(partner.manager_among(self.settings.managers))
 
-    async def _managers_rooms(self, manager: str | None) -> list[str]:
-        """`PARTNERBOT_MANAGER_ROOM`, or else the DM of `manager`, or of every manager when
-        there is none (the partner has none, or theirs is no longer a manager)."""
+    async def _managers_rooms(self, manager: str | None) -> list[tuple[str, str]]:
+        """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else the DM of `manager`,
+        or of every manager when there is none (the partner has none, or theirs is no longer
+        a manager), each in its manager's language."""
         room_name = self.settings.manager_room
         if room_name is not None:
             room = self._rooms.get(f"#{room_name}") or await self.chat.room_named(room_name)
             if room is not None:
                 self._rooms[f"#{room_name}"] = room
-                return [room]
+                return [(room, self.languages.default)]
         managers = [manager] if manager else sorted(self.settings.managers)
-        return [await self._direct(name) for name in managers]
+        return [await self._dm(name) for name in managers]
+
+    async def _dm(self, username: str) -> tuple[str, str]:
+        """The user's DM room and language."""
+        return await self._direct(username), await self.languages.of_user(username)
 
     async def announce_orphans(self) -> None:
         """At start-up: the partners whose account manager is no longer one, in the log and
@@ -213,8 +234,7 @@ class Reminders:
             except ValueError as err:
                 log.error("orphans: skipping partner %r: %s", doc.get("id"), err)
         found = orphaned(partners, self.settings.managers)
-        text = orphans_notice(found)
-        if text is None:
+        if not found:
             return
         log.warning(
             "%d partners have an account manager no longer in PARTNERBOT_MANAGERS: %s",
@@ -230,8 +250,14 @@ class Reminders:
             log.warning("orphans: cannot tell the account managers: %s", err)
             return
         key = ("@managers", "orphans", now.isoformat())  # once per start
+        messages = []
+        for room, tag in rooms:
+            with speaking(tag):
+                text = orphans_notice(found)
+            assert text is not None  # some were found
+            messages.append(_message(key, room, text))
         tx = self.store.begin(actor="partnerbot", now=now)
-        await self.post(tx, [_message(key, room, text) for room in rooms], now)
+        await self.post(tx, messages, now)
 
     async def _direct(self, username: str) -> str:
         key = f"@{username.lower()}"

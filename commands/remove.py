@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.framework import Command, Context, Role
+from i18n import N_
 from workflows.onboarding import Remove
 
 
@@ -14,7 +15,7 @@ async def remove(ctx: Context) -> None:
 
 SPEC = Command(
     name="remove",
-    summary="remove a partner from the program; the reason is shown to it",
+    summary=N_("remove a partner from the program; the reason is shown to it"),
     usage="<partner-id> <reason ...>",
     example="/remove acme-hosting the agreement was not renewed",
     roles=frozenset({Role.MANAGER}),

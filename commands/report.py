@@ -11,6 +11,7 @@ from commands.examples import last_month, month_ahead
 from commands.figures import keep_report
 from commands.framework import Command, Context, Refused, Role, UsageError, refusal
 from commands.parsing import ArgumentError, split_arguments
+from i18n import N_, _, ngettext
 from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
 from workflows.reporting import (
@@ -62,6 +63,8 @@ TERMS = "terms"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen", "history"})
 MANAGER_VERBS = frozenset({"reopen", "history"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
+# What confirms filing at the end of the conversation: `yes` in any of the three languages.
+YES = frozenset({"yes", "y", "submit", "sim", "sí", "si"})
 
 
 async def report(ctx: Context) -> None:
@@ -73,7 +76,9 @@ async def report(ctx: Context) -> None:
     verb = words.pop(0).lower() if words else None
     if verb is not None and verb not in VERBS:
         raise UsageError(
-            f"{quote(verb, as_code=True)} is not one of {', '.join(sorted(_verbs(ctx, partner)))}"
+            _("{word} is not one of {verbs}").format(
+                word=quote(verb, as_code=True), verbs=", ".join(sorted(_verbs(ctx, partner)))
+            )
         )
     if verb == "reopen":
         await _reopen(ctx, partner, typed)
@@ -83,7 +88,7 @@ async def report(ctx: Context) -> None:
         return
     if program.is_manager(ctx) and not partner.is_contact(ctx.caller.user.username):
         if verb is not None:
-            raise Refused("Only the partner's contacts change its report; you may reopen it.")
+            raise Refused(_("Only the partner's contacts change its report; you may reopen it."))
         ctx.reply(render(await _load(ctx, partner, month), ctx.settings.timezone, hints=False))
         return
     draft = await _load(ctx, partner, month)
@@ -94,16 +99,19 @@ async def report(ctx: Context) -> None:
                 ctx,
                 month,
                 "deals",
-                f"The first closed deal of {month}, like `{DEAL_EXAMPLE}`"
-                " (or `done` if there were none, `cancel` to stop)?",
+                _(
+                    "The first closed deal of {month}, like `{example}` (or `done` if there "
+                    "were none, `cancel` to stop)?"
+                ).format(month=month, example=DEAL_EXAMPLE),
             )
         return
     options = dict(ctx.args.options)
     if verb != "remove" and words:
         raise UsageError(
-            f"unexpected {quote(words[0], as_code=True)}; put a value with spaces in double "
-            "quotes, "
-            'e.g. amount="USD 12,000"'
+            _(
+                "unexpected {word}; put a value with spaces in double quotes, "
+                'e.g. amount="USD 12,000"'
+            ).format(word=quote(words[0], as_code=True))
         )
     if verb in ("deal", "prospect"):
         changed = _with_entry(ctx, draft, verb, options)
@@ -127,7 +135,7 @@ async def answer(ctx: Context) -> None:
     partner = await program.own(ctx)
     draft = await _load(ctx, partner, month)
     if asking == "confirm":
-        if text.lower() in ("yes", "y", "submit"):
+        if text.lower() in YES:
             ctx.end_conversation()
             await _save(
                 ctx,
@@ -136,7 +144,11 @@ async def answer(ctx: Context) -> None:
             )
         else:
             ctx.end_conversation()
-            ctx.reply(f"Not filed; the draft is kept. File it with `/report {month} submit`.")
+            ctx.reply(
+                _("Not filed; the draft is kept. File it with `/report {month} submit`.").format(
+                    month=month
+                )
+            )
         return
     if text.lower() == "done":
         if asking == "deals":
@@ -144,12 +156,20 @@ async def answer(ctx: Context) -> None:
                 ctx,
                 month,
                 "prospects",
-                f"Any prospective sale, like `{prospect_example(ctx.today)}` (or `done`)?",
+                _("Any prospective sale, like `{example}` (or `done`)?").format(
+                    example=prospect_example(ctx.today)
+                ),
                 added,
             )
         else:
             ctx.reply(render(draft, ctx.settings.timezone))
-            _ask(ctx, month, "confirm", f"File the report for {month} now? (yes/no)", added)
+            _ask(
+                ctx,
+                month,
+                "confirm",
+                _("File the report for {month} now? (yes/no)").format(month=month),
+                added,
+            )
         return
     try:
         args = split_arguments(text)
@@ -159,14 +179,21 @@ async def answer(ctx: Context) -> None:
         ctx, draft, "deal" if asking == "deals" else "prospect", dict(args.options)
     )
     await _save(ctx, changed, f"report {month}: {asking[:-1]}")
-    count = len(changed.deals if asking == "deals" else changed.prospects)
-    _ask(
-        ctx,
-        month,
-        asking,
-        f"{count} {asking[:-1]}{'s' if count != 1 else ''} so far. The next one, or `done`?",
-        {**added, asking: added[asking] + 1},
-    )
+    if asking == "deals":
+        count = len(changed.deals)
+        so_far = ngettext(
+            "{n} deal so far. The next one, or `done`?",
+            "{n} deals so far. The next one, or `done`?",
+            count,
+        )
+    else:
+        count = len(changed.prospects)
+        so_far = ngettext(
+            "{n} prospect so far. The next one, or `done`?",
+            "{n} prospects so far. The next one, or `done`?",
+            count,
+        )
+    _ask(ctx, month, asking, so_far.format(n=count), {**added, asking: added[asking] + 1})
 
 
 def prospect_example(today: date) -> str:
@@ -200,20 +227,26 @@ def cancelled(state: Mapping[str, Any]) -> str:
     """What `cancel` says in the conversation: the entries its answers added were stored
     as they came, and stay in the draft."""
     month = state["month"]
-    show = f"`/report {month}` shows it and `/report {month} submit` files it."
     if "added" not in state:  # a conversation from before the entries were counted
-        return f"Stopped, not filed: the draft of {month} keeps what you added; {show}"
+        return _(
+            "Stopped, not filed: the draft of {month} keeps what you added; `/report {month}` "
+            "shows it and `/report {month} submit` files it."
+        ).format(month=month)
     added = _added(state)
-    kept = [
-        f"{added[kind]} {kind[:-1] if added[kind] == 1 else kind}"
-        for kind in ADDED_NOTHING
-        if added[kind]
-    ]
-    if not kept:
-        return f"Stopped; nothing was added to the draft of {month}."
-    return (
-        f"Stopped, not filed: the draft of {month} keeps the {' and '.join(kept)} you added; {show}"
+    deals = ngettext("{n} deal", "{n} deals", added["deals"]).format(n=added["deals"])
+    prospects = ngettext("{n} prospect", "{n} prospects", added["prospects"]).format(
+        n=added["prospects"]
     )
+    if added["deals"] and added["prospects"]:
+        kept = _("{deals} and {prospects}").format(deals=deals, prospects=prospects)
+    elif added["deals"] or added["prospects"]:
+        kept = deals if added["deals"] else prospects
+    else:
+        return _("Stopped; nothing was added to the draft of {month}.").format(month=month)
+    return _(
+        "Stopped, not filed: the draft of {month} keeps the {kept} you added; `/report {month}` "
+        "shows it and `/report {month} submit` files it."
+    ).format(month=month, kept=kept)
 
 
 async def _partner(ctx: Context, words: list[str]) -> Partner:
@@ -256,7 +289,7 @@ def _verbs(ctx: Context, partner: Partner) -> set[str]:
 
 def _number(words: list[str]) -> int:
     if len(words) != 1 or not words[0].isdigit():
-        raise UsageError("give the number of the entry to remove, as the draft shows it")
+        raise UsageError(_("give the number of the entry to remove, as the draft shows it"))
     return int(words[0])
 
 
@@ -319,48 +352,61 @@ async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) ->
         ctx.settings.report_due_day,
         await rates(ctx, partner.id),
     )
-    text = summary(filed, ctx.settings.timezone)
-    ctx.reply(f"Filed. {text}")
-    notice = summary(filed, ctx.settings.timezone, partner.company)  # says who filed it
-    await program.tell_managers(ctx, partner, notice)
+    zone = ctx.settings.timezone
+    ctx.reply(_("Filed. {summary}").format(summary=summary(filed, zone)))
+    # says who filed it, in the managers' language
+    await program.tell_managers(ctx, partner, lambda: summary(filed, zone, partner.company))
     return filed
 
 
 async def _reopen(ctx: Context, partner: Partner, month: Month | None) -> None:
     if not program.is_manager(ctx):
-        raise Refused("Only an account manager can reopen a filed report.")
+        raise Refused(_("Only an account manager can reopen a filed report."))
     program.check_manages(ctx, partner)
     if month is None:  # never a default: which report to unlock is the manager's to say
-        raise UsageError(f"say which month to reopen: `/report {partner.id} YYYY-MM reopen`")
+        raise UsageError(
+            _("say which month to reopen: `/report {id} YYYY-MM reopen`").format(id=partner.id)
+        )
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
-        raise Refused(f"{quote(partner.company)} has no report for {month}.")
+        raise Refused(
+            _("{company} has no report for {month}.").format(
+                company=quote(partner.company), month=month
+            )
+        )
     opened = _rule(reopen, Report.from_doc(doc), ctx.caller.user.username, ctx.now)
     await _save(ctx, opened, f"report {month}: reopen")
     ctx.reply(
-        f"The report for {month} of {quote(partner.company)} is open again; the filed version "
-        "is kept."
+        _("The report for {month} of {company} is open again; the filed version is kept.").format(
+            month=month, company=quote(partner.company)
+        )
     )
+    by = f"@{ctx.caller.user.username}"
     await program.tell_partner(
         ctx,
         partner,
-        f"@{ctx.caller.user.username} reopened your "
-        f"report for {month}: correct it and file it again with "
-        f"`/report {month} submit`.",
+        lambda: _(
+            "{who} reopened your report for {month}: correct it and file it again with "
+            "`/report {month} submit`."
+        ).format(who=by, month=month),
     )
 
 
 async def _history(ctx: Context, partner: Partner, month: Month | None, rest: list[str]) -> None:
     """A manager sees each filing of the month's report and what changed after a reopen."""
     if not program.is_manager(ctx):
-        raise Refused("Only an account manager can see the filings of a report.")
+        raise Refused(_("Only an account manager can see the filings of a report."))
     if month is None:
-        raise UsageError(f"say which month: `/report {partner.id} YYYY-MM history`")
+        raise UsageError(_("say which month: `/report {id} YYYY-MM history`").format(id=partner.id))
     if rest:
-        raise UsageError(f"unexpected {rest[0]!r}")
+        raise UsageError(_("unexpected {word}").format(word=quote(rest[0], as_code=True)))
     doc = await ctx.tx.get(REPORTS, partner.id, str(month))
     if doc is None:
-        raise Refused(f"{quote(partner.company)} has no report for {month}.")
+        raise Refused(
+            _("{company} has no report for {month}.").format(
+                company=quote(partner.company), month=month
+            )
+        )
     ctx.reply(history(Report.from_doc(doc), partner.company, ctx.settings.timezone))
 
 
@@ -410,7 +456,7 @@ def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 SPEC = Command(
     name="report",
-    summary="your monthly sales report: show it, add a deal or a prospect, remove one, file it",
+    summary=N_("your monthly sales report: show it, add a deal or a prospect, remove one, file it"),
     usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
     "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",

@@ -12,6 +12,7 @@ from commands.fee import status_of
 from commands.figures import keep_review
 from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import shown_months
+from i18n import N_, _, day
 from workflows.compliance import (
     Outcome,
     Review,
@@ -51,21 +52,38 @@ async def review(ctx: Context) -> None:
         )
     except RuleError as err:
         raise refusal(err) from None
-    day = recorded.day
-    doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
-    ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {day}: {outcome}")
+    when = recorded.day
+    doc = await ctx.tx.get(REVIEWS, partner.id, when.isoformat())
+    ctx.tx.put(REVIEWS, recorded.to_doc(), what=f"review {when}: {outcome}")
     await keep_review(ctx.tx, recorded)  # the /stats aggregates, in the same commit
     assert partner.signed is not None  # record_review checked it
     following = next_review(partner.signed, local_day(ctx.now, zone))
-    text = f"Recorded the quarterly review of {quote(partner.company)} (`{partner.id}`) for {day}: "
-    text += f"*{outcome}*" + (f", notes: {quote(recorded.notes)}." if recorded.notes else ".")
+    values = {
+        "company": quote(partner.company),
+        "id": partner.id,
+        "day": day(when),
+        "outcome": outcome,
+    }
+    if recorded.notes:
+        text = _(
+            "Recorded the quarterly review of {company} (`{id}`) for {day}: *{outcome}*, "
+            "notes: {notes}."
+        ).format(notes=quote(recorded.notes), **values)
+    else:
+        text = _(
+            "Recorded the quarterly review of {company} (`{id}`) for {day}: *{outcome}*."
+        ).format(**values)
     if doc is not None:
-        text += f" It replaces the earlier record: {Review.from_doc(doc).describe(zone)}."
-    text += f" The next review is on {following}."
+        text += " " + _("It replaces the earlier record: {earlier}.").format(
+            earlier=Review.from_doc(doc).describe(zone)
+        )
+    text += " " + _("The next review is on {day}.").format(day=day(following))
     attachments: tuple[dict[str, Any], ...] = ()
     if outcome is Outcome.FAIL and partner.status is Status.ACTIVE:
-        text += f"\nTo suspend the partner: `/suspend {partner.id} <reason>`, or the button."
-        attachments = suspend_button(ctx.bot.username, partner.id, day)
+        text += "\n" + _("To suspend the partner: `/suspend {id} <reason>`, or the button.").format(
+            id=partner.id
+        )
+        attachments = suspend_button(ctx.bot.username, partner.id, when)
     ctx.reply(text, attachments)
     await program.tell_partner(ctx, partner, partner_notice(recorded, following))
 
@@ -80,10 +98,10 @@ async def _show(ctx: Context, partner: Partner) -> None:
     current = current_review(signed, today)
     shown = [] if current is None else [current, previous_review(signed, current)]
     reviews: dict[date, Review] = {}
-    for day in filter(None, shown):  # the current review date and the one before
-        doc = await ctx.tx.get(REVIEWS, partner.id, day.isoformat())
+    for when in filter(None, shown):  # the current review date and the one before
+        doc = await ctx.tx.get(REVIEWS, partner.id, when.isoformat())
         if doc is not None:
-            reviews[day] = Review.from_doc(doc)
+            reviews[when] = Review.from_doc(doc)
     fee = await status_of(ctx, partner)
     assert fee is not None  # in the program
     months = await shown_months(ctx, partner)
@@ -93,18 +111,20 @@ async def _show(ctx: Context, partner: Partner) -> None:
     ctx.reply("\n".join(checklist))
 
 
-def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any], ...]:
+def suspend_button(bot: str, partner_id: str, when: date) -> tuple[dict[str, Any], ...]:
     """A Suspend button (as `program.approval_buttons`): it sends the mention form of
-    /suspend with the failed review as the reason."""
+    /suspend with the failed review as the reason (in the manager's words: the language in
+    force; the date as commands take it)."""
+    reason = _("failed the quarterly review of {day}").format(day=when.isoformat())
     return (
         {
             "button_alignment": "horizontal",
             "actions": [
                 {
                     "type": "button",
-                    "text": "Suspend",
+                    "text": _("Suspend"),
                     "msg_in_chat_window": True,
-                    "msg": f"@{bot} suspend {partner_id} failed the quarterly review of {day}",
+                    "msg": f"@{bot} suspend {partner_id} {reason}",
                 },
             ],
         },
@@ -113,10 +133,11 @@ def suspend_button(bot: str, partner_id: str, day: date) -> tuple[dict[str, Any]
 
 SPEC = Command(
     name="review",
-    summary="the quarterly compliance checklist of a partner, or record the review's outcome",
+    summary=N_("the quarterly compliance checklist of a partner, or record the review's outcome"),
     usage="<partner-id> [pass [notes ...] | warn|fail <notes ...>]",
     example=lambda today: (
-        f"/review acme-hosting warn the report for {last_month(today).previous()} was late"
+        "/review acme-hosting warn "
+        + _("the report for {month} was late").format(month=last_month(today).previous())
     ),
     roles=frozenset({Role.MANAGER}),
     handler=review,

@@ -9,6 +9,7 @@ from commands.fee import status_of
 from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
 from commands.report import shown_months
+from i18n import N_, _, day
 from workflows.compliance import fee_line, upcoming_review
 from workflows.reporting import local_day
 
@@ -16,7 +17,7 @@ from workflows.reporting import local_day
 async def status(ctx: Context) -> None:
     """Shows the checklist of the caller's partner, or (managers) of any partner."""
     if len(ctx.args.words) > 1:
-        raise UsageError("give at most one partner id")
+        raise UsageError(_("give at most one partner id"))
     partner = await program.target(ctx)
     today = local_day(ctx.now, ctx.settings.timezone)
     lines = [checklist(partner, ctx.now, ctx.settings.timezone)]
@@ -26,7 +27,7 @@ async def status(ctx: Context) -> None:
         review = upcoming_review(partner.signed, today)
         while await ctx.tx.get("reviews", partner.id, review.isoformat()) is not None:
             review = upcoming_review(partner.signed, review + timedelta(days=1))  # recorded early
-        lines.append(f"Next quarterly review on {review}.")
+        lines.append(_("Next quarterly review on {day}.").format(day=day(review)))
     reports = (await shown_months(ctx, partner)).line()
     if reports:
         lines.append(reports)
@@ -35,7 +36,7 @@ async def status(ctx: Context) -> None:
 
 SPEC = Command(
     name="status",
-    summary="the onboarding checklist: each step with its state and date, deadlines, flags",
+    summary=N_("the onboarding checklist: each step with its state and date, deadlines, flags"),
     usage="",
     example="/status",
     manager_usage="[partner-id]",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.framework import Command, Context, Role
+from i18n import N_
 from workflows.onboarding import Suspend
 
 
@@ -14,7 +15,7 @@ async def suspend(ctx: Context) -> None:
 
 SPEC = Command(
     name="suspend",
-    summary="suspend an active partner for non-compliance; the reason is shown to it",
+    summary=N_("suspend an active partner for non-compliance; the reason is shown to it"),
     usage="<partner-id> <reason ...>",
     example="/suspend acme-hosting no sales report since August",
     roles=frozenset({Role.MANAGER}),

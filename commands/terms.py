@@ -5,13 +5,14 @@ from __future__ import annotations
 from commands import program
 from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import TERMS, rates
+from i18n import N_, _
 from workflows.reporting import (
     DEAL_KINDS,
     RuleError,
-    format_percent,
     parse_rates,
     rates_doc,
     rates_from_doc,
+    show_percent,
 )
 from workflows.text import quote
 
@@ -19,10 +20,12 @@ from workflows.text import quote
 async def terms(ctx: Context) -> None:
     """Sets (or shows) the rates owed to the vendor for one partner, who is told what
     changed (old and new); filed reports keep the rates they were filed with."""
-    partner = await program.managed(ctx, ctx.word(0, "the partner id"))
+    partner = await program.managed(ctx, ctx.word(0, _("the partner id")))
     if len(ctx.args.words) > 1:
         raise UsageError(
-            f"unexpected {quote(ctx.args.words[1], as_code=True)}; give the rates as kind=percent"
+            _("unexpected {word}; give the rates as kind=percent").format(
+                word=quote(ctx.args.words[1], as_code=True)
+            )
         )
     if ctx.args.options:
         try:
@@ -37,27 +40,34 @@ async def terms(ctx: Context) -> None:
             TERMS, {"partner": partner.id, "rates": rates_doc(overrides)}, what="terms changed"
         )
     current = await rates(ctx, partner.id)
-    shown = ", ".join(f"{kind} {format_percent(current[kind])}" for kind in DEAL_KINDS)
-    ctx.reply(f"Revenue share owed by {quote(partner.company)}: {shown}.")
+    shown = ", ".join(f"{kind} {show_percent(current[kind])}" for kind in DEAL_KINDS)
+    ctx.reply(
+        _("Revenue share owed by {company}: {rates}.").format(
+            company=quote(partner.company), rates=shown
+        )
+    )
     if ctx.args.options:
-        changed = [
-            f"{kind} {format_percent(before[kind])} → {format_percent(current[kind])}"
-            for kind in DEAL_KINDS
-            if before[kind] != current[kind]
-        ]
-        if changed:
+        kinds = [kind for kind in DEAL_KINDS if before[kind] != current[kind]]
+        if kinds:
             await program.tell_partner(
                 ctx,
                 partner,
-                f"Your revenue-share rates (the percent of each deal owed to the vendor) "
-                f"changed: {', '.join(changed)}. They apply to the reports not filed yet; "
-                "reports already filed keep their rates.",
+                lambda: _(
+                    "Your revenue-share rates (the percent of each deal owed to the vendor) "
+                    "changed: {changes}. They apply to the reports not filed yet; reports "
+                    "already filed keep their rates."
+                ).format(
+                    changes=", ".join(
+                        f"{kind} {show_percent(before[kind])} → {show_percent(current[kind])}"
+                        for kind in kinds
+                    )
+                ),
             )
 
 
 SPEC = Command(
     name="terms",
-    summary="override a partner's revenue-share rates (percent owed to the vendor by kind)",
+    summary=N_("override a partner's revenue-share rates (percent owed to the vendor by kind)"),
     usage="<partner-id> [hosting=<percent>] [referred=...] [premium=...] [services=...]",
     example="/terms acme-hosting hosting=25 premium=75",
     roles=frozenset({Role.MANAGER}),

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import io
+import re
 import string
 import sys
 from collections.abc import Iterable
@@ -83,9 +84,20 @@ def po_path(locale_dir: str) -> Path:
     return LOCALES / locale_dir / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+_PO_LINE = re.compile(
+    r'(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[[0-9]+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*'
+)
+
+
 def read(locale_dir: str) -> Catalog:
-    with po_path(locale_dir).open("rb") as file:
-        return read_po(file, locale=locale_dir, domain=DOMAIN)
+    """A locale's catalog; `ValueError` naming the line when the file is not a `.po` file
+    Babel reads as written (it skips some broken lines silently)."""
+    path = po_path(locale_dir)
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#") and not _PO_LINE.fullmatch(line):
+            raise ValueError(f"line {number} is malformed: {line!r}")
+    with path.open("rb") as file:
+        return read_po(file, locale=locale_dir, domain=DOMAIN, abort_invalid=True)
 
 
 def _key(message: Message) -> str:
@@ -158,7 +170,8 @@ def update(template: Catalog) -> None:
     """Each locale's catalog in step with the code; a message still untranslated takes its
     translation from a fragment (`i18n/fragments/<name>.<locale>.po`) that has one."""
     for locale_dir in LOCALE_DIRS:
-        catalog = _updated(po_path(locale_dir), locale_dir, template)
+        _write(po_path(locale_dir), _updated(po_path(locale_dir), locale_dir, template))
+        catalog = read(locale_dir)  # as written: messages Babel just added take no string
         for fragment_path in sorted(FRAGMENTS.glob(f"*.{locale_dir}.po")):
             with fragment_path.open("rb") as file:
                 fragment = read_po(file, locale=locale_dir, domain=DOMAIN)

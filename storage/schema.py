@@ -29,6 +29,9 @@ SCHEMA: tuple[Collection, ...] = (
     Collection("stats_quarters", key=("quarter", "partner"), owned=True),
     Collection("stats_partners", key=("partner",)),
     Collection("stats_posts", key=("quarter", "audience"), owned=True),
+    # languages chosen with /language: a user's ("kind": "user", "name": the username) and,
+    # by a contact, a partner's rooms' ("kind": "partner", "name": the partner id)
+    Collection("languages", key=("kind", "name")),
     # ids of the chat messages already handled
     Collection("seen", key=("id",)),
     Collection("outbox", key=("id",)),

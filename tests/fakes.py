@@ -61,6 +61,9 @@ class FakeChat:
         self.taken: set[str] = set()
         self.uploads: dict[str, bytes] = {}  # by file name
         self.uploaded: list[tuple[str, str, str]] = []  # (room id, file name, description)
+        self.languages: dict[str, str] = {}  # the users' chat languages, by username
+        self.server: str | None = None  # the server's default language
+        self.asked: list[str] = []  # the language look-ups, in order ("" for the server's)
 
     async def direct_room(self, username: str) -> str:
         return f"dm-{username}"
@@ -87,6 +90,14 @@ class FakeChat:
     ) -> None:
         self.uploads[filename] = b"".join([chunk async for chunk in chunks])
         self.uploaded.append((room_id, filename, description))
+
+    async def user_language(self, username: str) -> str | None:
+        self.asked.append(username)
+        return self.languages.get(username)
+
+    async def server_language(self) -> str | None:
+        self.asked.append("")
+        return self.server
 
 
 class FakeWeb:

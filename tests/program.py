@@ -10,6 +10,7 @@ from typing import Any
 
 from chat.base import Incoming, Outgoing, Room, RoomKind
 from commands.dispatch import Dispatcher
+from commands.framework import Languages
 from commands.registry import Registry
 from config import Settings
 from storage import Store
@@ -34,13 +35,23 @@ class Said:
 
 
 class Program:
-    def __init__(self, store: Store, settings: Settings = SETTINGS) -> None:
+    def __init__(
+        self, store: Store, settings: Settings = SETTINGS, languages: Languages | None = None
+    ) -> None:
+        """`languages`: whose language each message is in (default: everyone English)."""
         self.store = store
         self.clock = Clock()
         self.chat = FakeChat()
         self.web = FakeWeb()
         self.dispatcher = Dispatcher(
-            Registry.discover(), store, settings, self.clock, BOT, self.chat, self.web
+            Registry.discover(),
+            store,
+            settings,
+            self.clock,
+            BOT,
+            self.chat,
+            self.web,
+            languages=languages,
         )
         self._ids = itertools.count(1)
 

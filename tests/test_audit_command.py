@@ -59,7 +59,7 @@ async def test_the_last_entries_of_the_partner(program: Program) -> None:
         ("maria", "/audit acme-hosting 0", "1 to 100"),
         ("maria", "/audit acme-hosting 101", "1 to 100"),
         ("maria", "/audit acme-hosting ten", "1 to 100"),
-        ("maria", "/audit acme-hosting 5 more", "unexpected 'more'"),
+        ("maria", "/audit acme-hosting 5 more", "unexpected `more`"),
         ("alice", "/audit acme-hosting", "for account managers only"),
         ("alice", "/audit bravo-cloud", "for account managers only"),
         ("eve", "/audit acme-hosting", "for account managers only"),

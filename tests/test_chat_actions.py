@@ -194,3 +194,26 @@ async def test_calls_refused_together_share_one_new_login(
     await emu.expire_token("partnerbot")
     await asyncio.gather(*(chat.rest.call("me") for _ in range(5)))
     assert emu.rest_calls("login") == logins + 1
+
+
+async def test_the_users_language_is_not_shown_to_the_bot(
+    emu: RocketChatEmulator, chat: RocketChat
+) -> None:
+    """`users.info` projects fixed fields without `language` (getFullUserData.ts), so the
+    user's own choice never reaches the bot; the call still teaches it the user's id."""
+    emu.store.user("alice").language = "pt-BR"
+    assert await chat.user_language("alice") is None
+    assert emu.rest_calls("users.info") == 1
+    await chat.add_members(emu.store.room("partner-ams").id, ["alice"])
+    assert emu.rest_calls("users.info") == 1  # the id was remembered
+    with pytest.raises(ChatError, match=r"users\.info nobody"):
+        await chat.user_language("nobody")
+
+
+async def test_the_servers_language_is_its_public_setting(
+    emu: RocketChatEmulator, chat: RocketChat
+) -> None:
+    assert await chat.server_language() is None  # "" until an admin picks one
+    emu.set_setting("Language", "pt-BR")
+    assert await chat.server_language() == "pt-BR"
+    assert emu.rest_calls("settings.public") == 2

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from i18n import LANGUAGES, day, speaking
 from tests.partners import acme
 from workflows.compliance import (
     FeeRecord,
@@ -396,12 +397,12 @@ def test_record_review_refusals() -> None:
 def test_partner_notice() -> None:
     now = noon(date(2027, 2, 20))
     review = record_review(partner(), Outcome.WARN, "file on time", "maria", now, UTC_ZONE)
-    text = partner_notice(review, date(2027, 5, 26))
+    text = partner_notice(review, date(2027, 5, 26))()  # made in the language in force
     assert "2027-02-26 passed with a warning" in text
     assert "next review, on 2027-05-26" in text
     assert text.endswith("Notes: file on time")
     failed = replace(review, outcome=Outcome.FAIL, notes=None)
-    assert "2027-02-26 failed" in partner_notice(failed, date(2027, 5, 26))
+    assert "2027-02-26 failed" in partner_notice(failed, date(2027, 5, 26))()
 
 
 # The checklist.
@@ -650,3 +651,58 @@ def test_what_is_late_depends_on_the_status() -> None:
         behind(status=Status.ONBOARDING, signed=None), set(), set(), set(), now, UTC_ZONE, 10
     )
     assert onboarding == Late(approvals=(Waiting(Step.LISTING, 3),))
+
+
+# In the reader's language: the mechanics (placeholders filled, dates by locale); the
+# wording of each language is checked where the catalogs are built.
+
+
+def test_partner_notice_is_made_in_the_language_it_is_called_in() -> None:
+    now = noon(date(2027, 2, 20))
+    review = record_review(partner(), Outcome.WARN, "file on time", "maria", now, UTC_ZONE)
+    notice = partner_notice(review, date(2027, 5, 26))  # made later, under the reader's
+    with speaking("pt-BR"):
+        text = notice()
+    assert "26/02/2027" in text and "26/05/2027" in text and "2027-02-26" not in text
+    assert text.endswith("file on time")
+    with speaking("es"):
+        assert "26/2/27" in notice()
+
+
+@pytest.mark.parametrize(
+    ("tag", "due", "soon"),
+    [
+        ("en", "2026-11-26", "2027-11-26"),
+        ("pt-BR", "26/11/2026", "26/11/2027"),
+        ("es", "26/11/26", "26/11/27"),
+    ],
+)
+def test_fee_line_dates_as_its_reader_writes_them(tag: str, due: str, soon: str) -> None:
+    today = date(2027, 11, 1)
+    status = fee_status(partner(fee_paid=True), (), today)
+    assert status is not None
+    with speaking(tag):
+        line = fee_line(status, today)
+    assert due in line and soon in line and "25" in line
+
+
+@pytest.mark.parametrize("tag", LANGUAGES)
+def test_the_checklist_is_whole_in_every_language(tag: str) -> None:
+    """Every line of a full checklist, older months and both reviews included, is made
+    (no placeholder left unfilled) with the dates in the reader's form."""
+    today = date(2027, 5, 25)
+    lax = partner(listing_url="https://acme.example", listing_mentions_vendor=False)
+    fee = fee_status(lax, (), today)
+    assert fee is not None
+    earlier = Review("acme-hosting", date(2027, 2, 26), Outcome.WARN, "late", "maria", noon(today))
+    older = (Month(2026, 11),)
+    with speaking(tag):
+        lines = review_checklist(
+            lax, reports(today), fee, {date(2027, 2, 26): earlier}, noon(today), UTC_ZONE, older
+        )
+        late_items = late(lax, set(), set(), set(), noon(today), UTC_ZONE, 10).describe()
+        signed_on = day(SIGNED)
+    assert signed_on in lines[0]
+    assert not any("{" in line or "}" in line for line in [*lines, late_items])
+    if tag != "en":
+        assert not any("2027-02-26" in line for line in lines)  # the review date, localized

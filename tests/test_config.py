@@ -32,6 +32,7 @@ def test_defaults() -> None:
     assert settings.catchup_hours == 24
     assert settings.managers == frozenset()
     assert settings.log_level == "INFO"
+    assert settings.language == "en"
 
 
 def test_a_full_configuration() -> None:
@@ -87,6 +88,8 @@ def test_a_token_login() -> None:
         ({"PARTNERBOT_HEALTH_PORT": "70000"}, "PARTNERBOT_HEALTH_PORT", "out of range"),
         ({"PARTNERBOT_LOG_LEVEL": "loud"}, "PARTNERBOT_LOG_LEVEL", "one of"),
         ({"PARTNERBOT_MANAGERS": "maria,,joao"}, "PARTNERBOT_MANAGERS", "usernames"),
+        ({"PARTNERBOT_LANGUAGE": "klingon"}, "PARTNERBOT_LANGUAGE", "en, pt-BR, es"),
+        ({"PARTNERBOT_LANGUAGE": "pt-PT"}, "PARTNERBOT_LANGUAGE", "offered languages"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, problem: str) -> None:
@@ -95,6 +98,14 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str, proble
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"{variable}: ")
     assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "language"),
+    [("en", "en"), ("pt-BR", "pt-BR"), ("pt_BR", "pt-BR"), ("pt-br", "pt-BR"), (" ES ", "es")],
+)
+def test_the_language_is_one_of_the_offered_ones(raw: str, language: str) -> None:
+    assert load({"PARTNERBOT_LANGUAGE": raw}).language == language
 
 
 def test_the_environment_wins_over_the_env_file(

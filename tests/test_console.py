@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from commands.language import NAMES, offered
+from i18n import _, speaking
 from tests.botprocess import ROOT, child_env
 
 
@@ -130,3 +132,27 @@ def test_the_log_does_not_interleave_with_the_chat(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "The sales report for 2026-11 is open" in result.stdout  # a reminder run happened
     assert " INFO " not in result.stderr
+
+
+def test_lang_sets_the_consoles_language(tmp_path: Path) -> None:
+    """`--lang pt_BR`: the console's users read Portuguese, the console's own lines too;
+    the texts expected are made with the catalogs (Portuguese once they have it)."""
+    result = console(":lang\n/language\n", tmp_path / "data", "--lang", "pt_BR")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    with speaking("pt-BR"):
+        assert lines[1] == _("(the language is {language}; offered: {languages})").format(
+            language="pt-BR", languages="en, pt-BR, es"
+        )
+        shown = _(
+            "I write to you in {name} (`{tag}`). Languages offered: {languages}.\n"
+            "Change it with `/language <language>`, e.g. `/language {example}`."
+        ).format(name=NAMES["pt-BR"], tag="pt-BR", languages=offered(), example="en")
+    assert lines[2] == "partnerbot> " + shown.splitlines()[0]
+    assert "Português (Brasil) (`pt-BR`)" in lines[2]
+
+
+def test_lang_refuses_a_language_not_offered(tmp_path: Path) -> None:
+    result = console("", tmp_path / "data", "--lang", "klingon")
+    assert result.returncode == 2
+    assert "'klingon' is not one of en, pt-BR, es" in result.stderr

@@ -738,3 +738,21 @@ async def test_the_rocketchat_api_library_works_against_it(emu: RocketChatEmulat
         return [m["msg"] for m in client.groups_history(room_id)]
 
     assert await asyncio.to_thread(use_library) == ["from the library"]
+
+
+async def test_users_info_never_shows_a_language_and_settings_public_needs_no_login(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    """getFullUserData.ts projects fixed fields, `language` not among them (even for
+    oneself); `settings.public` (v1/settings.ts) is open and shows public settings only."""
+    emu.store.user("alice").language = "pt-BR"
+    headers = await rest_login(http, emu)
+    for who in ("alice", "bot"):
+        status, answer = await get(http, emu, "users.info", headers, username=who)
+        assert status == 200 and "language" not in answer["user"]
+    emu.set_setting("Language", "es")
+    status, answer = await get(http, emu, "settings.public", {}, _id="Language")
+    assert status == 200
+    assert answer["settings"] == [{"_id": "Language", "value": "es"}]
+    status, answer = await get(http, emu, "settings.public", {}, _id="API_Upper_Count_Limit")
+    assert (status, answer["settings"], answer["total"]) == (200, [], 0)

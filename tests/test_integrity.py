@@ -31,7 +31,8 @@ Export = dict[str, Any]
 
 async def _written_by_the_bot() -> Export:
     """An export of what the commands themselves stored: a partner signed, a report filed,
-    terms, a fee, a review, a conversation left open, and the bot's bookkeeping."""
+    terms, a fee, a review, a language chosen, a conversation left open, and the bot's
+    bookkeeping."""
     store = await Store.open(None, SCHEMA)
     program = Program(store)
     program.clock.now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -65,6 +66,7 @@ async def _written_by_the_bot() -> Export:
     for sender, text in [
         ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
         ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
+        ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)
@@ -169,6 +171,13 @@ BAD: list[tuple[str, Callable[[Export], None], str]] = [
     ("outbox", _set("outbox", 0, "attachments", ["x"]), "outbox[0]: outbox"),
     ("conversation", _set("conversations", 0, "state", []), "conversations[0]: conversation"),
     ("cursor", _set("cursors", 0, "ts", 5), "cursors[0]: cursor 'room-acme': ts"),
+    ("language", _set("languages", 0, "language", "tlh"), "languages[0]: language 'partner'"),
+    ("language kind", _set("languages", 1, "kind", "room"), "languages[1]: language 'room'"),
+    (
+        "language of no partner",
+        _set("languages", 0, "name", "nobody"),
+        "languages[0]: partner 'nobody' is not in the file",
+    ),
     ("audit at", _set("audit", 1, "at", None), "audit[1]: audit entry"),
     ("audit seq", _set("audit", 1, "seq", -1), "audit[1]: seq -1 comes after"),
     ("not an object", _add("partners", ["acme"]), "partners[1]: must be an object"),

@@ -75,7 +75,7 @@ async def test_nothing_late(program: Program) -> None:
 @pytest.mark.parametrize(
     ("who", "text", "problem"),
     [
-        ("maria", "/overdue acme-hosting", "'acme-hosting' is not understood"),
+        ("maria", "/overdue acme-hosting", "`acme-hosting` is not understood"),
         ("maria", "/overdue all now", "not understood"),
         ("alice", "/overdue", "for account managers only"),
         ("eve", "/overdue all", "for account managers only"),

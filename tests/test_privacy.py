@@ -97,6 +97,8 @@ ROUTES = [
     # Anyone: /help shows nothing of anyone.
     ("alice", "/help", GENERAL, HERE),
     ("maria", "/help", ACME_WG, HERE),
+    ("alice", "/language", GENERAL, HERE),
+    ("alice", "/language es", GENERAL, HERE),
 ]
 
 

@@ -64,7 +64,7 @@ def every_reminder_text() -> dict[tuple[Kind | str, Audience], list[str]]:
     for days in range(800):
         now = datetime.combine(SIGNED + timedelta(days=days), time(9), tzinfo=UTC)
         for reminder in due([partner], no, no, now, ZONE, 10):
-            for audience, text in reminder.texts:
+            for audience, text in reminder.told():
                 texts.setdefault((reminder.kind, audience), []).append(text)
         for digest in digests([partner], ["bob"], now, ZONE):
             texts.setdefault(("digest", Audience.MANAGER), []).append(digest.text)

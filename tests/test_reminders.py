@@ -421,6 +421,7 @@ def test_later_the_same_day_is_a_superset(
     before = reminders(datetime.combine(day, early, zone), subject, filed, zone=zone)
     after = reminders(datetime.combine(day, late, zone), subject, filed, zone=zone)
     assert set(before) <= set(after)
+    assert {(r.key, r.told()) for r in before} <= {(r.key, r.told()) for r in after}
     assert len(keys(after)) == len(after)
 
 

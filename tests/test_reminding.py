@@ -5,11 +5,13 @@ audience, and the managers' daily digest goes out once a day."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+import commands.reminding
+import i18n
 from chat.base import ChatError, Outgoing
 from commands.outbox import Outbox
 from commands.reminding import Reminders
@@ -18,6 +20,7 @@ from storage import SCHEMA, Store, Transaction
 from tests.fakes import Clock, FakeChat
 from tests.test_reminders import partner as make_partner
 from workflows.onboarding import Partner, State, Step, StepRecord
+from workflows.reminders import orphans_notice
 
 DEC_1 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SETTINGS = Settings(managers=frozenset({"bob", "carla"}))
@@ -63,8 +66,30 @@ def reminders(
     posted: Posted,
     settings: Settings = SETTINGS,
     chat: FakeChat | None = None,
+    languages: Spoken | None = None,
 ) -> Reminders:
-    return Reminders(store, settings, clock, chat or FakeChat(), posted)
+    if languages is None:
+        return Reminders(store, settings, clock, chat or FakeChat(), posted)
+    return Reminders(store, settings, clock, chat or FakeChat(), posted, languages)
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """`Languages` from tables: a partner's rooms and a user's language, else `default`."""
+
+    default: str = "en"
+    partners: Mapping[str, str] = field(default_factory=dict)
+    users: Mapping[str, str] = field(default_factory=dict)
+
+    async def of_user(self, username: str) -> str:
+        return self.users.get(username, self.default)
+
+    async def of_partner(self, partner: Partner) -> str:
+        return self.partners.get(partner.id, self.default)
+
+
+# Acme's workgroup reads Brazilian Portuguese; bob reads Spanish; carla English.
+ACME_IN_PORTUGUESE = Spoken(partners={"acme-hosting": "pt-BR"}, users={"bob": "es"})
 
 
 async def put(store: Store, collection: str, *docs: Mapping[str, object]) -> None:
@@ -298,3 +323,99 @@ async def test_the_partners_of_former_managers_are_told_at_start_up(
     none = Posted()
     await reminders(store, clock, none, everyone).announce_orphans()
     assert none.messages == []
+
+
+async def test_each_reader_is_reminded_in_their_language(store: Store, clock: Clock) -> None:
+    """The overdue report of 2026-10 (due 2026-11-10): the workgroup's text made in the
+    partner's language, bob's DM in bob's; the marks and message ids as in English."""
+    await put(store, "partners", signed_in_october().to_doc())
+    posted = Posted()
+    assert await reminders(store, clock, posted, languages=ACME_IN_PORTUGUESE).evaluate() == 2
+    overdue = {out.room_id: out.text for out in posted.messages if "2026-10" in out.text}
+    assert "10/11/2026" in overdue["ROOM1"]  # pt-BR's short date
+    assert "10/11/26" in overdue["dm-bob"] and "10/11/2026" not in overdue["dm-bob"]  # es
+    assert all("2026-11-10" not in text for text in overdue.values())
+
+    english = await Store.open(None, SCHEMA)
+    await put(english, "partners", signed_in_october().to_doc())
+    in_english = Posted()
+    assert await reminders(english, clock, in_english).evaluate() == 2
+    assert any("was due on 2026-11-10" in text for text in in_english.texts("ROOM1"))
+    assert [(out.id, out.room_id) for out in in_english.messages] == [
+        (out.id, out.room_id) for out in posted.messages
+    ]
+    assert [doc async for doc in english.scan("sent")] == [doc async for doc in store.scan("sent")]
+    await english.close()
+
+
+async def test_the_managers_room_reads_the_default_language(store: Store, clock: Clock) -> None:
+    await put(store, "partners", signed_in_october().to_doc())
+    chat = FakeChat()
+    chat.groups["partner-managers"] = ()
+    posted = Posted()
+    settings = replace(SETTINGS, manager_room="partner-managers")
+    languages = replace(ACME_IN_PORTUGUESE, default="es")
+    await reminders(store, clock, posted, settings, chat, languages).evaluate()
+    [managers] = posted.texts("room-partner-managers")
+    assert "10/11/26" in managers  # es, PARTNERBOT_LANGUAGE's; not bob's own nor acme's
+    assert any("10/11/2026" in text for text in posted.texts("ROOM1"))
+
+
+async def test_a_contacts_dm_reads_the_contacts_language(store: Store, clock: Clock) -> None:
+    await put(
+        store, "partners", signed_in_october(workgroup=None, contacts=("alice", "dan")).to_doc()
+    )
+    posted = Posted()
+    languages = Spoken(partners={"acme-hosting": "es"}, users={"alice": "pt-BR"})
+    await reminders(store, clock, posted, languages=languages).evaluate()
+    assert any("10/11/2026" in text for text in posted.texts("dm-alice"))
+    assert any("2026-11-10" in text for text in posted.texts("dm-dan"))  # dan: the default
+
+
+async def test_the_fee_reminder_shows_the_fee_as_its_reader_writes_it(
+    store: Store, clock: Clock
+) -> None:
+    signed = make_partner(signed=date(2026, 1, 15))
+    await put(store, "partners", signed.to_doc())
+    months = [f"2026-{month:02}" for month in range(1, 12)]
+    await put(
+        store,
+        "reports",
+        *({"partner": signed.id, "month": month, "state": "submitted"} for month in months),
+    )
+    clock.now = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # the 2027 fee is due on 2027-01-15
+    posted = Posted()
+    assert await reminders(store, clock, posted, languages=ACME_IN_PORTUGUESE).evaluate() == 1
+    [workgroup] = posted.texts("ROOM1")
+    assert "US$\xa01.200,00" in workgroup and "15/01/2027" in workgroup  # CLDR's no-break space
+    [bob] = posted.texts("dm-bob")
+    assert "1.200,00\xa0US$" in bob and "15/1/27" in bob
+
+
+async def test_the_digest_is_made_in_its_managers_language(store: Store, clock: Clock) -> None:
+    steps = dict(make_partner().steps)
+    steps[Step.GOALS] = StepRecord(State.SUBMITTED, DEC_1 - timedelta(days=3), "alice")
+    waiting = replace(make_partner(), id="waiting", steps=steps, signed=None)
+    await put(store, "partners", waiting.to_doc())
+    posted = Posted()
+    assert await reminders(store, clock, posted, languages=ACME_IN_PORTUGUESE).evaluate() == 1
+    [digest] = posted.texts("dm-bob")
+    assert "28/11/26" in digest and "`/approve waiting goals`" in digest  # es; commands as typed
+
+
+async def test_the_orphans_notice_is_made_in_each_readers_language(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await put(store, "partners", signed_in_october(id="acme", manager="dave").to_doc())
+    made_in: list[str] = []
+
+    def noting(partners: Sequence[Partner]) -> str | None:
+        made_in.append(i18n.language())
+        return orphans_notice(partners)
+
+    monkeypatch.setattr(commands.reminding, "orphans_notice", noting)
+    languages = Spoken(users={"bob": "es", "carla": "pt-BR"})
+    posted = Posted()
+    await reminders(store, clock, posted, languages=languages).announce_orphans()
+    assert sorted(made_in) == ["es", "pt-BR"]
+    assert sorted(out.room_id for out in posted.messages) == ["dm-bob", "dm-carla"]

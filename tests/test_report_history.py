@@ -50,7 +50,7 @@ async def test_each_filing_and_what_changed(program: Program) -> None:  # noqa: 
     [
         ("maria", "/report acme-hosting history", "say which month"),
         ("maria", "/report acme-hosting 2026-13 history", "written YYYY-MM"),
-        ("maria", "/report acme-hosting 2026-09 history now", "unexpected 'now'"),
+        ("maria", "/report acme-hosting 2026-09 history now", "unexpected `now`"),
         ("maria", "/report nobody 2026-09 history", "no partner with the id `nobody`"),
         ("maria", "/report acme-hosting 2026-08 history", "no report for 2026-08"),
         ("alice", "/report 2026-09 history", "only an account manager"),

@@ -507,7 +507,7 @@ def test_an_empty_report_is_filed_with_none() -> None:
     assert filed.to_doc()["owed"] == "0.00"
     assert "No sales this month." in render(filed)
     assert summary(filed).endswith(": no sales this month.")
-    with pytest.raises(RuleError, match="has 1 entry: file them with `/report 2026-09 submit`"):
+    with pytest.raises(RuleError, match="has 1 entry: file it with `/report 2026-09 submit`"):
         submit_none(with_deal(), ALICE, NOW, ZONE, DUE_DAY)
 
 

@@ -69,6 +69,12 @@ class QueueTransport:
         async for _chunk in chunks:
             pass
 
+    async def user_language(self, username: str) -> str | None:
+        return None
+
+    async def server_language(self) -> str | None:
+        return None
+
     async def sent_text(self, text: str) -> None:
         async with asyncio.timeout(5):  # fail, do not hang, if it never comes
             while not any(out.text == text for out in self.sent):

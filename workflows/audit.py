@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
+from i18n import _, day
+
 AUDIT_DEFAULT = 10
 AUDIT_MAX = 100
 # collections keyed by the partner id first: partners (id), reports, reviews, fees and
@@ -32,7 +34,11 @@ def parse_count(text: str | None) -> int:
     if text is None:
         return AUDIT_DEFAULT
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= AUDIT_MAX:
-        raise AuditError(f"the number of entries must be 1 to {AUDIT_MAX}, not {text!r}")
+        raise AuditError(
+            _("the number of entries must be 1 to {max}, not {text}").format(
+                max=AUDIT_MAX, text=repr(text)
+            )
+        )
     return int(text)
 
 
@@ -54,4 +60,5 @@ def concerns(entry: Mapping[str, Any], partner_id: str) -> bool:
 def line(entry: Mapping[str, Any], zone: tzinfo) -> str:
     """ "2026-11-26 12:00 @maria: fee 2026 paid" (the time local in `zone`)."""
     at = datetime.fromisoformat(str(entry["at"])).astimezone(zone)
-    return f"{at:%Y-%m-%d %H:%M} @{entry.get('who', '?')}: {entry.get('what', '')}"
+    # `what` is stored as it was written (language-neutral); the date is the reader's
+    return f"{day(at.date())} {at:%H:%M} @{entry.get('who', '?')}: {entry.get('what', '')}"

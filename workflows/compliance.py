@@ -31,12 +31,13 @@ training past its due date, and each approval request waiting more than 48 hours
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from i18n import N_, _, day, ngettext
 from workflows.documents import DocReader
 from workflows.onboarding import (
     Horizon,
@@ -68,13 +69,37 @@ ATTENTION = "⚠️"
 NOT_YET = "⏳"
 
 
-def in_program(partner: Partner, doing: str) -> date:
+# What only partners in the program do, as `in_program` is asked it; each its own sentence,
+# so that a translation words it whole.
+Doing = Literal[
+    "pay the program fee", "are reviewed", "revise their goals", "have their goals revised"
+]
+_NOT_IN_PROGRAM: dict[str, str] = {
+    "pay the program fee": N_(
+        "{company} is {status}: only active or suspended partners, with a signed contract, "
+        "pay the program fee."
+    ),
+    "are reviewed": N_(
+        "{company} is {status}: only active or suspended partners, with a signed contract, "
+        "are reviewed."
+    ),
+    "revise their goals": N_(
+        "{company} is {status}: only active or suspended partners, with a signed contract, "
+        "revise their goals."
+    ),
+    "have their goals revised": N_(
+        "{company} is {status}: only active or suspended partners, with a signed contract, "
+        "have their goals revised."
+    ),
+}
+
+
+def in_program(partner: Partner, doing: Doing) -> date:
     """The partner's signing date; a `RuleError` unless it is active or suspended and
     signed. `doing` completes "only active or suspended partners ...", e.g. "are reviewed"."""
     if partner.status not in IN_PROGRAM or partner.signed is None:
         raise RuleError(
-            f"{quote(partner.company)} is {partner.status}: only active or suspended partners, "
-            f"with a signed contract, {doing}."
+            _(_NOT_IN_PROGRAM[doing]).format(company=quote(partner.company), status=partner.status)
         )
     return partner.signed
 
@@ -83,7 +108,9 @@ def check_not_contact(partner: Partner, by: str) -> None:
     """An account manager who is also one of the partner's contacts decides nothing on it."""
     if partner.is_contact(by):
         raise RuleError(
-            f"You are a contact of {quote(partner.company)}: another account manager does that."
+            _("You are a contact of {company}: another account manager does that.").format(
+                company=quote(partner.company)
+            )
         )
 
 
@@ -113,8 +140,9 @@ def parse_year(text: str, example: int | None = None) -> int:
     """A year written YYYY; a refusal shows `example`, if given."""
     value = text.strip()
     if len(value) != 4 or not value.isdigit() or not value.isascii():
-        shown = "" if example is None else f", e.g. {example}"
-        raise RuleError(f"the year must be written YYYY{shown}")
+        if example is None:
+            raise RuleError(_("the year must be written YYYY"))
+        raise RuleError(_("the year must be written YYYY, e.g. {example}").format(example=example))
     return int(value)
 
 
@@ -127,8 +155,16 @@ def check_fee_year(partner: Partner, year: int | None, today: date) -> int:
     years = fee_years(signed, today)
     if year not in years:
         raise RuleError(
-            f"the fee years of {quote(partner.company)} are {years[0]} (signed on {signed}) to "
-            f"{years[-1]} (the next anniversary); {year} is not one of them"
+            _(
+                "the fee years of {company} are {first} (signed on {signed}) to {last} (the next "
+                "anniversary); {year} is not one of them"
+            ).format(
+                company=quote(partner.company),
+                first=years[0],
+                signed=day(signed),
+                last=years[-1],
+                year=year,
+            )
         )
     return year
 
@@ -178,17 +214,26 @@ def fee_line(status: FeeStatus, today: date) -> str:
     anniversary, what is due then. `fee_mark` is its mark."""
     current = status.current
     if current.paid:
-        text = f"Program fee for {current.year} (due {current.due}): paid"
+        text = _("Program fee for {year} (due {due}): paid").format(
+            year=current.year, due=day(current.due)
+        )
     elif current.due > today:
-        text = f"Program fee for {current.year}: due on {_in_days(current.due, today)}"
+        text = _("Program fee for {year}: due on {when}").format(
+            year=current.year, when=_in_days(current.due, today)
+        )
     else:
-        text = f"Program fee for {current.year} (due {current.due}): unpaid"
+        text = _("Program fee for {year} (due {due}): unpaid").format(
+            year=current.year, due=day(current.due)
+        )
     coming = status.coming
     if (coming.due - today).days <= FEE_NOTICE_DAYS:
         if coming.paid:
-            text += f"; for {coming.year} (due {coming.due}): paid in advance"
-        else:
-            text += f"; for {coming.year} due on {_in_days(coming.due, today)}"
+            return _("{current}; for {year} (due {due}): paid in advance.").format(
+                current=text, year=coming.year, due=day(coming.due)
+            )
+        return _("{current}; for {year} due on {when}.").format(
+            current=text, year=coming.year, when=_in_days(coming.due, today)
+        )
     return text + "."
 
 
@@ -199,11 +244,11 @@ def fee_mark(status: FeeStatus, today: date) -> str:
     return NOT_YET if status.current.due > today else BAD
 
 
-def _in_days(day: date, today: date) -> str:
-    days = (day - today).days
+def _in_days(when: date, today: date) -> str:
+    days = (when - today).days
     if days == 0:
-        return f"{day}, today"
-    return f"{day}, in {days} day{'s' if days != 1 else ''}"
+        return _("{day}, today").format(day=day(when))
+    return ngettext("{day}, in {n} day", "{day}, in {n} days", days).format(day=day(when), n=days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,17 +296,37 @@ def record_fee(
     check_fee_year(partner, year, today)
     if existing is not None:
         raise RuleError(
-            f"The fee of {quote(partner.company)} for {year} was already recorded as paid on "
-            f"{existing.paid_on} by @{existing.by}."
+            _(
+                "The fee of {company} for {year} was already recorded as paid on {day} by {who}."
+            ).format(
+                company=quote(partner.company),
+                year=year,
+                day=day(existing.paid_on),
+                who=f"@{existing.by}",
+            )
         )
     if fee_paid(partner, year, ()):
         contract = partner.steps[Step.CONTRACT]
-        when = f" on {local_day(contract.at, zone)}" if contract.at is not None else ""
-        who = f" by @{contract.by}" if contract.by else ""
-        raise RuleError(
-            f"The fee of {quote(partner.company)} for {year} was marked paid with the contract, "
-            f"approved{when}{who}."
-        )
+        on = None if contract.at is None else day(local_day(contract.at, zone))
+        who = f"@{contract.by}" if contract.by else None
+        if on is not None and who is not None:
+            text = _(
+                "The fee of {company} for {year} was marked paid with the contract, approved on "
+                "{day} by {who}."
+            )
+        elif on is not None:
+            text = _(
+                "The fee of {company} for {year} was marked paid with the contract, approved on "
+                "{day}."
+            )
+        elif who is not None:
+            text = _(
+                "The fee of {company} for {year} was marked paid with the contract, approved by "
+                "{who}."
+            )
+        else:
+            text = _("The fee of {company} for {year} was marked paid with the contract, approved.")
+        raise RuleError(text.format(company=quote(partner.company), year=year, day=on, who=who))
     return FeeRecord(partner.id, year, today, by)
 
 
@@ -278,7 +343,11 @@ def unrecord_fee(
         return existing
     if fee_paid(partner, year, ()):
         return None
-    raise RuleError(f"The fee of {quote(partner.company)} for {year} is not recorded as paid.")
+    raise RuleError(
+        _("The fee of {company} for {year} is not recorded as paid.").format(
+            company=quote(partner.company), year=year
+        )
+    )
 
 
 # Quarterly reviews.
@@ -295,7 +364,9 @@ def parse_outcome(text: str) -> Outcome:
         return Outcome(text.strip().lower())
     except ValueError:
         raise RuleError(
-            f"{quote(text, as_code=True)} is not an outcome; give pass, warn or fail"
+            _("{word} is not an outcome; give pass, warn or fail").format(
+                word=quote(text, as_code=True)
+            )
         ) from None
 
 
@@ -344,8 +415,14 @@ class Review:
 
     def describe(self, zone: tzinfo) -> str:
         """ "warn by @maria on 2027-02-25 (reports late)"."""
-        text = f"{self.outcome} by @{self.by} on {local_day(self.at, zone)}"
-        return text + (f" ({quote(self.notes)})" if self.notes else "")
+        when = day(local_day(self.at, zone))
+        if self.notes:
+            return _("{outcome} by {who} on {day} ({notes})").format(
+                outcome=self.outcome, who=f"@{self.by}", day=when, notes=quote(self.notes)
+            )
+        return _("{outcome} by {who} on {day}").format(
+            outcome=self.outcome, who=f"@{self.by}", day=when
+        )
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -384,8 +461,10 @@ def record_review(
         first = next_review(signed, today)
         opens = first - timedelta(days=REVIEW_SOON_DAYS)
         raise RuleError(
-            f"The first quarterly review of {quote(partner.company)} is on {first}: it can be "
-            f"recorded from {opens}."
+            _(
+                "The first quarterly review of {company} is on {first}: it can be recorded "
+                "from {opens}."
+            ).format(company=quote(partner.company), first=day(first), opens=day(opens))
         )
     return Review(partner.id, review, outcome, check_notes(outcome, notes), by, now)
 
@@ -395,25 +474,40 @@ def check_notes(outcome: Outcome, notes: str) -> str | None:
     partner is told to put right what they say."""
     text = " ".join(notes.split())
     if len(text) > NOTES_MAX:
-        raise RuleError(f"the notes are too long: at most {NOTES_MAX} characters")
+        raise RuleError(_("the notes are too long: at most {n} characters").format(n=NOTES_MAX))
     if not text and outcome is not Outcome.PASS:
         raise RuleError(
-            f"a {outcome} needs notes: say what the partner must put right (they are told)"
+            _(
+                "a {outcome} needs notes: say what the partner must put right (they are told)"
+            ).format(outcome=outcome)
         )
     return text or None
 
 
-def partner_notice(review: Review, next_date: date) -> str:
-    """What the partner is told of its review."""
-    day = review.day
-    text = {
-        Outcome.PASS: f"Your quarterly review of {day} passed. Thank you!",
-        Outcome.WARN: f"Your quarterly review of {day} passed with a warning: please put "
-        f"right what the notes say before the next review, on {next_date}.",
-        Outcome.FAIL: f"Your quarterly review of {day} failed: the program's rules are not "
-        "met. Your account manager will tell you what happens next.",
-    }[review.outcome]
-    return text + (f" Notes: {quote(review.notes)}" if review.notes else "")
+_NOTICES = {
+    Outcome.PASS: N_("Your quarterly review of {day} passed. Thank you!"),
+    Outcome.WARN: N_(
+        "Your quarterly review of {day} passed with a warning: please put right what the "
+        "notes say before the next review, on {next}."
+    ),
+    Outcome.FAIL: N_(
+        "Your quarterly review of {day} failed: the program's rules are not met. Your "
+        "account manager will tell you what happens next."
+    ),
+}
+
+
+def partner_notice(review: Review, next_date: date) -> Callable[[], str]:
+    """What the partner is told of its review: a function that makes it in the language in
+    force, to be called under the partner's (`program.tell_partner` does)."""
+
+    def notice() -> str:
+        text = _(_NOTICES[review.outcome]).format(day=day(review.day), next=day(next_date))
+        if not review.notes:
+            return text
+        return _("{notice} Notes: {notes}").format(notice=text, notes=quote(review.notes))
+
+    return notice
 
 
 # The review's checklist.
@@ -432,6 +526,20 @@ class Filed(StrEnum):
     def was_filed(self) -> bool:
         return self in (Filed.ON_TIME, Filed.LATE, Filed.REOPENED)
 
+    @property
+    def label(self) -> str:
+        """How it is shown, in the language in force."""
+        return _(_FILED_LABELS[self])
+
+
+_FILED_LABELS = {
+    Filed.ON_TIME: N_("filed on time"),
+    Filed.LATE: N_("filed late"),
+    Filed.REOPENED: N_("reopened for correction"),
+    Filed.DRAFT: N_("draft"),
+    Filed.MISSING: N_("not filed"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class MonthReport:
@@ -442,7 +550,10 @@ class MonthReport:
     filed: Filed
 
     def __str__(self) -> str:
-        return f"{self.month}: {self.filed} (due {self.due})"
+        """ "2026-11: not filed (due 2026-12-10)", in the language in force."""
+        return _("{month}: {state} (due {due})").format(
+            month=self.month, state=self.filed.label, due=day(self.due)
+        )
 
     def mark(self, today: date) -> str:
         if self.filed is Filed.ON_TIME:
@@ -467,7 +578,7 @@ class ReportMonths:
         empty before the first month is over."""
         if not self.recent:
             return ""
-        text = "Monthly reports: " + "; ".join(map(str, self.recent)) + "."
+        text = _("Monthly reports: {reports}.").format(reports="; ".join(map(str, self.recent)))
         return text + (f" {older_words(self.older)}." if self.older else "")
 
 
@@ -497,10 +608,11 @@ def report_months(
 def older_words(months: Sequence[Month]) -> str:
     """ "Older reports never filed: 2025-01 to 2025-08 (8 months)"."""
     count = len(months)
-    return (
-        f"Older reports never filed: {months_words(months)} "
-        f"({count} month{'s' if count != 1 else ''})"
-    )
+    return ngettext(
+        "Older reports never filed: {months} ({n} month)",
+        "Older reports never filed: {months} ({n} months)",
+        count,
+    ).format(months=months_words(months), n=count)
 
 
 def overdue_reports(
@@ -525,7 +637,10 @@ def months_words(months: Sequence[Month]) -> str:
             runs[-1].append(month)
         else:
             runs.append([month])
-    return ", ".join(f"{run[0]} to {run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+    return ", ".join(
+        _("{first} to {last}").format(first=run[0], last=run[-1]) if len(run) > 1 else str(run[0])
+        for run in runs
+    )
 
 
 # What is late.
@@ -566,18 +681,26 @@ class Late:
         if self.reports:
             count = len(self.reports)
             parts.append(
-                f"{count} report{'s' if count != 1 else ''} not filed "
-                f"({months_words(self.reports)})"
+                ngettext(
+                    "{n} report not filed ({months})", "{n} reports not filed ({months})", count
+                ).format(n=count, months=months_words(self.reports))
             )
         if self.review is not None:
-            parts.append(f"review of {self.review} not recorded")
+            parts.append(_("review of {day} not recorded").format(day=day(self.review)))
         if self.fee is not None:
-            parts.append(f"fee {self.fee.year} unpaid (due {self.fee.due})")
+            parts.append(
+                _("fee {year} unpaid (due {due})").format(year=self.fee.year, due=day(self.fee.due))
+            )
         if self.training is not None:
-            parts.append(f"training not done (due {self.training})")
+            parts.append(_("training not done (due {due})").format(due=day(self.training)))
         for waiting in self.approvals:
-            days = f"{waiting.days} day{'s' if waiting.days != 1 else ''}"
-            parts.append(f"{waiting.step} waiting {days} for approval")
+            parts.append(
+                ngettext(
+                    "{step} waiting {n} day for approval",
+                    "{step} waiting {n} days for approval",
+                    waiting.days,
+                ).format(step=waiting.step, n=waiting.days)
+            )
         return "; ".join(parts)
 
 
@@ -641,24 +764,37 @@ def overdue_items(partner: Partner, behind: Late, zone: tzinfo, due_day: int) ->
     """What `late` found for `partner`, one item each (every report month on its own),
     dated by when it was due, oldest first."""
     items = [
-        Overdue(due_date(month, due_day), partner.id, f"report {month} not filed")
+        Overdue(
+            due_date(month, due_day), partner.id, _("report {month} not filed").format(month=month)
+        )
         for month in behind.reports
     ]
     if behind.review is not None:
-        items.append(Overdue(behind.review, partner.id, f"review of {behind.review} not recorded"))
+        items.append(
+            Overdue(
+                behind.review,
+                partner.id,
+                _("review of {day} not recorded").format(day=day(behind.review)),
+            )
+        )
     if behind.fee is not None:
-        items.append(Overdue(behind.fee.due, partner.id, f"fee {behind.fee.year} unpaid"))
+        items.append(
+            Overdue(behind.fee.due, partner.id, _("fee {year} unpaid").format(year=behind.fee.year))
+        )
     if behind.training is not None:
-        items.append(Overdue(behind.training, partner.id, "training not done"))
+        items.append(Overdue(behind.training, partner.id, _("training not done")))
     for waiting in behind.approvals:
         at = partner.steps[waiting.step].at
         assert at is not None  # `late` only lists requests with a date
-        days = f"{waiting.days} day{'s' if waiting.days != 1 else ''}"
         items.append(
             Overdue(
                 local_day(at, zone),
                 partner.id,
-                f"{waiting.step} waiting {days} for your approval",
+                ngettext(
+                    "{step} waiting {n} day for your approval",
+                    "{step} waiting {n} days for your approval",
+                    waiting.days,
+                ).format(step=waiting.step, n=waiting.days),
             )
         )
     return sorted(items, key=lambda item: item.since)
@@ -705,9 +841,21 @@ class GoalRevision:
         )
 
     def line(self, zone: tzinfo) -> str:
-        when = f"{self.at.astimezone(zone):%Y-%m-%d}"
-        who = f"@{self.by}" + (f" (proposed by @{self.proposed_by})" if self.proposed_by else "")
-        return f"{when} {self.horizon} by {who}: {self.after} (was: {self.before or 'none'})"
+        """ "2027-03-01 3m by @bob: <the goals> (was: <the goals before>)"."""
+        when = day(self.at.astimezone(zone).date())
+        before = self.before or _("none")
+        if self.proposed_by:
+            text = _("{when} {horizon} by {who} (proposed by {proposer}): {after} (was: {before})")
+        else:
+            text = _("{when} {horizon} by {who}: {after} (was: {before})")
+        return text.format(
+            when=when,
+            horizon=self.horizon,
+            who=f"@{self.by}",
+            proposer=f"@{self.proposed_by}",
+            after=self.after,
+            before=before,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -742,6 +890,14 @@ class GoalProposal:
         )
 
 
+def _goals_not_approved(partner: Partner) -> RuleError:
+    return RuleError(
+        _("The goals of {company} are not approved yet (step 3).").format(
+            company=quote(partner.company)
+        )
+    )
+
+
 def propose_goals(
     partner: Partner, horizon: Horizon, text: str, by: str, now: datetime
 ) -> GoalProposal:
@@ -749,10 +905,10 @@ def propose_goals(
     checks as `revise_goals`, but made by the partner, for a manager to approve."""
     in_program(partner, "revise their goals")
     if not partner.done(Step.GOALS):
-        raise RuleError(f"The goals of {quote(partner.company)} are not approved yet (step 3).")
-    goals = check_text(text, f"the goals for {horizon}")
+        raise _goals_not_approved(partner)
+    goals = check_text(text, _("the goals for {horizon}").format(horizon=horizon))
     if goals == (partner.goals_3m if horizon == "3m" else partner.goals_1y):
-        raise RuleError(f"Those are already your {horizon} goals.")
+        raise RuleError(_("Those are already your {horizon} goals.").format(horizon=horizon))
     return GoalProposal(partner.id, horizon, goals, now, by)
 
 
@@ -770,11 +926,15 @@ def revise_goals(
     in_program(partner, "have their goals revised")
     check_not_contact(partner, by)
     if not partner.done(Step.GOALS):
-        raise RuleError(f"The goals of {quote(partner.company)} are not approved yet (step 3).")
-    goals = check_text(text, f"the goals for {horizon}")
+        raise _goals_not_approved(partner)
+    goals = check_text(text, _("the goals for {horizon}").format(horizon=horizon))
     before = partner.goals_3m if horizon == "3m" else partner.goals_1y
     if goals == before:
-        raise RuleError(f"Those are already the {horizon} goals of {quote(partner.company)}.")
+        raise RuleError(
+            _("Those are already the {horizon} goals of {company}.").format(
+                horizon=horizon, company=quote(partner.company)
+            )
+        )
     if horizon == "3m":
         after = replace(partner, goals_3m=goals)
     else:
@@ -797,50 +957,66 @@ def review_checklist(
     signed = in_program(partner, "are reviewed")
     today = local_day(now, zone)
     lines = [
-        f"*Quarterly review of {quote(partner.company)}* (`{partner.id}`, {partner.status}), "
-        f"signed on {signed}"
+        _("*Quarterly review of {company}* (`{id}`, {status}), signed on {signed}").format(
+            company=quote(partner.company), id=partner.id, status=partner.status, signed=day(signed)
+        )
     ]
     review = current_review(signed, today)
     if review is None:
         first = next_review(signed, today)
         lines.append(
-            f"{NOT_YET} The first review is on {first}; it can be recorded from "
-            f"{first - timedelta(days=REVIEW_SOON_DAYS)}."
+            f"{NOT_YET} "
+            + _("The first review is on {first}; it can be recorded from {opens}.").format(
+                first=day(first), opens=day(first - timedelta(days=REVIEW_SOON_DAYS))
+            )
         )
     else:
         recorded = reviews.get(review)
         if recorded is None:
             lines.append(
-                f"{ATTENTION} This review is for {review}: not recorded yet "
-                f"(`/review {partner.id} pass [notes]`, or `warn` or `fail` with notes)."
+                f"{ATTENTION} "
+                + _(
+                    "This review is for {day}: not recorded yet (`/review {id} pass [notes]`, "
+                    "or `warn` or `fail` with notes)."
+                ).format(day=day(review), id=partner.id)
             )
         else:
             lines.append(
-                f"{_outcome_mark(recorded)} This review is for {review}: "
-                f"recorded, {recorded.describe(zone)}."
+                f"{_outcome_mark(recorded)} "
+                + _("This review is for {day}: recorded, {review}.").format(
+                    day=day(review), review=recorded.describe(zone)
+                )
             )
         before = previous_review(signed, review)
         if before is not None:
             found = reviews.get(before)
             if found is None:
-                lines.append(f"{ATTENTION} Previous review ({before}): not recorded.")
+                lines.append(
+                    f"{ATTENTION} "
+                    + _("Previous review ({day}): not recorded.").format(day=day(before))
+                )
             else:
                 lines.append(
-                    f"{_outcome_mark(found)} Previous review ({before}): {found.describe(zone)}."
+                    f"{_outcome_mark(found)} "
+                    + _("Previous review ({day}): {review}.").format(
+                        day=day(before), review=found.describe(zone)
+                    )
                 )
     if not reports:
-        lines.append(f"{NOT_YET} Monthly reports: none due yet.")
+        lines.append(f"{NOT_YET} " + _("Monthly reports: none due yet."))
     for report in reports:
-        lines.append(f"{report.mark(today)} Report {report}.")
+        lines.append(f"{report.mark(today)} " + _("Report {report}.").format(report=report))
     if older:
         lines.append(f"{BAD} {older_words(older)}.")
     lines.append(_goals(partner))
     lines.append(_listing(partner))
-    lines.append(_attested("Statistics sharing", partner.statistics_shared, "statistics"))
-    lines.append(_attested("Vendor reference", partner.vendor_referenced, "reference"))
+    lines.append(_attested(N_("Statistics sharing"), partner.statistics_shared, "statistics"))
+    lines.append(_attested(N_("Vendor reference"), partner.vendor_referenced, "reference"))
     lines.append(f"{fee_mark(fee, today)} {fee_line(fee, today)}")
     lines.append(
-        f"{OK} Support contract: yes." if partner.support else f"{BAD} Support contract: none."
+        f"{OK} " + _("Support contract: yes.")
+        if partner.support
+        else f"{BAD} " + _("Support contract: none.")
     )
     lines.append(_training(partner, today))
     return lines
@@ -855,40 +1031,64 @@ def _step_mark(partner: Partner, step: Step) -> str:
     return {State.DONE: OK, State.SUBMITTED: ATTENTION}.get(state, BAD)
 
 
+# A step's state as the checklist shows it (a label: "Goals: done").
+_STATE_LABELS = {
+    State.TODO: N_("todo"),
+    State.SUBMITTED: N_("submitted"),
+    State.DONE: N_("done"),
+    State.REJECTED: N_("rejected"),
+}
+
+
+def _state(partner: Partner, step: Step) -> str:
+    return _(_STATE_LABELS[partner.state(step)])
+
+
 def _goals(partner: Partner) -> str:
-    state = partner.state(Step.GOALS)
-    three = "(none)" if partner.goals_3m is None else quote(partner.goals_3m)
-    year = "(none)" if partner.goals_1y is None else quote(partner.goals_1y)
-    return f"{_step_mark(partner, Step.GOALS)} Goals: {state}; 3 months: {three}; 1 year: {year}."
+    none = _("(none)")
+    three = none if partner.goals_3m is None else quote(partner.goals_3m)
+    year = none if partner.goals_1y is None else quote(partner.goals_1y)
+    return f"{_step_mark(partner, Step.GOALS)} " + _(
+        "Goals: {state}; 3 months: {three}; 1 year: {year}."
+    ).format(state=_state(partner, Step.GOALS), three=three, year=year)
 
 
 def _listing(partner: Partner) -> str:
-    state = partner.state(Step.LISTING)
-    line = f"{_step_mark(partner, Step.LISTING)} Listing: {state}"
+    state = _state(partner, Step.LISTING)
+    mark = f"{_step_mark(partner, Step.LISTING)} "
     if partner.listing_url is None:
-        return line + " (the partner sends it with `/listing <url>`)."
-    line += f", {quote(partner.listing_url)}"
+        return mark + _("Listing: {state} (the partner sends it with `/listing <url>`).").format(
+            state=state
+        )
     if partner.listing_mentions_vendor is True:
-        line += " (the page mentions the vendor)"
+        text = _("Listing: {state}, {url} (the page mentions the vendor).")
     elif partner.listing_mentions_vendor is False:
-        line += " (the vendor was not found on the page when it was checked)"
-    return line + "."
+        text = _(
+            "Listing: {state}, {url} (the vendor was not found on the page when it was checked)."
+        )
+    else:
+        text = _("Listing: {state}, {url}.")
+    return mark + text.format(state=state, url=quote(partner.listing_url))
 
 
 def _attested(name: str, value: bool | None, kind: str) -> str:
+    """`name` (marked with `N_`) shown translated."""
     if value is True:
-        return f"{OK} {name}: attested on."
+        return f"{OK} " + _("{name}: attested on.").format(name=_(name))
     if value is False:
-        return f"{BAD} {name}: attested off."
-    return f"{BAD} {name}: not attested (`/attest {kind} on`)."
+        return f"{BAD} " + _("{name}: attested off.").format(name=_(name))
+    return f"{BAD} " + _("{name}: not attested (`/attest {kind} on`).").format(
+        name=_(name), kind=kind
+    )
 
 
 def _training(partner: Partner, today: date) -> str:
     if partner.done(Step.TRAINING):
-        on = f" on {partner.training_on}" if partner.training_on is not None else ""
-        return f"{OK} Training: done{on}."
+        if partner.training_on is not None:
+            return f"{OK} " + _("Training: done on {day}.").format(day=day(partner.training_on))
+        return f"{OK} " + _("Training: done.")
     due = partner.training_due()
     assert due is not None  # in program: signed
     if today <= due:
-        return f"{NOT_YET} Training: due by {_in_days(due, today)}."
-    return f"{BAD} Training: late, it was due by {due}."
+        return f"{NOT_YET} " + _("Training: due by {when}.").format(when=_in_days(due, today))
+    return f"{BAD} " + _("Training: late, it was due by {due}.").format(due=day(due))

@@ -196,13 +196,22 @@ class ListingCheck:
         return cls(url=url, final_url=final_url, ok=False, mentions_vendor=None, problem=problem)
 
     def summary(self) -> str:
-        """One sentence for chat."""
+        """One sentence for chat, in the language in force."""
+        # Imported here: `chat.pagescan` imports this module without site-packages (so
+        # without Babel) to read pages, and needs no messages.
+        from i18n import _
+
         if self.problem is not None:
-            return f"I could not check {quote(self.url)}: {self.problem}."
+            return _("I could not check {url}: {problem}.").format(
+                url=quote(self.url), problem=self.problem
+            )
         page = (
             quote(self.url)
             if self.final_url == self.url
-            else f"{quote(self.url)} (redirected to {quote(self.final_url)})"
+            else _("{url} (redirected to {final})").format(
+                url=quote(self.url), final=quote(self.final_url)
+            )
         )
-        verb = "mentions" if self.mentions_vendor else "does not mention"
-        return f"The page {page} {verb} {VENDOR}."
+        if self.mentions_vendor:
+            return _("The page {page} mentions {vendor}.").format(page=page, vendor=VENDOR)
+        return _("The page {page} does not mention {vendor}.").format(page=page, vendor=VENDOR)

@@ -27,6 +27,11 @@ manager (`digests`), not per partner. Each audience gets its own text, which nam
 commands its readers may run: the workgroup the partners' commands (`/report`, `/status`,
 `/attest`), the manager the managers' (`/review`, `/approve`, `/fee`, `/status <id>`).
 
+Each text is made in its reader's language: a reminder holds, for each audience, a function
+that makes the text in the language in force (`i18n.speaking`), and the caller calls it under
+the reader's (the partner's for its workgroup, the managers' or a manager's for them); a
+digest's `text` and `orphans_notice` are made in the language in force where they are read.
+
 Decisions where SPEC §4 is silent:
 
 - Only active partners (status `active`, with a signing date) get reminders. Applicants and
@@ -74,12 +79,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from i18n import money
+from i18n import N_, _, day, money, ngettext
 from workflows.onboarding import TRAINING_DAYS, Partner, State, Status, Step
 from workflows.onboarding.rules import YEARLY_FEE
 from workflows.reporting import Month, check_due_day, due_date, local_day
@@ -93,7 +98,7 @@ TRAINING_OVERDUE_DAY = 61
 FEE_NOTICE_DAYS = 30
 FEE_UNPAID_EVERY_DAYS = 30
 CATCH_UP_DAYS = 31  # how long a missed review or training reminder is still sent
-CHECK_YOURSELF = (
+CHECK_YOURSELF = N_(
     "`/status` shows your checklist and compliance flags; `/attest statistics on|off` and "
     "`/attest reference on|off` record the open-source values."
 )
@@ -117,7 +122,9 @@ class Audience(StrEnum):
     MANAGER = "manager"  # the partner's account manager
 
 
-Texts = tuple[tuple[Audience, str], ...]  # each audience, in the order told, and its text
+# A reminder's text: made when called, in the language in force (`i18n.speaking`).
+Make = Callable[[], str]
+Texts = tuple[tuple[Audience, Make], ...]  # each audience, in the order told, and its text
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +135,13 @@ class Reminder:
     kind: Kind
     partner: str
     period: str  # "2026-10" (report month), "2027-01-15" (a date), "2027" (a fee year)
-    texts: Texts
+    # Functions, compared by what they make (`told`), not here: two reminders are equal
+    # when they are the same reminder (`key`).
+    texts: Texts = field(compare=False)
+
+    def told(self) -> tuple[tuple[Audience, str], ...]:
+        """Each audience and its text, made in the language in force."""
+        return tuple((audience, make()) for audience, make in self.texts)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -141,15 +154,15 @@ class Reminder:
         return tuple(audience for audience, _text in self.texts)
 
     def text_for(self, audience: Audience) -> str:
-        """What `audience` is told; KeyError if it is not told."""
-        return dict(self.texts)[audience]
+        """What `audience` is told, in the language in force; KeyError if it is not told."""
+        return dict(self.texts)[audience]()
 
 
-def _to_workgroup(text: str) -> Texts:
+def _to_workgroup(text: Make) -> Texts:
     return ((Audience.WORKGROUP, text),)
 
 
-def _to_both(workgroup: str, manager: str, manager_first: bool = False) -> Texts:
+def _to_both(workgroup: Make, manager: Make, manager_first: bool = False) -> Texts:
     both = ((Audience.WORKGROUP, workgroup), (Audience.MANAGER, manager))
     return both[::-1] if manager_first else both
 
@@ -208,17 +221,50 @@ DIGEST = "pending-approvals"
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """An approval request in a digest: the partner, the step, since when."""
+
+    partner: str  # `_named`: the company and the id
+    partner_id: str
+    step: Step
+    days: int  # waiting for so many days
+    since: date  # the local date it was sent
+
+    def line(self) -> str:
+        return ngettext(
+            "- {partner}: {step}, waiting {n} day since {day}: `/approve {id} {step}` "
+            "or `/reject {id} {step} <reason>`",
+            "- {partner}: {step}, waiting {n} days since {day}: `/approve {id} {step}` "
+            "or `/reject {id} {step} <reason>`",
+            self.days,
+        ).format(
+            partner=self.partner,
+            step=self.step,
+            n=self.days,
+            day=day(self.since),
+            id=self.partner_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """One manager's daily list of the approval requests waiting for more than 48 hours."""
 
     manager: str  # username
     day: str  # the local date it is for, "2026-12-01"
-    text: str
+    requests: tuple[Request, ...]
 
     @property
     def key(self) -> tuple[str, str, str]:
         """Its "sent" mark: under "@<manager>" where a reminder has the partner id."""
         return (f"@{self.manager}", DIGEST, self.day)
+
+    @property
+    def text(self) -> str:
+        """The message, in the language in force."""
+        return _("Approval requests waiting more than 48 hours ({n}):").format(
+            n=len(self.requests)
+        ) + "".join(f"\n{request.line()}" for request in self.requests)
 
 
 def digests(
@@ -230,7 +276,7 @@ def digests(
     if _last_day(now, zone) != today:
         return []
     everyone = sorted({name.lower() for name in managers})
-    waiting: dict[str, list[str]] = {}  # the manager's, or everyone's if they are no longer one
+    waiting: dict[str, list[Request]] = {}  # the manager's, or everyone's if no longer one
     for partner in partners:
         if partner.status in (Status.REMOVED, Status.REJECTED):
             continue
@@ -240,23 +286,19 @@ def digests(
                 continue
             if now - record.at <= PENDING_AFTER:
                 continue
-            days = (now - record.at).days
-            line = (
-                f"- {_named(partner)}: {step}, waiting {days} days since "
-                f"{record.at.astimezone(zone):%Y-%m-%d}: `/approve {partner.id} {step}` "
-                f"or `/reject {partner.id} {step} <reason>`"
+            request = Request(
+                _named(partner),
+                partner.id,
+                step,
+                (now - record.at).days,
+                record.at.astimezone(zone).date(),
             )
             current = partner.manager_among(everyone)
             for manager in [current.lower()] if current else everyone:
-                waiting.setdefault(manager, []).append(line)
-    day = today.isoformat()
+                waiting.setdefault(manager, []).append(request)
     return [
-        Digest(
-            manager,
-            day,
-            f"Approval requests waiting more than 48 hours ({len(lines)}):\n" + "\n".join(lines),
-        )
-        for manager, lines in sorted(waiting.items())
+        Digest(manager, today.isoformat(), tuple(requests))
+        for manager, requests in sorted(waiting.items())
     ]
 
 
@@ -281,20 +323,30 @@ def orphaned(partners: Iterable[Partner], managers: Iterable[str]) -> list[Partn
 
 def orphans_notice(partners: Iterable[Partner]) -> str | None:
     """What the account managers are told at start-up about `orphaned` partners (None when
-    there are none)."""
+    there are none), in the language in force."""
     found = list(partners)
     if not found:
         return None
     lines = [
-        f"- {partner.id} ({partner.status}): was @{partner.manager}"
+        _("- {id} ({status}): was {who}").format(
+            id=partner.id, status=partner.status, who=f"@{partner.manager}"
+        )
         for partner in found[:ORPHANS_LISTED]
     ]
     if len(found) > ORPHANS_LISTED:
-        lines.append(f"- ... and {len(found) - ORPHANS_LISTED} more")
+        lines.append(_("- ... and {n} more").format(n=len(found) - ORPHANS_LISTED))
     return (
-        f"{len(found)} partner{'s' if len(found) != 1 else ''} of account managers no longer "
-        "in PARTNERBOT_MANAGERS; their requests and reminders go to every account manager "
-        "until one is assigned with `/assign <partner-id> @user`:\n" + "\n".join(lines)
+        ngettext(
+            "{n} partner of account managers no longer in PARTNERBOT_MANAGERS; their requests "
+            "and reminders go to every account manager until one is assigned with "
+            "`/assign <partner-id> @user`:",
+            "{n} partners of account managers no longer in PARTNERBOT_MANAGERS; their requests "
+            "and reminders go to every account manager until one is assigned with "
+            "`/assign <partner-id> @user`:",
+            len(found),
+        ).format(n=len(found))
+        + "\n"
+        + "\n".join(lines)
     )
 
 
@@ -369,7 +421,32 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
     deadline = due_date(month, due_day)
     opens = month.opens_on()
     soon = max(opens, deadline - timedelta(days=DUE_SOON_DAYS))
-    file = f"`/report {on} submit` (or `/report {on} none` for no sales)"
+
+    def open_text() -> str:
+        return _(
+            "The sales report for {month} is open: add your deals and prospects with "
+            "`/report {month}` and file it by {due} with `/report {month} submit` (or "
+            "`/report {month} none` for no sales)."
+        ).format(month=on, due=day(deadline))
+
+    def soon_text() -> str:
+        return _(
+            "The sales report for {month} is due on {due} and not filed yet: file it with "
+            "`/report {month} submit` (or `/report {month} none` for no sales)."
+        ).format(month=on, due=day(deadline))
+
+    def overdue_workgroup() -> str:
+        return _(
+            "The sales report of {partner} for {month} was due on {due} and is not filed: "
+            "file it now with `/report {month} submit` (or `/report {month} none` for no sales)."
+        ).format(partner=_named(partner), month=on, due=day(deadline))
+
+    def overdue_manager() -> str:
+        return _(
+            "The sales report of {partner} for {month} was due on {due} and is not filed; its "
+            "contacts are reminded to file it. `/status {id}` shows its reports."
+        ).format(partner=_named(partner), month=on, due=day(deadline), id=partner.id)
+
     return [
         _candidate(
             opens,
@@ -377,10 +454,7 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_OPEN,
             partner,
             on,
-            _to_workgroup(
-                f"The sales report for {on} is open: add your deals and prospects with "
-                f"`/report {on}` and file it by {deadline} with {file}."
-            ),
+            _to_workgroup(open_text),
         ),
         _candidate(
             soon,
@@ -388,10 +462,7 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_DUE_SOON,
             partner,
             on,
-            _to_workgroup(
-                f"The sales report for {on} is due on {deadline} and not filed yet: "
-                f"file it with {file}."
-            ),
+            _to_workgroup(soon_text),
         ),
         _candidate(
             deadline + timedelta(days=1),
@@ -399,13 +470,7 @@ def _report(partner: Partner, month: Month, due_day: int, today: date) -> list[_
             Kind.REPORT_OVERDUE,
             partner,
             on,
-            _to_both(
-                f"The sales report of {_named(partner)} for {on} was due on {deadline} and is not "
-                f"filed: file it now with {file}.",
-                f"The sales report of {_named(partner)} for {on} was due on {deadline} and is not "
-                f"filed; its contacts are reminded to file it. `/status {partner.id}` shows "
-                "its reports.",
-            ),
+            _to_both(overdue_workgroup, overdue_manager),
         ),
     ]
 
@@ -421,6 +486,7 @@ def _reviews(
             continue
         last = review + timedelta(days=CATCH_UP_DAYS)
         period = review.isoformat()
+        soon, on_the_day = _review_texts(partner, review)
         found += [
             _candidate(
                 review - timedelta(days=REVIEW_SOON_DAYS),
@@ -428,31 +494,43 @@ def _reviews(
                 Kind.REVIEW_SOON,
                 partner,
                 period,
-                _to_both(
-                    f"The quarterly review of {_named(partner)} with your account manager is on "
-                    f"{period}. {CHECK_YOURSELF}",
-                    f"The quarterly review of {_named(partner)} is on {period}: "
-                    f"see the compliance checklist with `/review {partner.id}`.",
-                    manager_first=True,
-                ),
+                soon,
             ),
-            _candidate(
-                review,
-                last,
-                Kind.REVIEW_DUE,
-                partner,
-                period,
-                _to_both(
-                    f"The quarterly review of {_named(partner)} is due on {period}: your account "
-                    f"manager will record it. {CHECK_YOURSELF}",
-                    f"The quarterly review of {_named(partner)} is due on {period} and not "
-                    f"recorded: record it with `/review {partner.id} pass [notes]`, or warn "
-                    "or fail with the notes that say why.",
-                    manager_first=True,
-                ),
-            ),
+            _candidate(review, last, Kind.REVIEW_DUE, partner, period, on_the_day),
         ]
     return found
+
+
+def _review_texts(partner: Partner, review: date) -> tuple[Texts, Texts]:
+    """The texts of `review-soon` and `review-due` for the review date `review`."""
+
+    def soon_workgroup() -> str:
+        return _(
+            "The quarterly review of {partner} with your account manager is on {day}. {check}"
+        ).format(partner=_named(partner), day=day(review), check=_(CHECK_YOURSELF))
+
+    def soon_manager() -> str:
+        return _(
+            "The quarterly review of {partner} is on {day}: see the compliance checklist with "
+            "`/review {id}`."
+        ).format(partner=_named(partner), day=day(review), id=partner.id)
+
+    def due_workgroup() -> str:
+        return _(
+            "The quarterly review of {partner} is due on {day}: your account manager will "
+            "record it. {check}"
+        ).format(partner=_named(partner), day=day(review), check=_(CHECK_YOURSELF))
+
+    def due_manager() -> str:
+        return _(
+            "The quarterly review of {partner} is due on {day} and not recorded: record it "
+            "with `/review {id} pass [notes]`, or warn or fail with the notes that say why."
+        ).format(partner=_named(partner), day=day(review), id=partner.id)
+
+    return (
+        _to_both(soon_workgroup, soon_manager, manager_first=True),
+        _to_both(due_workgroup, due_manager, manager_first=True),
+    )
 
 
 def _training(partner: Partner, signed: date) -> list[_Candidate]:
@@ -461,20 +539,22 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
         return []
     deadline = signed + timedelta(days=TRAINING_DAYS)
     period = deadline.isoformat()
-    arrange = "arrange it with your account manager, who records it once it is held."
     first, second = (signed + timedelta(days=days) for days in TRAINING_REMINDER_DAYS)
     overdue = signed + timedelta(days=TRAINING_OVERDUE_DAY)
 
-    def soon(day: date, kind: Kind, until: date) -> _Candidate:
+    def soon(on: date, kind: Kind, until: date) -> _Candidate:
         return _candidate(
-            day,
+            on,
             until,
             kind,
             partner,
             period,
+            # No "days left": a reminder missed while the bot was down goes out later.
             _to_workgroup(
-                # No "days left": a reminder missed while the bot was down goes out later.
-                f"The training of {_named(partner)} is due by {period}: {arrange}"
+                lambda: _(
+                    "The training of {partner} is due by {day}: arrange it with your account "
+                    "manager, who records it once it is held."
+                ).format(partner=_named(partner), day=day(deadline))
             ),
         )
 
@@ -488,9 +568,14 @@ def _training(partner: Partner, signed: date) -> list[_Candidate]:
             partner,
             period,
             _to_both(
-                f"The training of {_named(partner)} was due by {period} and is not done: {arrange}",
-                f"The training of {_named(partner)} was due by {period} and is not done: once it "
-                f"is held, record it with `/approve {partner.id} training on=YYYY-MM-DD`.",
+                lambda: _(
+                    "The training of {partner} was due by {day} and is not done: arrange it with "
+                    "your account manager, who records it once it is held."
+                ).format(partner=_named(partner), day=day(deadline)),
+                lambda: _(
+                    "The training of {partner} was due by {day} and is not done: once it is "
+                    "held, record it with `/approve {id} training on=YYYY-MM-DD`."
+                ).format(partner=_named(partner), day=day(deadline), id=partner.id),
             ),
         ),
     ]
@@ -502,27 +587,39 @@ def _fees(partner: Partner, signed: date, fee_paid: FeePaid, today: date) -> lis
     for anniversary in anniversaries(signed, today + timedelta(days=FEE_NOTICE_DAYS)):
         if anniversary < today or fee_paid(partner.id, anniversary.year):
             continue
-        year = str(anniversary.year)
         found.append(
             _candidate(
                 anniversary - timedelta(days=FEE_NOTICE_DAYS),
                 anniversary,
                 Kind.FEE_RENEWAL,
                 partner,
-                year,
-                _to_both(
-                    f"The yearly program fee of {money(YEARLY_FEE)} for "
-                    f"{_named(partner)} is due on "
-                    f"{anniversary}, the anniversary of signing: once it is paid, your "
-                    "account manager records it.",
-                    f"The yearly program fee of {money(YEARLY_FEE)} for "
-                    f"{_named(partner)} is due on "
-                    f"{anniversary}, the anniversary of signing: once it is paid, record it "
-                    f"with `/fee {partner.id} paid {year}`.",
-                ),
+                str(anniversary.year),
+                _renewal_texts(partner, anniversary),
             )
         )
     return found
+
+
+def _renewal_texts(partner: Partner, anniversary: date) -> Texts:
+    def workgroup() -> str:
+        return _(
+            "The yearly program fee of {fee} for {partner} is due on {day}, the anniversary of "
+            "signing: once it is paid, your account manager records it."
+        ).format(fee=money(YEARLY_FEE), partner=_named(partner), day=day(anniversary))
+
+    def manager() -> str:
+        return _(
+            "The yearly program fee of {fee} for {partner} is due on {day}, the anniversary of "
+            "signing: once it is paid, record it with `/fee {id} paid {year}`."
+        ).format(
+            fee=money(YEARLY_FEE),
+            partner=_named(partner),
+            day=day(anniversary),
+            id=partner.id,
+            year=anniversary.year,
+        )
+
+    return _to_both(workgroup, manager)
 
 
 def _unpaid_fees(
@@ -535,25 +632,37 @@ def _unpaid_fees(
     for due_on in [signed, *anniversaries(signed, today)]:
         if fee_paid(partner.id, due_on.year) or due_on + every > today:
             continue
-        day = due_on + every * ((today - due_on) // every)
-        year = str(due_on.year)
+        on = due_on + every * ((today - due_on) // every)
         found.append(
             _candidate(
-                day,
-                day + every - timedelta(days=1),
+                on,
+                on + every - timedelta(days=1),
                 Kind.FEE_UNPAID,
                 partner,
-                day.isoformat(),
-                _to_both(
-                    f"The yearly program fee of {money(YEARLY_FEE)} for "
-                    f"{_named(partner)} for {year} was "
-                    f"due on {due_on} and is not recorded as paid: once it is paid, your "
-                    "account manager records it.",
-                    f"The yearly program fee of {money(YEARLY_FEE)} for "
-                    f"{_named(partner)} for {year} was "
-                    f"due on {due_on} and is not recorded as paid: once it is paid, record it "
-                    f"with `/fee {partner.id} paid {year}`.",
-                ),
+                on.isoformat(),
+                _unpaid_texts(partner, due_on),
             )
         )
     return found
+
+
+def _unpaid_texts(partner: Partner, due_on: date) -> Texts:
+    def workgroup() -> str:
+        return _(
+            "The yearly program fee of {fee} for {partner} for {year} was due on {day} and is "
+            "not recorded as paid: once it is paid, your account manager records it."
+        ).format(fee=money(YEARLY_FEE), partner=_named(partner), year=due_on.year, day=day(due_on))
+
+    def manager() -> str:
+        return _(
+            "The yearly program fee of {fee} for {partner} for {year} was due on {day} and is "
+            "not recorded as paid: once it is paid, record it with `/fee {id} paid {year}`."
+        ).format(
+            fee=money(YEARLY_FEE),
+            partner=_named(partner),
+            year=due_on.year,
+            day=day(due_on),
+            id=partner.id,
+        )
+
+    return _to_both(workgroup, manager)

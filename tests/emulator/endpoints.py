@@ -21,7 +21,11 @@
   (`server/publications/room/index.ts`, fields `lib/publishFields.ts`: the rooms of the
   caller's subscriptions, each with `msgs`, `_updatedAt` and `lm`, the time of its last
   message outside threads: a reply that stays in its thread moves `msgs` and `_updatedAt`
-  only, see `store.py`); `users.info`: `v1/users.ts`;
+  only, see `store.py`); `users.info`: `v1/users.ts` +
+  `app/lib/server/functions/getFullUserData.ts` (a projection onto `defaultFields`, with
+  `view-full-other-user-info` or for oneself `fullFields` too: never `language`);
+  `settings.public`: `v1/settings.ts` (no login; `_id` a comma-separated list of ids; only
+  settings marked `public`, `server/settings/general.ts` for `Language`);
   `groups.create`/`groups.invite`/`groups.kick`/`groups.info`: `v1/groups.ts`,
   `app/utils/server/lib/getValidRoomName.ts`, `app/lib/server/functions/createRoom.ts` (a
   group's `u` is who created it); `groups.invite` and `groups.kick` validate their body with
@@ -60,7 +64,7 @@ from .schema import (
     GROUPS_INFO,
     GROUPS_WITH_USER_ID,
 )
-from .store import Store
+from .store import PUBLIC_SETTINGS, Store
 
 MAX_MESSAGE_SIZE = 5000  # Message_MaxAllowedSize default
 ROOM_NAME = re.compile(r"^[0-9a-zA-Z\-_.]+$")  # UTF8_Channel_Names_Validation default
@@ -154,6 +158,16 @@ async def users_info(call: Call) -> JsonDict:
         raise failure("User not found.")
     full = user.id == call.me.id or any(r in VIEW_FULL_USER_ROLES for r in call.me.roles)
     return {"user": _user_info(user, full)}
+
+
+async def settings_public(call: Call) -> JsonDict:
+    """Only public settings; `_id` narrows them (`fetchSettings` projects `_id`, `value`)."""
+    wanted = [part.strip() for part in call.query.get("_id", "").split(",") if part.strip()]
+    names = [name for name in sorted(PUBLIC_SETTINGS) if not wanted or name in wanted]
+    offset, count = _pagination_items(call.store, call.query)
+    chosen = names[offset:] if count == 0 else names[offset : offset + count]
+    found = [{"_id": name, "value": call.store.settings[name]} for name in chosen]
+    return {"settings": found, "count": len(found), "offset": offset, "total": len(names)}
 
 
 # -- sending messages ------------------------------------------------------------------------
@@ -689,6 +703,7 @@ def routes() -> list[Route]:
         Route("login", "POST", login, auth=False),
         Route("me", "GET", me),
         Route("users.info", "GET", users_info),
+        Route("settings.public", "GET", settings_public, auth=False),
         Route("chat.postMessage", "POST", post_message, legacy_schema=CHAT_POST_MESSAGE),
         Route("chat.sendMessage", "POST", send_message, legacy_schema=CHAT_SEND_MESSAGE),
         Route("chat.getMessage", "GET", get_message),

@@ -171,6 +171,9 @@ class User:
     tokens: list[Token] = field(default_factory=list)
     active: bool = True
     email: str = ""
+    # The user's own choice (`users.setPreferences`, `language`); "" for none. The server
+    # keeps it but `users.info` does not show it (`endpoints.py`).
+    language: str = ""
 
     def __post_init__(self) -> None:
         if not self.email:

@@ -134,9 +134,13 @@ class RocketChatEmulator:
         password: str = "password",
         name: str | None = None,
         roles: Iterable[str] = ("user",),
+        language: str = "",
     ) -> User:
-        """A user account; give the bot `roles=("bot",)` for the real bot's permissions."""
-        return self.store.add_user(username, password, name or username, roles)
+        """A user account; give the bot `roles=("bot",)` for the real bot's permissions;
+        `language` is the one they chose in their preferences."""
+        user = self.store.add_user(username, password, name or username, roles)
+        user.language = language
+        return user
 
     def add_room(self, name: str, kind: RoomKind = "p", members: Iterable[UserRef] = ()) -> Room:
         """A channel (`c`) or private group (`p`); the first member is its owner."""

@@ -38,7 +38,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "API_Upper_Count_Limit": 100,
     "API_Default_Count": 50,
     "API_Allow_Infinite_Count": True,
+    # The server's default language (section "General"): "" until an admin picks one.
+    "Language": "",
 }
+# The emulated settings marked `public: true` there (`settings.public` answers only these).
+PUBLIC_SETTINGS = frozenset({"Language"})
 
 
 class NotFound(LookupError):

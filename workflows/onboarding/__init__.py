@@ -75,6 +75,7 @@ from workflows.onboarding.events import (
     Effect,
     Event,
     InviteContact,
+    Message,
     Reapply,
     Reinstate,
     Reject,
@@ -124,6 +125,9 @@ from workflows.onboarding.model import (
     StepRecord,
     fresh_steps,
     parse_step,
+    state_name,
+    status_name,
+    step_name,
 )
 from workflows.onboarding.rules import STATUS_FLOW, STEP_RULES, Actor, StepRule, workgroup_name
 
@@ -149,6 +153,7 @@ __all__ = [
     "FieldError",
     "Horizon",
     "InviteContact",
+    "Message",
     "Partner",
     "PartnerType",
     "Reapply",
@@ -190,5 +195,8 @@ __all__ = [
     "partner_ids",
     "same_name",
     "slug",
+    "state_name",
+    "status_name",
+    "step_name",
     "workgroup_name",
 ]

@@ -1,12 +1,15 @@
 """What can happen to a partner (events) and what the command layer must do after (effects).
 
 Events carry what the user typed (strings), so the rules check every value once, in
-`decide`. Effects are carried out after the new partner is stored.
+`decide`. Effects are carried out after the new partner is stored. An effect's message is
+for a reader other than the one who sent the event (the partner's contacts, the managers,
+an invitee): it is a `Message`, a function that makes it in the language in force where it
+is called, which the command layer calls under that reader's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from workflows.onboarding.fields import AttestKind, Horizon
@@ -148,6 +151,10 @@ Event = (
 
 # Effects ------------------------------------------------------------------------------
 
+# A message made in the language in force when it is called (`i18n.speaking`): what
+# `commands.framework.Text` takes, so each reader gets it in their own language.
+Message = Callable[[], str]
+
 
 @dataclass(frozen=True, slots=True)
 class RequestApproval:
@@ -155,7 +162,7 @@ class RequestApproval:
 
     partner_id: str
     step: Step
-    summary: str
+    summary: Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +170,7 @@ class TellPartner:
     """To the partner's contacts: the workgroup if any, else direct messages; `directly`:
     direct messages in any case (they are leaving the workgroup)."""
 
-    text: str
+    text: Message
     directly: bool = False
 
 
@@ -173,14 +180,14 @@ class SendInvitation:
     accepts the invitation (`/join <partner-id>`)."""
 
     username: str
-    text: str
+    text: Message
 
 
 @dataclass(frozen=True, slots=True)
 class TellManagers:
     """To the partner's account manager (or the managers' room)."""
 
-    text: str
+    text: Message
 
 
 @dataclass(frozen=True, slots=True)

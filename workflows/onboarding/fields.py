@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from anyascii import anyascii
 
+from i18n import _
 from workflows.text import is_username
 
 
@@ -54,8 +55,10 @@ def parse_type(text: str) -> PartnerType:
         return TYPE_ALIASES[key]
     except KeyError:
         raise RuleError(
-            "type must be hosting, technology or value-added"
-            " (also accepted: tech, technology-provider, vap, value-added-partner)"
+            _(
+                "type must be hosting, technology or value-added"
+                " (also accepted: tech, technology-provider, vap, value-added-partner)"
+            )
         ) from None
 
 
@@ -102,7 +105,7 @@ def slug(company: str) -> str:
     """
     name = unicodedata.normalize("NFC", company.translate(_LETTERS))
     if not any(char.isalnum() for char in name):
-        raise RuleError("the company name needs at least one letter or digit")
+        raise RuleError(_("the company name needs at least one letter or digit"))
     text = "".join(_ascii(char) for char in name)
     result = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     if len(result) > SLUG_MAX:
@@ -174,7 +177,11 @@ def check_field(name: str, value: str) -> str:
     check = _CHECKS.get(name.strip().lower())
     if check is None:
         fields = ", ".join((*APPLICATION_FIELDS, *OPTIONAL_FIELDS))
-        raise RuleError(f"there is no field {name!r}; the fields are {fields}")
+        raise RuleError(
+            _("there is no field {name}; the fields are {fields}").format(
+                name=repr(name), fields=fields
+            )
+        )
     return check(value)
 
 
@@ -191,7 +198,7 @@ def missing_fields(given: Mapping[str, str]) -> list[str]:
 def _company(value: str) -> str:
     name = _one_line(value, "company")
     if not 1 <= len(name) <= COMPANY_MAX:
-        raise RuleError(f"company must be 1 to {COMPANY_MAX} characters")
+        raise RuleError(_("company must be 1 to {most} characters").format(most=COMPANY_MAX))
     slug(name)  # a name that gives no id is refused now, not at the end of the application
     return name
 
@@ -221,14 +228,18 @@ def _email(value: str) -> str:
         or re.search(r"[\s@<>()\[\],;:\"\\]", local)
         or not _is_host(domain)
     ):
-        raise RuleError("email must be an address like partners@acme.example")
+        raise RuleError(_("email must be an address like partners@acme.example"))
     return f"{local}@{domain.lower()}"
 
 
 def _country(value: str) -> str:
     name = _one_line(value, "country")
     if not COUNTRY_MIN <= len(name) <= COUNTRY_MAX or not any(c.isalpha() for c in name):
-        raise RuleError(f"country must be {COUNTRY_MIN} to {COUNTRY_MAX} characters, e.g. BR")
+        raise RuleError(
+            _("country must be {least} to {most} characters, e.g. BR").format(
+                least=COUNTRY_MIN, most=COUNTRY_MAX
+            )
+        )
     return name.upper() if len(name) == 2 else name
 
 
@@ -242,9 +253,12 @@ _CHECKS: Mapping[str, Callable[[str], str]] = {
 
 
 def check_url(value: str, name: str) -> str:
-    """An http(s) URL with a plausible host name (as typed, without surrounding blanks)."""
+    """An http(s) URL with a plausible host name (as typed, without surrounding blanks).
+    `name` is what the value is, as its reader calls it (`website` or `_("the listing")`)."""
     url = value.strip()
-    problem = f"{name} must be an http(s) URL with a host, e.g. https://acme.example"
+    problem = _("{name} must be an http(s) URL with a host, e.g. https://acme.example").format(
+        name=name
+    )
     if (
         not url
         or len(url) > URL_MAX
@@ -260,7 +274,7 @@ def check_url(value: str, name: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or host is None or not _is_host(host):
         raise RuleError(problem)
     if parts.username is not None:
-        raise RuleError(f"{name} must not contain a user name or password")
+        raise RuleError(_("{name} must not contain a user name or password").format(name=name))
     return url
 
 
@@ -281,21 +295,22 @@ def _is_host(host: str) -> bool:
 
 
 def check_text(value: str, name: str, limit: int = TEXT_MAX) -> str:
-    """Free text (goals, a reason): stripped, 1 to `limit` characters, lines allowed."""
+    """Free text (goals, a reason): stripped, 1 to `limit` characters, lines allowed.
+    `name` is what the text is, as its reader calls it (`_("the reason")`)."""
     text = value.strip()
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise RuleError(f"{name} must not contain control characters")
+        raise RuleError(_("{name} must not contain control characters").format(name=name))
     if not text:
-        raise RuleError(f"{name} is required")
+        raise RuleError(_("{name} is required").format(name=name))
     if len(text) > limit:
-        raise RuleError(f"{name} must be at most {limit} characters")
+        raise RuleError(_("{name} must be at most {most} characters").format(name=name, most=limit))
     return text
 
 
 def _one_line(value: str, name: str) -> str:
     text = " ".join(value.split())
     if any(unicodedata.category(c) == "Cc" for c in text):
-        raise RuleError(f"{name} must not contain control characters")
+        raise RuleError(_("{name} must not contain control characters").format(name=name))
     return text
 
 
@@ -303,14 +318,19 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_day(value: str, name: str, today: date) -> date:
-    """A calendar day written YYYY-MM-DD; a refusal shows `today` as the example."""
+    """A calendar day written YYYY-MM-DD; a refusal shows `today` as the example. `name`
+    is what the day is, as its reader calls it (`_("the meeting date")`)."""
     text = value.strip()
     if _DAY.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise FieldError(f"{name} must be a date written YYYY-MM-DD, e.g. {today}")
+    raise FieldError(
+        _("{name} must be a date written YYYY-MM-DD, e.g. {today}").format(
+            name=name, today=today.isoformat()
+        )
+    )
 
 
 def check_username(value: str) -> str:
@@ -318,7 +338,7 @@ def check_username(value: str) -> str:
     only (`is_username`: not `all` or `here`, no character that could be markup or a link)."""
     name = value.strip().removeprefix("@")
     if len(name) > 100 or not is_username(name):
-        raise RuleError("give a username, e.g. `@alice`")  # not a mention of alice
+        raise RuleError(_("give a username, e.g. `@alice`"))  # not a mention of alice
     return name
 
 
@@ -333,7 +353,7 @@ def parse_horizon(text: str) -> Horizon:
         return "3m"
     if key == "1y":
         return "1y"
-    raise RuleError("the goals are for 3m (the next 3 months) or 1y (the next year)")
+    raise RuleError(_("the goals are for 3m (the next 3 months) or 1y (the next year)"))
 
 
 def parse_attest_kind(text: str) -> AttestKind:
@@ -343,7 +363,7 @@ def parse_attest_kind(text: str) -> AttestKind:
         return "statistics"
     if key == "reference":
         return "reference"
-    raise RuleError("attest statistics or reference")
+    raise RuleError(_("attest statistics or reference"))
 
 
 def parse_switch(text: str) -> bool:
@@ -353,4 +373,4 @@ def parse_switch(text: str) -> bool:
         return True
     if key in ("off", "no", "false"):
         return False
-    raise RuleError("say on or off")
+    raise RuleError(_("say on or off"))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from i18n import _
 from workflows.onboarding import steps
 from workflows.onboarding.events import (
     AcceptInvitation,
@@ -49,7 +50,15 @@ from workflows.onboarding.fields import (
     check_username,
     parse_attest_kind,
 )
-from workflows.onboarding.model import Partner, State, Status, Step, StepRecord, fresh_steps
+from workflows.onboarding.model import (
+    Partner,
+    State,
+    Status,
+    Step,
+    StepRecord,
+    fresh_steps,
+    status_name,
+)
 from workflows.onboarding.rules import (
     ADDING_CONTACTS,
     APPLYING,
@@ -117,9 +126,16 @@ def apply(
         ),
         event,
     )
-    summary = f"New application from @{ctx.by}: {details(partner)}."
-    if namesakes:
-        summary += "\n" + namesake_warning(partner.company, namesakes)
+    by, others = ctx.by, tuple(namesakes)
+
+    def summary() -> str:
+        text = _("New application from @{user}: {details}.").format(
+            user=by, details=details(partner)
+        )
+        if others:
+            text += "\n" + namesake_warning(partner.company, others)
+        return text
+
     return partner, [RequestApproval(partner.id, Step.APPLICATION, summary)]
 
 
@@ -132,14 +148,17 @@ def decide(partner: Partner, event: Event, by: str, now: datetime, zone: ZoneInf
     ctx = _context(by, now, zone)
     if partner.status is Status.REMOVED:
         raise RuleError(
-            f"{quote(partner.company)} was removed from the partner program; nothing more can "
-            "change."
+            _("{company} was removed from the partner program; nothing more can change.").format(
+                company=quote(partner.company)
+            )
         )
     transition = TRANSITIONS.get(type(event))
     if transition is None:
         if isinstance(event, Apply):
             raise RuleError(
-                f"{quote(partner.company)} has already applied; see its checklist with /status."
+                _("{company} has already applied; see its checklist with /status.").format(
+                    company=quote(partner.company)
+                )
             )
         raise TypeError(f"not an onboarding event: {event!r}")
     if partner.status not in transition.statuses:
@@ -154,17 +173,27 @@ def decide(partner: Partner, event: Event, by: str, now: datetime, zone: ZoneInf
 def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
     """The contacts leave the workgroup (the account manager stays) until reinstated; they
     are told directly, since they no longer read the workgroup."""
-    reason = check_text(event.reason, "the reason")
+    reason = check_text(event.reason, _("the reason"))
     after = replace(partner, status=Status.SUSPENDED, status_reason=reason)
-    text = (
-        f"@{ctx.by} suspended {quote(partner.company)} from the partner program: {quote(reason)}\n"
-        "Your account manager can reinstate it once this is resolved."
-    )
+    values = {"user": ctx.by, "company": quote(partner.company), "reason": quote(reason)}
     if partner.workgroup is None:
-        return after, [TellPartner(text)]
-    text += " Until then you are not in its private group."
+        return after, [
+            TellPartner(
+                lambda: _(
+                    "@{user} suspended {company} from the partner program: {reason}\n"
+                    "Your account manager can reinstate it once this is resolved."
+                ).format(**values)
+            )
+        ]
     return after, [
-        TellPartner(text, directly=True),
+        TellPartner(
+            lambda: _(
+                "@{user} suspended {company} from the partner program: {reason}\n"
+                "Your account manager can reinstate it once this is resolved. Until then you "
+                "are not in its private group."
+            ).format(**values),
+            directly=True,
+        ),
         RemoveFromWorkgroup(partner.workgroup, partner.contacts),
     ]
 
@@ -172,19 +201,30 @@ def _suspend(partner: Partner, event: Suspend, ctx: Ctx) -> Result:
 def _reinstate(partner: Partner, event: Reinstate, ctx: Ctx) -> Result:
     """The contacts are invited back to the workgroup, then told there."""
     after = replace(partner, status=Status.ACTIVE, status_reason=None)
-    text = f"@{ctx.by} reinstated {quote(partner.company)}: it is an active partner again."
+    by, company = ctx.by, quote(partner.company)
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, partner.contacts))
-    return after, [*effects, TellPartner(text)]
+    text = TellPartner(
+        lambda: _("@{user} reinstated {company}: it is an active partner again.").format(
+            user=by, company=company
+        )
+    )
+    return after, [*effects, text]
 
 
 def _remove(partner: Partner, event: Remove, ctx: Ctx) -> Result:
     """The contacts leave the workgroup for good (a suspended partner's have left it);
     they are told directly."""
-    reason = check_text(event.reason, "the reason")
+    reason = check_text(event.reason, _("the reason"))
     after = replace(partner, status=Status.REMOVED, status_reason=reason)
-    text = f"@{ctx.by} removed {quote(partner.company)} from the partner program: {quote(reason)}"
+    by, company = ctx.by, quote(partner.company)
+
+    def text() -> str:
+        return _("@{user} removed {company} from the partner program: {reason}").format(
+            user=by, company=company, reason=quote(reason)
+        )
+
     if partner.workgroup is None:
         return after, [TellPartner(text)]
     effects: list[Effect] = [TellPartner(text, directly=True)]
@@ -197,22 +237,31 @@ def _assign(partner: Partner, event: Assign, ctx: Ctx) -> Result:
     manager = check_username(event.manager)
     if partner.is_contact(manager):
         raise RuleError(
-            f"@{manager} is a contact of {quote(partner.company)} and cannot be its account "
-            "manager."
+            _("@{user} is a contact of {company} and cannot be its account manager.").format(
+                user=manager, company=quote(partner.company)
+            )
         )
     if partner.manager is not None and partner.manager.casefold() == manager.casefold():
-        raise RuleError(f"@{manager} is already the account manager of {quote(partner.company)}.")
+        raise RuleError(
+            _("@{user} is already the account manager of {company}.").format(
+                user=manager, company=quote(partner.company)
+            )
+        )
     after = replace(partner, manager=manager)
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, (manager,)))
         if partner.manager is not None:
             effects.append(RemoveFromWorkgroup(partner.workgroup, (partner.manager,)))
-    effects.append(TellPartner(f"Your account manager is now @{manager}."))
+    by, company, partner_id = ctx.by, quote(partner.company), partner.id
+    effects.append(
+        TellPartner(lambda: _("Your account manager is now @{user}.").format(user=manager))
+    )
     effects.append(
         TellManagers(
-            f"@{manager} is now the account manager of {quote(partner.company)} (`{partner.id}`), "
-            f"assigned by @{ctx.by}."
+            lambda: _(
+                "@{user} is now the account manager of {company} (`{id}`), assigned by @{by}."
+            ).format(user=manager, company=company, id=partner_id, by=by)
         )
     )
     return after, effects
@@ -223,31 +272,47 @@ def _invite_contact(partner: Partner, event: InviteContact, ctx: Ctx) -> Result:
     user may be a contact at all (not an account manager, not the bot, not with another
     partner) is the command layer's to check: the rules do not know who they are."""
     username = check_username(event.username)
+    company = quote(partner.company)
     if partner.is_contact(username):
-        raise RuleError(f"@{username} is already a contact of {quote(partner.company)}.")
+        raise RuleError(
+            _("@{user} is already a contact of {company}.").format(user=username, company=company)
+        )
     if partner.manager is not None and partner.manager.casefold() == username.casefold():
         raise RuleError(
-            f"@{username} is the account manager of {quote(partner.company)}, not a contact."
+            _("@{user} is the account manager of {company}, not a contact.").format(
+                user=username, company=company
+            )
         )
     if partner.is_invited(username):
-        raise RuleError(f"@{username} is already invited; they accept with `/join {partner.id}`.")
+        raise RuleError(
+            _("@{user} is already invited; they accept with `/join {id}`.").format(
+                user=username, id=partner.id
+            )
+        )
     if len(partner.invited) >= MAX_INVITED:
         raise RuleError(
-            f"{quote(partner.company)} has {MAX_INVITED} invitations waiting for an answer; "
-            "withdraw one first with `/contacts remove @user`."
+            _(
+                "{company} has {n} invitations waiting for an answer; withdraw one first with "
+                "`/contacts remove @user`."
+            ).format(company=company, n=MAX_INVITED)
         )
     after = replace(partner, invited=(*partner.invited, username))
-    invitation = (
-        f"@{ctx.by} invites you to be a contact of {quote(partner.company)} (`{partner.id}`) "
-        "in the partner program: its contacts follow its onboarding, file its monthly sales "
-        "reports and are in its private group. To accept, send `/join "
-        f"{partner.id}` here (or use the button); to decline, do nothing."
-    )
+    by, partner_id = ctx.by, partner.id
     return after, [
-        SendInvitation(username, invitation),
+        SendInvitation(
+            username,
+            lambda: _(
+                "@{by} invites you to be a contact of {company} (`{id}`) in the partner "
+                "program: its contacts follow its onboarding, file its monthly sales reports "
+                "and are in its private group. To accept, send `/join {id}` here (or use the "
+                "button); to decline, do nothing."
+            ).format(by=by, company=company, id=partner_id),
+        ),
         TellPartner(
-            f"@{ctx.by} invited @{username} to be a contact of {quote(partner.company)}; "
-            "they become one when they accept."
+            lambda: _(
+                "@{by} invited @{user} to be a contact of {company}; they become one when they "
+                "accept."
+            ).format(by=by, user=username, company=company)
         ),
     ]
 
@@ -262,9 +327,12 @@ def _accept_invitation(partner: Partner, event: AcceptInvitation, ctx: Ctx) -> R
     effects: list[Effect] = []
     if partner.workgroup is not None:
         effects.append(AddToWorkgroup(partner.workgroup, (ctx.by,)))
+    by, company = ctx.by, quote(partner.company)
     effects.append(
         TellPartner(
-            f"@{ctx.by} accepted the invitation: a contact of {quote(partner.company)} now."
+            lambda: _("@{user} accepted the invitation: a contact of {company} now.").format(
+                user=by, company=company
+            )
         )
     )
     return after, effects
@@ -273,27 +341,40 @@ def _accept_invitation(partner: Partner, event: AcceptInvitation, ctx: Ctx) -> R
 def _remove_contact(partner: Partner, event: RemoveContact, ctx: Ctx) -> Result:
     wanted = check_username(event.username).casefold()
     username = next((c for c in partner.contacts if c.casefold() == wanted), None)
+    by, company = ctx.by, quote(partner.company)
     if username is None:
         invitee = next((name for name in partner.invited if name.casefold() == wanted), None)
         if invitee is not None:
             after = replace(partner, invited=tuple(n for n in partner.invited if n != invitee))
-            text = f"@{ctx.by} withdrew the invitation of @{invitee} to {quote(partner.company)}."
-            return after, [TellPartner(text)]
+            return after, [
+                TellPartner(
+                    lambda: _("@{by} withdrew the invitation of @{user} to {company}.").format(
+                        by=by, user=invitee, company=company
+                    )
+                )
+            ]
         raise RuleError(
-            f"@{event.username.strip().removeprefix('@')} is not a contact of "
-            f"{quote(partner.company)}."
+            _("@{user} is not a contact of {company}.").format(
+                user=event.username.strip().removeprefix("@"), company=company
+            )
         )
     if len(partner.contacts) == 1:
         raise RuleError(
-            f"@{username} is the only contact of {quote(partner.company)}; add another contact "
-            "first."
+            _("@{user} is the only contact of {company}; add another contact first.").format(
+                user=username, company=company
+            )
         )
     after = replace(partner, contacts=tuple(c for c in partner.contacts if c != username))
     effects: list[Effect] = []
     if partner.workgroup is not None and partner.status is not Status.SUSPENDED:
         effects.append(RemoveFromWorkgroup(partner.workgroup, (username,)))  # suspended: out
+    removed = username
     effects.append(
-        TellPartner(f"@{ctx.by} removed @{username} from the contacts of {quote(partner.company)}.")
+        TellPartner(
+            lambda: _("@{by} removed @{user} from the contacts of {company}.").format(
+                by=by, user=removed, company=company
+            )
+        )
     )
     return after, effects
 
@@ -338,31 +419,47 @@ def _context(by: str, now: datetime, zone: tzinfo) -> Ctx:
 
 
 def _status_refusal(partner: Partner, event: Event) -> str:
-    company, status = quote(partner.company), partner.status
+    company, status = quote(partner.company), status_name(partner.status)
     if isinstance(event, Suspend):
-        if status is Status.SUSPENDED:
-            return f"{company} is already suspended."
-        return f"Only an active partner can be suspended; {company} is {status}."
+        if partner.status is Status.SUSPENDED:
+            return _("{company} is already suspended.").format(company=company)
+        return _("Only an active partner can be suspended; {company} is {status}.").format(
+            company=company, status=status
+        )
     if isinstance(event, Reinstate):
-        return f"Only a suspended partner can be reinstated; {company} is {status}."
+        return _("Only a suspended partner can be reinstated; {company} is {status}.").format(
+            company=company, status=status
+        )
     if isinstance(event, Reapply):
-        return f"The application of {company} is already approved."
-    if isinstance(event, (InviteContact, AcceptInvitation)) and status is Status.SUSPENDED:
-        return f"{company} is suspended: it takes no new contacts until it is reinstated."
-    if status is Status.APPLICANT:
-        return f"The application of {company} needs to be approved first."
-    if status is Status.REJECTED:
-        return f"The application of {company} was rejected; it needs to be sent again first."
-    return f"That cannot be done while {company} is {status}."  # pragma: no cover
+        return _("The application of {company} is already approved.").format(company=company)
+    if isinstance(event, (InviteContact, AcceptInvitation)) and partner.status is Status.SUSPENDED:
+        return _("{company} is suspended: it takes no new contacts until it is reinstated.").format(
+            company=company
+        )
+    if partner.status is Status.APPLICANT:
+        return _("The application of {company} needs to be approved first.").format(company=company)
+    if partner.status is Status.REJECTED:
+        return _(
+            "The application of {company} was rejected; it needs to be sent again first."
+        ).format(company=company)
+    return _("That cannot be done while {company} is {status}.").format(  # pragma: no cover
+        company=company, status=status
+    )
 
 
 def _check_actor(partner: Partner, actor: Actor, by: str) -> None:
+    company = quote(partner.company)
     if actor is Actor.CONTACT and not partner.is_contact(by):
-        raise RuleError(f"Only the contacts of {quote(partner.company)} can do that.")
+        raise RuleError(_("Only the contacts of {company} can do that.").format(company=company))
     if actor is Actor.MANAGER and partner.is_contact(by):
         raise RuleError(
-            f"You are a contact of {quote(partner.company)}: an account manager decides on its "
-            "program."
+            _("You are a contact of {company}: an account manager decides on its program.").format(
+                company=company
+            )
         )
     if actor is Actor.INVITEE and not partner.is_invited(by):
-        raise RuleError(f"@{by} has no invitation to be a contact of {quote(partner.company)}.")
+        raise RuleError(
+            _("@{user} has no invitation to be a contact of {company}.").format(
+                user=by, company=company
+            )
+        )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from i18n import N_, _
 from workflows.documents import DocReader
 from workflows.onboarding.fields import PartnerType, RuleError
 
@@ -30,7 +31,9 @@ def parse_step(text: str) -> Step:
     try:
         return Step(text.strip().lower())
     except ValueError:
-        raise RuleError(f"the step must be one of {', '.join(STEPS)}") from None
+        raise RuleError(
+            _("the step must be one of {steps}").format(steps=", ".join(STEPS))
+        ) from None
 
 
 class State(StrEnum):
@@ -47,6 +50,72 @@ class Status(StrEnum):
     SUSPENDED = "suspended"
     REMOVED = "removed"
     REJECTED = "rejected"
+
+
+# What the steps, their states and the partner statuses are called where shown (the ids
+# above stay what commands take and the storage keeps): `step_name(step)`, ...
+STEP_NAMES: Mapping[Step, str] = {
+    Step.APPLICATION: N_("application"),
+    Step.MEETING: N_("meeting"),
+    Step.GOALS: N_("goals"),
+    Step.CONTRACT: N_("contract"),
+    Step.LISTING: N_("listing"),
+    Step.WORKGROUP: N_("workgroup"),
+    Step.TRAINING: N_("training"),
+}
+# With the article, as in "the contract needs the meeting to be done first".
+THE_STEPS: Mapping[Step, str] = {
+    Step.APPLICATION: N_("the application"),
+    Step.MEETING: N_("the meeting"),
+    Step.GOALS: N_("the goals"),
+    Step.CONTRACT: N_("the contract"),
+    Step.LISTING: N_("the listing"),
+    Step.WORKGROUP: N_("the workgroup"),
+    Step.TRAINING: N_("the training"),
+}
+STATE_NAMES: Mapping[State, str] = {
+    # TRANSLATORS: the state of an onboarding step in the checklist, as a status badge
+    State.TODO: N_("todo"),
+    # TRANSLATORS: the state of an onboarding step: sent, waiting for an account manager
+    State.SUBMITTED: N_("submitted"),
+    # TRANSLATORS: the state of an onboarding step: done (approved)
+    State.DONE: N_("done"),
+    # TRANSLATORS: the state of an onboarding step: not approved, to be sent again
+    State.REJECTED: N_("rejected"),
+}
+STATUS_NAMES: Mapping[Status, str] = {
+    # TRANSLATORS: a partner's status in the program, as a status badge
+    Status.APPLICANT: N_("applicant"),
+    # TRANSLATORS: a partner's status: its application approved, onboarding under way
+    Status.ONBOARDING: N_("onboarding"),
+    # TRANSLATORS: a partner's status: a partner in good standing
+    Status.ACTIVE: N_("active"),
+    # TRANSLATORS: a partner's status
+    Status.SUSPENDED: N_("suspended"),
+    # TRANSLATORS: a partner's status: out of the program for good
+    Status.REMOVED: N_("removed"),
+    # TRANSLATORS: a partner's status: its application not approved
+    Status.REJECTED: N_("rejected"),
+}
+
+
+def step_name(step: Step) -> str:
+    """The step as its reader calls it (`contract`, `contrato`)."""
+    return _(STEP_NAMES[step])
+
+
+def the_step(step: Step) -> str:
+    """The step with its article, in the reader's language (`the contract`)."""
+    return _(THE_STEPS[step])
+
+
+def state_name(state: State) -> str:
+    return _(STATE_NAMES[state])
+
+
+def status_name(status: Status) -> str:
+    """The partner status as its reader calls it (`active`, `ativo`)."""
+    return _(STATUS_NAMES[status])
 
 
 TRAINING_DAYS = 60  # the training is due within 60 days after signing

@@ -13,6 +13,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 
+from i18n import _, day, ngettext
 from workflows.onboarding.events import Apply, CreateWorkgroup, Effect, Reapply
 from workflows.onboarding.fields import (
     APPLICATION_FIELDS,
@@ -23,7 +24,16 @@ from workflows.onboarding.fields import (
     parse_day,
     same_name,
 )
-from workflows.onboarding.model import Partner, State, Status, Step, StepRecord
+from workflows.onboarding.model import (
+    Partner,
+    State,
+    Status,
+    Step,
+    StepRecord,
+    status_name,
+    step_name,
+    the_step,
+)
 from workflows.text import quote
 
 Result = tuple[Partner, list[Effect]]  # what a handler returns: the new partner, the effects
@@ -113,18 +123,31 @@ def require(partner: Partner, step: Step) -> None:
     """The order rule: `step` needs the steps before it (`STEP_RULES`) done."""
     missing = [the(before) for before in STEP_RULES[step].requires if not partner.done(before)]
     if missing:
-        needs = "need" if step is Step.GOALS else "needs"
-        raise RuleError(f"{the(step).capitalize()} {needs} {join(missing)} to be done first.")
+        if step is Step.GOALS:
+            raise RuleError(
+                _("The goals need {steps} to be done first.").format(steps=join(missing))
+            )
+        raise RuleError(
+            _("The {step} needs {steps} to be done first.").format(
+                step=step_name(step), steps=join(missing)
+            )
+        )
 
 
 def nothing_to_decide(partner: Partner, step: Step) -> str:
+    """Why there is nothing of `step` for a manager to approve or reject (for the caller)."""
     state = partner.state(step)
     if state is State.DONE:
-        return f"{the(step).capitalize()} {is_are(step)} already approved."
+        if step is Step.GOALS:
+            return _("The goals are already approved.")
+        return _("The {step} is already approved.").format(step=step_name(step))
     if state is State.REJECTED:
-        was = "were" if step is Step.GOALS else "was"
-        return f"{the(step).capitalize()} {was} rejected and not sent again yet."
-    return f"{quote(partner.company)} has not sent its {step} yet."
+        if step is Step.GOALS:
+            return _("The goals were rejected and not sent again yet.")
+        return _("The {step} was rejected and not sent again yet.").format(step=step_name(step))
+    return _("{company} has not sent its {step} yet.").format(
+        company=quote(partner.company), step=step_name(step)
+    )
 
 
 def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
@@ -134,29 +157,40 @@ def approval_fields(step: Step, given: Mapping[str, str]) -> dict[str, str]:
         name = key.strip().lower()
         if name not in allowed:
             if not allowed:
-                raise FieldError(f"approving {the(step)} takes no fields (not {key}=)")
+                raise FieldError(
+                    _("approving {step} takes no fields (not {key}=)").format(
+                        step=the(step), key=key
+                    )
+                )
             takes = ", ".join(f"{field}=" for field in allowed)
-            raise FieldError(f"there is no field {key}= for {the(step)}; it takes {takes}")
+            raise FieldError(
+                _("there is no field {key}= for {step}; it takes {fields}").format(
+                    key=key, step=the(step), fields=takes
+                )
+            )
         values[name] = value
     return values
 
 
 def past_day(value: str, what: str, ctx: Ctx) -> date:
-    day = parse_day(value, what, ctx.today)
-    if day > ctx.today:
-        raise RuleError(f"{what} cannot be in the future ({day})")
-    return day
+    """A day typed YYYY-MM-DD, not after today; `what` is the day as its reader calls it."""
+    typed = parse_day(value, what, ctx.today)
+    if typed > ctx.today:
+        raise RuleError(
+            _("{what} cannot be in the future ({day})").format(what=what, day=day(typed))
+        )
+    return typed
 
 
 def parse_term(value: str) -> int:
     text = value.strip()
     if not re.fullmatch(r"\d{1,4}", text):
-        raise FieldError("term must be a number of months, e.g. term=24")
+        raise FieldError(_("term must be a number of months, e.g. term=24"))
     months = int(text)
     if months < MIN_TERM_MONTHS:
-        raise FieldError(f"term must be at least {MIN_TERM_MONTHS} months")
+        raise FieldError(_("term must be at least {months} months").format(months=MIN_TERM_MONTHS))
     if months > MAX_TERM_MONTHS:
-        raise FieldError(f"term must be at most {MAX_TERM_MONTHS} months")
+        raise FieldError(_("term must be at most {months} months").format(months=MAX_TERM_MONTHS))
     return months
 
 
@@ -175,39 +209,68 @@ def with_application(partner: Partner, event: Apply | Reapply) -> Partner:
 
 
 def details(partner: Partner) -> str:
-    country = f", country {quote(partner.country)}" if partner.country is not None else ""
-    return (
-        f"{quote(partner.company)} (`{partner.id}`), a {partner.type} partner; website "
-        f"{quote(partner.website)}, email {quote(partner.email)}{country}"
-    )
+    """The application's fields, for the managers (in the language in force)."""
+    values = {
+        "company": quote(partner.company),
+        "id": partner.id,
+        "type": partner.type.value,
+        "website": quote(partner.website),
+        "email": quote(partner.email),
+    }
+    if partner.country is None:
+        return _("{company} (`{id}`), a {type} partner; website {website}, email {email}").format(
+            **values
+        )
+    return _(
+        "{company} (`{id}`), a {type} partner; website {website}, email {email}, country {country}"
+    ).format(**values, country=quote(partner.country))
 
 
 def namesake_warning(company: str, namesakes: Sequence[Partner]) -> str:
     """What the account managers are told when an application's company has the name (or
     a name with the same slug) of partners already there."""
     same = all(same_name(company, other.company) for other in namesakes)
-    name = "the same name" if same else "the same or a similar name"
     listed = "; ".join(
-        f"{quote(other.company)} (`{other.id}`, {other.status})" for other in namesakes
+        f"{quote(other.company)} (`{other.id}`, {status_name(other.status)})" for other in namesakes
     )
-    if len(namesakes) == 1:
-        return f"⚠️ A partner with {name} already exists: {listed}."
-    return f"⚠️ {len(namesakes)} partners with {name} already exist: {listed}."
+    n = len(namesakes)
+    if same:
+        text = ngettext(
+            "⚠️ A partner with the same name already exists: {partners}.",
+            "⚠️ {n} partners with the same name already exist: {partners}.",
+            n,
+        )
+    else:
+        text = ngettext(
+            "⚠️ A partner with the same or a similar name already exists: {partners}.",
+            "⚠️ {n} partners with the same or a similar name already exist: {partners}.",
+            n,
+        )
+    return text.format(n=n, partners=listed)
 
 
 def partner_todo(partner: Partner) -> str:
-    """What the partner can do now without waiting for anyone, as a sentence."""
-    todo = []
-    if partner.state(Step.GOALS) in (State.TODO, State.REJECTED):
-        todo.append(
-            "send your goals for the next 3 months and the next year with "
-            "`/goals 3m <text>` and `/goals 1y <text>`"
+    """What the partner can do now without waiting for anyone, as a sentence after a space
+    (in the language in force), or nothing."""
+    goals = partner.state(Step.GOALS) in (State.TODO, State.REJECTED)
+    listing = partner.state(Step.LISTING) in (State.TODO, State.REJECTED)
+    if goals and listing:
+        return " " + _(
+            "Meanwhile, send your goals for the next 3 months and the next year with "
+            "`/goals 3m <text>` and `/goals 1y <text>`; and list us on your website (logo "
+            "and description) and send the page with `/listing <url>`."
         )
-    if partner.state(Step.LISTING) in (State.TODO, State.REJECTED):
-        todo.append(
-            "list us on your website (logo and description) and send the page with `/listing <url>`"
+    if goals:
+        return " " + _(
+            "Meanwhile, send your goals for the next 3 months and the next year with "
+            "`/goals 3m <text>` and `/goals 1y <text>`."
         )
-    return f" Meanwhile, {'; and '.join(todo)}." if todo else ""
+    if listing:
+        return " " + _(
+            "Meanwhile, list us on your website (logo and description) and send the page "
+            "with `/listing <url>`."
+        )
+    return ""
 
 
 def create_workgroup(partner: Partner) -> CreateWorkgroup:
@@ -227,16 +290,16 @@ def done_step(partner: Partner, step: Step, ctx: Ctx) -> dict[Step, StepRecord]:
 
 
 def the(step: Step) -> str:
-    return f"the {step.value}"
-
-
-def is_are(step: Step) -> str:
-    return "are" if step is Step.GOALS else "is"
+    """`the contract`, in the language in force."""
+    return the_step(step)
 
 
 def join(items: Iterable[str]) -> str:
+    """`a, b and c`, in the language in force."""
     words = list(items)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    if len(words) == 1:
+        return words[0]
+    return _("{items} and {last}").format(items=", ".join(words[:-1]), last=words[-1])
 
 
 def unique(names: Iterable[str]) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from i18n import money
+from i18n import _, day, money
 from workflows.onboarding.events import (
     Approve,
     Effect,
@@ -38,14 +38,12 @@ from workflows.onboarding.rules import (
     create_workgroup,
     details,
     done_step,
-    is_are,
     nothing_to_decide,
     parse_term,
     partner_todo,
     past_day,
     require,
     set_step,
-    the,
     with_application,
     workgroup_name,
 )
@@ -59,11 +57,21 @@ def reapply(partner: Partner, event: Reapply, ctx: Ctx) -> Result:
         status=Status.APPLICANT,
         steps=set_step(partner, Step.APPLICATION, StepRecord(State.SUBMITTED, ctx.now, ctx.by)),
     )
-    if before.state is State.REJECTED:
-        why = f" (it was rejected: {quote(before.reason)})" if before.reason else ""
-        summary = f"@{ctx.by} sent the application again{why}: {details(after)}."
-    else:
-        summary = f"@{ctx.by} changed the application waiting for approval: {details(after)}."
+    by, reason = ctx.by, before.reason
+
+    def summary() -> str:
+        if before.state is State.REJECTED and reason:
+            return _(
+                "@{user} sent the application again (it was rejected: {reason}): {details}."
+            ).format(user=by, reason=quote(reason), details=details(after))
+        if before.state is State.REJECTED:
+            return _("@{user} sent the application again: {details}.").format(
+                user=by, details=details(after)
+            )
+        return _("@{user} changed the application waiting for approval: {details}.").format(
+            user=by, details=details(after)
+        )
+
     return after, [RequestApproval(partner.id, Step.APPLICATION, summary)]
 
 
@@ -84,45 +92,65 @@ def _approve_application(partner: Partner, values: Mapping[str, str], ctx: Ctx) 
         manager=manager,
         steps=done_step(partner, Step.APPLICATION, ctx),
     )
-    text = (
-        f"Your application for {quote(partner.company)} is approved: welcome to the partner "
-        "program! "
-        f"Your account manager is @{manager}; the next step is a meeting with them."
-        + partner_todo(after)
-    )
-    return after, [TellPartner(text)]
+    return after, [
+        TellPartner(
+            lambda: (
+                _(
+                    "Your application for {company} is approved: welcome to the partner program! "
+                    "Your account manager is @{manager}; the next step is a meeting with them."
+                ).format(company=quote(partner.company), manager=manager)
+                + partner_todo(after)
+            )
+        )
+    ]
 
 
 def _approve_meeting(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if "on" not in values:
-        raise FieldError("on=YYYY-MM-DD is required: the day of the meeting")
-    on = past_day(values["on"], "the meeting date", ctx)
+        raise FieldError(_("on=YYYY-MM-DD is required: the day of the meeting"))
+    on = past_day(values["on"], _("the meeting date"), ctx)
     after = replace(partner, meeting_on=on, steps=done_step(partner, Step.MEETING, ctx))
     if partner.done(Step.MEETING):
-        text = f"The date of your meeting with the account manager is corrected to {on}."
-    else:
-        text = f"Your meeting with the account manager on {on} is recorded." + partner_todo(after)
-    return after, [TellPartner(text)]
+        return after, [
+            TellPartner(
+                lambda: _(
+                    "The date of your meeting with the account manager is corrected to {day}."
+                ).format(day=day(on))
+            )
+        ]
+    return after, [
+        TellPartner(
+            lambda: (
+                _("Your meeting with the account manager on {day} is recorded.").format(day=day(on))
+                + partner_todo(after)
+            )
+        )
+    ]
 
 
 def _approve_goals(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     after = replace(partner, steps=done_step(partner, Step.GOALS, ctx))
-    return after, [TellPartner(f"@{ctx.by} approved your goals." + partner_todo(after))]
+    by = ctx.by
+    return after, [
+        TellPartner(lambda: _("@{user} approved your goals.").format(user=by) + partner_todo(after))
+    ]
 
 
 def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if "signed" not in values:
-        raise FieldError("signed=YYYY-MM-DD is required: the day the agreement was signed")
-    signed = past_day(values["signed"], "the signing date", ctx)
+        raise FieldError(_("signed=YYYY-MM-DD is required: the day the agreement was signed"))
+    signed = past_day(values["signed"], _("the signing date"), ctx)
     applied = ctx.day_of(partner.applied_at)
     if signed < applied:
-        raise RuleError(f"the signing date cannot be before the application ({applied})")
+        raise RuleError(
+            _("the signing date cannot be before the application ({day})").format(day=day(applied))
+        )
     term = parse_term(values.get("term", str(MIN_TERM_MONTHS)))
     if values.get("support", "").strip().lower() not in ("yes", "y", "true", "on"):
-        raise RuleError("support contract required: approve with support=yes once it is signed")
+        raise RuleError(_("support contract required: approve with support=yes once it is signed"))
     fee = values.get("fee", "").strip().lower()
     if fee not in ("paid", "unpaid"):
-        raise FieldError("fee=paid or fee=unpaid is required: the yearly program fee")
+        raise FieldError(_("fee=paid or fee=unpaid is required: the yearly program fee"))
     correcting = partner.done(Step.CONTRACT)
     after = replace(
         partner,
@@ -133,49 +161,85 @@ def _approve_contract(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> 
         status=Status.ACTIVE if partner.status is Status.ONBOARDING else partner.status,
         steps=done_step(partner, Step.CONTRACT, ctx),
     )
-    fee_text = (
-        f"The yearly program fee ({money(YEARLY_FEE)}) is paid."
-        if after.fee_paid
-        else f"The yearly program fee of {money(YEARLY_FEE)} is still to be paid."
-    )
-    terms = f"signed {signed} for {term} months, with a support contract. {fee_text}"
+    paid = after.fee_paid
+    due = after.training_due()
+    assert due is not None  # signed
+
+    def terms() -> str:
+        values = {"day": day(signed), "months": term, "fee": money(YEARLY_FEE)}
+        if paid:
+            return _(
+                "signed {day} for {months} months, with a support contract. The yearly "
+                "program fee ({fee}) is paid."
+            ).format(**values)
+        return _(
+            "signed {day} for {months} months, with a support contract. The yearly program "
+            "fee of {fee} is still to be paid."
+        ).format(**values)
+
     if correcting:
-        return after, [TellPartner(f"The record of your contract is corrected: {terms}")]
-    text = (
-        f"Your contract is recorded: {terms} {quote(partner.company)} is now an active partner. "
-        f"The training is due by {after.training_due()}."
-    )
-    effects: list[Effect] = []
-    if after.workgroup is None:
-        text += " A private group for you and your account manager is on its way."
+        return after, [
+            TellPartner(
+                lambda: _("The record of your contract is corrected: {terms}").format(terms=terms())
+            )
+        ]
+    making = after.workgroup is None
+
+    def text() -> str:
+        recorded = _(
+            "Your contract is recorded: {terms} {company} is now an active partner. "
+            "The training is due by {due}."
+        ).format(terms=terms(), company=quote(partner.company), due=day(due))
+        if making:
+            recorded += " " + _("A private group for you and your account manager is on its way.")
+        return recorded + partner_todo(after)
+
+    effects: list[Effect] = [TellPartner(text)]
+    if making:
         effects.append(create_workgroup(after))
-    return after, [TellPartner(text + partner_todo(after)), *effects]
+    return after, effects
 
 
 def _approve_listing(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     after = replace(partner, steps=done_step(partner, Step.LISTING, ctx))
-    url = quote(partner.listing_url or "")
-    return after, [TellPartner(f"@{ctx.by} approved your listing at {url}.")]
+    url, by = quote(partner.listing_url or ""), ctx.by
+    return after, [
+        TellPartner(lambda: _("@{user} approved your listing at {url}.").format(user=by, url=url))
+    ]
 
 
 def _retry_workgroup(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
+        raise RuleError(_already_exists(partner))
     return partner, [create_workgroup(partner)]
 
 
+def _already_exists(partner: Partner) -> str:
+    return _("The workgroup of {company} already exists.").format(company=quote(partner.company))
+
+
 def _approve_training(partner: Partner, values: Mapping[str, str], ctx: Ctx) -> Result:
-    on = past_day(values["on"], "the training date", ctx) if "on" in values else ctx.today
+    on = past_day(values["on"], _("the training date"), ctx) if "on" in values else ctx.today
     applied = ctx.day_of(partner.applied_at)
     if on < applied:
-        raise RuleError(f"the training date cannot be before the application ({applied})")
+        raise RuleError(
+            _("the training date cannot be before the application ({day})").format(day=day(applied))
+        )
     after = replace(partner, training_on=on, steps=done_step(partner, Step.TRAINING, ctx))
     if partner.done(Step.TRAINING):
-        text = f"The date of your training is corrected to {on}."
-    else:
-        text = f"Your training on {on} is recorded."
-        if after.next_step() is None:
-            text += " Onboarding is complete: all seven steps are done."
+        return after, [
+            TellPartner(
+                lambda: _("The date of your training is corrected to {day}.").format(day=day(on))
+            )
+        ]
+    complete = after.next_step() is None
+
+    def text() -> str:
+        recorded = _("Your training on {day} is recorded.").format(day=day(on))
+        if complete:
+            recorded += " " + _("Onboarding is complete: all seven steps are done.")
+        return recorded
+
     return after, [TellPartner(text)]
 
 
@@ -192,45 +256,63 @@ _APPROVALS: Mapping[Step, Callable[[Partner, Mapping[str, str], Ctx], Result]] =
 
 def reject(partner: Partner, event: Reject, ctx: Ctx) -> Result:
     step = parse_step(event.step)
-    reason = check_text(event.reason, "the reason")
+    reason = check_text(event.reason, _("the reason"))
     if not STEP_RULES[step].sent_by_partner:
-        who = "the bot" if step is Step.WORKGROUP else "the account manager"
-        raise RuleError(
-            "Only what the partner sends (the application, the goals, the listing) can be "
-            f"rejected; {the(step)} {is_are(step)} done by {who}."
-        )
+        raise RuleError(_NOT_SENT[step]())
     if partner.state(step) is not State.SUBMITTED:
         raise RuleError(nothing_to_decide(partner, step))
     record = StepRecord(State.REJECTED, ctx.now, ctx.by, reason)
     after = replace(partner, steps=set_step(partner, step, record))
+    by, company, why = ctx.by, quote(partner.company), quote(reason)
+    text: Callable[[], str]
     if step is Step.APPLICATION:
         after = replace(after, status=Status.REJECTED)
-        text = (
-            f"@{ctx.by} did not approve the application of {quote(partner.company)}: "
-            f"{quote(reason)}\n"
+        text = lambda: _(  # noqa: E731
+            "@{user} did not approve the application of {company}: {reason}\n"
             "Correct it and send it again with `/onboard`."
-        )
+        ).format(user=by, company=company, reason=why)
     elif step is Step.GOALS:
-        text = (
-            f"@{ctx.by} did not approve your goals: {quote(reason)}\n"
+        text = lambda: _(  # noqa: E731
+            "@{user} did not approve your goals: {reason}\n"
             "Send them again with `/goals 3m <text>` or `/goals 1y <text>`."
-        )
+        ).format(user=by, reason=why)
     else:
-        text = (
-            f"@{ctx.by} did not approve your listing at {quote(partner.listing_url or '')}: "
-            f"{quote(reason)}\n"
+        url = quote(partner.listing_url or "")
+        text = lambda: _(  # noqa: E731
+            "@{user} did not approve your listing at {url}: {reason}\n"
             "Send the page again with `/listing <url>`."
-        )
+        ).format(user=by, url=url, reason=why)
     return after, [TellPartner(text)]
+
+
+# Why a step that the partner does not send cannot be rejected (for the caller).
+_NOT_SENT: Mapping[Step, Callable[[], str]] = {
+    Step.MEETING: lambda: _(
+        "Only what the partner sends (the application, the goals, the listing) can be "
+        "rejected; the meeting is done by the account manager."
+    ),
+    Step.CONTRACT: lambda: _(
+        "Only what the partner sends (the application, the goals, the listing) can be "
+        "rejected; the contract is done by the account manager."
+    ),
+    Step.WORKGROUP: lambda: _(
+        "Only what the partner sends (the application, the goals, the listing) can be "
+        "rejected; the workgroup is done by the bot."
+    ),
+    Step.TRAINING: lambda: _(
+        "Only what the partner sends (the application, the goals, the listing) can be "
+        "rejected; the training is done by the account manager."
+    ),
+}
 
 
 def submit_goals(partner: Partner, event: SubmitGoals, ctx: Ctx) -> Result:
     horizon = parse_horizon(event.horizon)
-    text = check_text(event.text, "the goals text")
+    text = check_text(event.text, _("the goals text"))
     require(partner, Step.GOALS)
     if partner.done(Step.GOALS):
         raise RuleError(
-            "Your goals are already approved; new goals are agreed at the quarterly review."
+            _("Your goals are already approved; new goals are agreed at the quarterly review.")
         )
     after = replace(partner, goals_3m=text) if horizon == "3m" else replace(partner, goals_1y=text)
     three, year = after.goals_3m, after.goals_1y
@@ -238,20 +320,36 @@ def submit_goals(partner: Partner, event: SubmitGoals, ctx: Ctx) -> Result:
         return after, []  # waiting for the other horizon
     record = StepRecord(State.SUBMITTED, ctx.now, ctx.by)
     after = replace(after, steps=set_step(partner, Step.GOALS, record))
-    summary = (
-        f"@{ctx.by} sent the goals of {quote(partner.company)} (`{partner.id}`):\n"
-        f"• next 3 months: {quote(three)}\n• next year: {quote(year)}"
-    )
-    return after, [RequestApproval(partner.id, Step.GOALS, summary)]
+    by, company, partner_id = ctx.by, quote(partner.company), partner.id
+    return after, [
+        RequestApproval(
+            partner.id,
+            Step.GOALS,
+            lambda: _(
+                "@{user} sent the goals of {company} (`{id}`):\n"
+                "• next 3 months: {three_months}\n• next year: {one_year}"
+            ).format(
+                user=by,
+                company=company,
+                id=partner_id,
+                three_months=quote(three),
+                one_year=quote(year),
+            ),
+        )
+    ]
 
 
 def submit_listing(partner: Partner, event: SubmitListing, ctx: Ctx) -> Result:
-    url = check_url(event.url, "the listing")
+    url = check_url(event.url, _("the listing"))
     if event.mentions_vendor not in (True, False, None):
         raise TypeError("mentions_vendor is True, False or None")
     require(partner, Step.LISTING)
     if partner.done(Step.LISTING):
-        raise RuleError(f"Your listing at {quote(partner.listing_url or '')} is already approved.")
+        raise RuleError(
+            _("Your listing at {url} is already approved.").format(
+                url=quote(partner.listing_url or "")
+            )
+        )
     record = StepRecord(State.SUBMITTED, ctx.now, ctx.by)
     after = replace(
         partner,
@@ -259,15 +357,32 @@ def submit_listing(partner: Partner, event: SubmitListing, ctx: Ctx) -> Result:
         listing_mentions_vendor=event.mentions_vendor,
         steps=set_step(partner, Step.LISTING, record),
     )
-    found = {
-        True: "the bot found the vendor mentioned there",
-        False: "the bot did not find the vendor mentioned there",
-        None: "the bot could not check the page",
-    }[event.mentions_vendor]
-    summary = (
-        f"@{ctx.by} sent the listing of {quote(partner.company)} (`{partner.id}`): "
-        f"{quote(url)} ({found})."
-    )
+    values = {
+        "user": ctx.by,
+        "company": quote(partner.company),
+        "id": partner.id,
+        "url": quote(url),
+    }
+    mentions = event.mentions_vendor
+
+    def summary() -> str:
+        if mentions is True:
+            text = _(
+                "@{user} sent the listing of {company} (`{id}`): {url} (the bot found the "
+                "vendor mentioned there)."
+            )
+        elif mentions is False:
+            text = _(
+                "@{user} sent the listing of {company} (`{id}`): {url} (the bot did not find "
+                "the vendor mentioned there)."
+            )
+        else:
+            text = _(
+                "@{user} sent the listing of {company} (`{id}`): {url} (the bot could not "
+                "check the page)."
+            )
+        return text.format(**values)
+
     return after, [RequestApproval(partner.id, Step.LISTING, summary)]
 
 
@@ -279,37 +394,48 @@ def workgroup_created(partner: Partner, event: WorkgroupCreated, ctx: Ctx) -> Re
     if partner.workgroup == room_id:
         return partner, []  # told twice: nothing changes
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
+        raise RuleError(_already_exists(partner))
     after = replace(partner, workgroup=room_id, steps=done_step(partner, Step.WORKGROUP, ctx))
-    text = (
-        f"This is the private group of {quote(partner.company)} and its account manager "
-        f"@{partner.manager}: reminders and news about your partnership come here, and the "
-        "partner commands work here (try /status)."
-    )
-    if not partner.done(Step.TRAINING):
-        text += f" Your training is due by {partner.training_due()}."
+    company, manager = quote(partner.company), partner.manager
+    due = None if partner.done(Step.TRAINING) else partner.training_due()
+
+    def text() -> str:
+        welcome = _(
+            "This is the private group of {company} and its account manager @{manager}: "
+            "reminders and news about your partnership come here, and the partner commands "
+            "work here (try /status)."
+        ).format(company=company, manager=manager)
+        if due is not None:
+            welcome += " " + _("Your training is due by {day}.").format(day=day(due))
+        return welcome
+
     effects: list[Effect] = [TellPartner(text)]
-    wanted = workgroup_name(partner.id)
-    if event.name and event.name != wanted:
+    wanted, name, partner_id = workgroup_name(partner.id), event.name, partner.id
+    if name and name != wanted:
         effects.append(
             TellManagers(
-                f"The workgroup of {quote(partner.company)} (`{partner.id}`) is {event.name}: the "
-                f"name {wanted} is taken by another room, which gets nothing from me."
+                lambda: _(
+                    "The workgroup of {company} (`{id}`) is {name}: the name {wanted} is taken "
+                    "by another room, which gets nothing from me."
+                ).format(company=company, id=partner_id, name=name, wanted=wanted)
             )
         )
     return after, effects
 
 
 def workgroup_failed(partner: Partner, event: WorkgroupFailed, ctx: Ctx) -> Result:
-    reason = " ".join(event.reason.split()) or "no reason given"
+    reason = " ".join(event.reason.split()) or "no reason given"  # stored: not translated
     require(partner, Step.WORKGROUP)
     if partner.workgroup is not None:
-        raise RuleError(f"The workgroup of {quote(partner.company)} already exists.")
+        raise RuleError(_already_exists(partner))
     record = StepRecord(State.TODO, ctx.now, ctx.by, reason)
     after = replace(partner, steps=set_step(partner, Step.WORKGROUP, record))
-    text = (
-        f"I could not create the workgroup {workgroup_name(partner.id)} of "
-        f"{quote(partner.company)}: "
-        f"{reason}. Try again with `/approve {partner.id} workgroup`."
-    )
-    return after, [TellManagers(text)]
+    name, company, partner_id = workgroup_name(partner.id), quote(partner.company), partner.id
+    return after, [
+        TellManagers(
+            lambda: _(
+                "I could not create the workgroup {name} of {company}: {reason}. Try again "
+                "with `/approve {id} workgroup`."
+            ).format(name=name, company=company, reason=reason, id=partner_id)
+        )
+    ]

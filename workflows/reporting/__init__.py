@@ -86,6 +86,7 @@ from workflows.reporting.money import (
     rates_doc,
     rates_from_doc,
     share,
+    show_percent,
     total,
 )
 from workflows.reporting.months import (
@@ -188,6 +189,7 @@ __all__ = [
     "render",
     "reopen",
     "share",
+    "show_percent",
     "submit",
     "submit_none",
     "summary",

@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from decimal import Decimal
 
+from i18n import _, day, money
 from workflows.reporting.model import Deal, Entry, Filing, Prospect, Report
-from workflows.reporting.money import format_usd
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +21,9 @@ class Version:
 
     entries: tuple[Entry, ...]
     none: bool
-    closed_total: str
-    owed: str
-    pipeline_total: str
+    closed_total: Decimal
+    owed: Decimal
+    pipeline_total: Decimal
     submitted_at: datetime | None  # None: the draft, not filed again yet
     submitted_by: str | None
     on_time: bool | None
@@ -37,9 +38,9 @@ def versions(report: Report) -> list[Version]:
         Version(
             report.entries,
             report.none,
-            format_usd(report.closed_total),
-            format_usd(report.owed),
-            format_usd(report.pipeline_total),
+            report.closed_total,
+            report.owed,
+            report.pipeline_total,
             report.submitted_at if report.is_filed else None,
             report.submitted_by if report.is_filed else None,
             report.on_time if report.is_filed else None,
@@ -52,9 +53,9 @@ def _of_filing(filing: Filing) -> Version:
     return Version(
         (*filing.deals, *filing.prospects),
         filing.none,
-        format_usd(filing.closed_total),
-        format_usd(filing.owed),
-        format_usd(filing.pipeline_total),
+        filing.closed_total,
+        filing.owed,
+        filing.pipeline_total,
         filing.submitted_at,
         filing.submitted_by,
         filing.on_time,
@@ -76,58 +77,80 @@ def _plain(entry: Entry) -> Entry:
 
 def entry_words(entry: Entry) -> str:
     """ "deal Foo: USD 12,000.00, hosting" or "prospect Bar: USD 5,000.00, closing 2027-01"."""
+    note = f" ({entry.note})" if entry.note else ""
     if isinstance(entry, Prospect):
-        text = f"prospect {entry.client}: {format_usd(entry.amount)}, closing {entry.close}"
-    else:
-        text = f"deal {entry.client}: {format_usd(entry.amount)}, {entry.kind}"
-    return text + (f" ({entry.note})" if entry.note else "")
+        return _("prospect {client}: {amount}, closing {close}{note}").format(
+            client=entry.client, amount=money(entry.amount), close=entry.close, note=note
+        )
+    return _("deal {client}: {amount}, {kind}{note}").format(
+        client=entry.client, amount=money(entry.amount), kind=entry.kind, note=note
+    )
 
 
 def history(report: Report, company: str, zone: tzinfo) -> str:
     """The report's filings as a chat message, each with what changed since the one before;
     a report never filed says so."""
-    title = f"*Report for {report.month}* of {company} (`{report.partner}`)"
+    values = {"month": report.month, "company": company, "id": report.partner}
     found = versions(report)
     if found[-1].submitted_at is None and len(found) == 1:
-        return f"{title} was never filed."
-    lines = [f"{title}: its filings, oldest first."]
+        return _("*Report for {month}* of {company} (`{id}`) was never filed.").format(**values)
+    lines = [
+        _("*Report for {month}* of {company} (`{id}`): its filings, oldest first.").format(**values)
+    ]
     previous: Version | None = None
-    for number, version in enumerate(found, start=1):
-        lines.append(_heading(number, version, zone))
+    for n, version in enumerate(found, start=1):
+        lines.append(_heading(n, version, zone))
         if previous is not None:
             lines.append(_changed(previous, version))
         if version.reopened_at is not None:
             lines.append(
-                f"  Reopened {_when(version.reopened_at, zone)} by @{version.reopened_by}."
+                _("  Reopened {when} by {who}.").format(
+                    when=_when(version.reopened_at, zone), who=f"@{version.reopened_by}"
+                )
             )
         previous = version
     return "\n".join(lines)
 
 
-def _heading(number: int, version: Version, zone: tzinfo) -> str:
+def _heading(n: int, version: Version, zone: tzinfo) -> str:
     figures = (
-        "no sales this month"
+        _("no sales this month")
         if version.none
-        else f"closed {version.closed_total}, owed {version.owed}, pipeline "
-        f"{version.pipeline_total}"
+        else _("closed {closed}, owed {owed}, pipeline {pipeline}").format(
+            closed=money(version.closed_total),
+            owed=money(version.owed),
+            pipeline=money(version.pipeline_total),
+        )
     )
     if version.submitted_at is None:
-        return f"Now: open for correction, not filed again yet ({figures})."
-    timing = "" if version.on_time is None else (", on time" if version.on_time else ", late")
-    return (
-        f"{number}. Filed {_when(version.submitted_at, zone)} by @{version.submitted_by}"
-        f"{timing}: {figures}."
-    )
+        return _("Now: open for correction, not filed again yet ({figures}).").format(
+            figures=figures
+        )
+    values = {
+        "n": n,
+        "when": _when(version.submitted_at, zone),
+        "who": f"@{version.submitted_by}",
+        "figures": figures,
+    }
+    if version.on_time is None:
+        return _("{n}. Filed {when} by {who}: {figures}.").format(**values)
+    if version.on_time:
+        return _("{n}. Filed {when} by {who}, on time: {figures}.").format(**values)
+    return _("{n}. Filed {when} by {who}, late: {figures}.").format(**values)
 
 
 def _changed(before: Version, after: Version) -> str:
     removed, added = changes(before.entries, after.entries)
-    parts = [f"removed {entry_words(entry)}" for entry in removed]
-    parts += [f"added {entry_words(entry)}" for entry in added]
+    parts = [_("removed {entry}").format(entry=entry_words(entry)) for entry in removed]
+    parts += [_("added {entry}").format(entry=entry_words(entry)) for entry in added]
     if before.none != after.none:
-        parts.append("now no sales this month" if after.none else "no longer no sales")
-    return "  Changed: " + ("; ".join(parts) if parts else "nothing") + "."
+        parts.append(_("now no sales this month") if after.none else _("no longer no sales"))
+    if not parts:
+        return _("  Changed: nothing.")
+    return _("  Changed: {changes}.").format(changes="; ".join(parts))
 
 
 def _when(moment: datetime, zone: tzinfo) -> str:
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+    """The local day as its reader writes it, and the time (24-hour, as all three do)."""
+    local = moment.astimezone(zone)
+    return f"{day(local.date())} {local:%H:%M}"

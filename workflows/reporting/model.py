@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from i18n import _
 from workflows.documents import DocReader
 from workflows.onboarding import FieldError, RuleError
 from workflows.reporting.money import (
@@ -43,9 +44,9 @@ def check_client(value: str) -> str:
     """A client's name: one line (runs of blanks become one space), 1 to 200 characters."""
     name = _one_line(value, "client")
     if not name:
-        raise FieldError('client is required: the client\'s name, e.g. client="Foo Corp"')
+        raise FieldError(_('client is required: the client\'s name, e.g. client="Foo Corp"'))
     if len(name) > CLIENT_MAX:
-        raise FieldError(f"client must be at most {CLIENT_MAX} characters")
+        raise FieldError(_("client must be at most {n} characters").format(n=CLIENT_MAX))
     return name
 
 
@@ -55,14 +56,14 @@ def check_note(value: str | None) -> str | None:
         return None
     note = _one_line(value, "note")
     if len(note) > NOTE_MAX:
-        raise FieldError(f"note must be at most {NOTE_MAX} characters")
+        raise FieldError(_("note must be at most {n} characters").format(n=NOTE_MAX))
     return note or None
 
 
 def _one_line(value: str, name: str) -> str:
     text = " ".join(value.split())
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise FieldError(f"{name} must not contain control characters")
+        raise FieldError(_("{name} must not contain control characters").format(name=name))
     return text
 
 

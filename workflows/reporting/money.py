@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, 
 from enum import StrEnum
 from types import MappingProxyType
 
+from i18n import _, decimal_comma, money, number
 from workflows.onboarding import FieldError, RuleError
 
 
@@ -59,16 +60,21 @@ def parse_kind(text: str) -> DealKind:
     try:
         return _KIND_ALIASES[text.strip().lower()]
     except KeyError:
-        raise FieldError(f"kind must be one of {', '.join(DEAL_KINDS)}") from None
+        raise FieldError(
+            _("kind must be one of {kinds}").format(kinds=", ".join(DEAL_KINDS))
+        ) from None
 
 
 # Amounts --------------------------------------------------------------------------------
 
 _USD_BEFORE = re.compile(r"(?:usd\s*\$?|us\$|\$)\s*", re.IGNORECASE)
-_USD_AFTER = re.compile(r"\s*usd", re.IGNORECASE)
+_USD_AFTER = re.compile(r"\s*(?:usd|us\$)", re.IGNORECASE)
 _OTHER_DOLLAR = re.compile(r"[a-z]{0,3}\$", re.IGNORECASE)  # R$, C$, MX$, or a second $
 _CODE = re.compile(r"^([a-z]{3})\s*(?=[-0-9.,(])|(?<=[0-9.,])\s*([a-z]{3})$", re.IGNORECASE)
+# As an English reader writes an amount: commas between thousands, a point before the cents.
 _NUMBER = re.compile(r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?")
+# As a Portuguese or Spanish reader does: points between thousands, a comma before the cents.
+_COMMA_NUMBER = re.compile(r"(?P<whole>[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,(?P<cents>[0-9]+))?")
 _EUROPEAN = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?|[0-9]+,[0-9]{1,2}")
 _GROUPED = re.compile(r"[0-9][0-9,]*(?:\.[0-9]*)?")
 _EXPONENT = re.compile(r"[0-9.,]*[0-9][0-9.,]*e[+-]?[0-9]+", re.IGNORECASE)
@@ -77,18 +83,32 @@ _MINUS = "-\u2212\u2012\u2013\u2014"  # hyphen-minus, minus sign, figure dash, d
 
 
 def parse_amount(text: str, name: str = "amount") -> Decimal:
-    """A USD amount as typed: `12000`, `12,000`, `12000.50`, `$12,000`, `USD 12,000`.
+    """A USD amount as its reader types it (the language in force, `i18n.decimal_comma`):
+    in English `12000`, `12,000`, `12000.50`, `$12,000`, `USD 12,000`; in Portuguese and
+    Spanish `12000`, `12.000`, `12.000,50`, `US$ 12.000,50`, `12.000,50 US$`.
 
     Returns it with exactly two decimals. `RuleError` says why anything else is refused:
     negative or zero, more than two decimals, above USD 1,000,000,000.00, an exponent
-    (`1e5`), `NaN`, European notation (`12.000,50`), another currency.
+    (`1e5`), `NaN`, another currency, or the other notation than the reader's (`12.000,50`
+    in English, `12,000.50` in Portuguese or Spanish), which could be misread: `1.500` is
+    1500 for a Portuguese reader, and a refusal in English (three decimals).
     """
-    example = f'e.g. {name}=12000, {name}=12,000.50 or {name}="USD 12,000"'
+    comma = decimal_comma()
+    if comma:
+        example = _('e.g. {name}=12000, {name}=12.000,50 or {name}="{money}"').format(
+            name=name, money=money(Decimal(12000))
+        )
+    else:
+        example = _('e.g. {name}=12000, {name}=12,000.50 or {name}="USD 12,000"').format(name=name)
     body = " ".join(text.split())
     if not body:
-        raise FieldError(f"{name} is required, {example}")
+        raise FieldError(_("{name} is required, {example}").format(name=name, example=example))
     if len(body) > 60:
-        raise FieldError(f"{name} is too long for an amount; write it in digits, {example}")
+        raise FieldError(
+            _("{name} is too long for an amount; write it in digits, {example}").format(
+                name=name, example=example
+            )
+        )
     before = _USD_BEFORE.match(body)
     if before is not None:
         body = body[before.end() :]
@@ -96,37 +116,77 @@ def parse_amount(text: str, name: str = "amount") -> Decimal:
     if after is not None and after.end() == len(body) and after.start() > 0:
         body = body[: after.start()]
     if not body:
-        raise FieldError(f"{name} needs a number, {example}")
+        raise FieldError(_("{name} needs a number, {example}").format(name=name, example=example))
     bracketed = body.startswith("(") and body.endswith(")")  # accountants' negative
     if (body[0] in _MINUS or bracketed) and re.search("[0-9]", body):
         raise FieldError(
-            f"{name} cannot be negative; to correct an entry, remove it and add it again"
+            _("{name} cannot be negative; to correct an entry, remove it and add it again").format(
+                name=name
+            )
         )
     if _SPECIAL.fullmatch(body):
-        raise FieldError(f"{name} must be a number of US dollars ({body} is not one), {example}")
+        raise FieldError(
+            _("{name} must be a number of US dollars ({text} is not one), {example}").format(
+                name=name, text=body, example=example
+            )
+        )
     _refuse_other_currency(body, name)
     if _EXPONENT.fullmatch(body):
-        raise FieldError(f"{name} must be written in plain digits, without an exponent; {example}")
-    number = _NUMBER.fullmatch(body)
+        raise FieldError(
+            _("{name} must be written in plain digits, without an exponent; {example}").format(
+                name=name, example=example
+            )
+        )
+    number = (_COMMA_NUMBER if comma else _NUMBER).fullmatch(body)
     if number is None:
-        if _EUROPEAN.fullmatch(body):
-            raise FieldError(
-                f"{name} uses a point for cents and commas between thousands, "
-                "e.g. 12,000.50 (not 12.000,50)"
-            )
-        if _GROUPED.fullmatch(body) and "," in body:
-            raise FieldError(
-                f"in {name}, commas separate thousands (12,000) and a point the cents (12.50)"
-            )
-        raise FieldError(f"{name} must be a number of US dollars, {example}")
+        _refuse_notation(body, name, comma)
+        raise FieldError(
+            _("{name} must be a number of US dollars, {example}").format(name=name, example=example)
+        )
     cents = number.group("cents")
     if cents is not None and len(cents) > 2:
+        if comma:
+            raise FieldError(
+                _(
+                    "{name} can have at most two decimals (cents); thousands are separated "
+                    "with points, e.g. 12.000,50"
+                ).format(name=name)
+            )
         raise FieldError(
-            f"{name} can have at most two decimals (cents); thousands are separated with "
-            "commas, e.g. 12,000.50"
+            _(
+                "{name} can have at most two decimals (cents); thousands are separated with "
+                "commas, e.g. 12,000.50"
+            ).format(name=name)
         )
-    whole = number.group("whole").replace(",", "")
+    whole = number.group("whole").replace("," if not comma else ".", "")
     return check_amount(Decimal(f"{whole}.{(cents or '').ljust(2, '0')}"), name)
+
+
+def _refuse_notation(body: str, name: str, comma: bool) -> None:
+    """`RuleError` with the reader's own notation when `body` is an amount written the
+    other way (which the reader may have meant, or not: it is never guessed)."""
+    if comma:
+        if _NUMBER.fullmatch(body) and ("." in body or "," in body):
+            raise FieldError(
+                _(
+                    "{name} uses a comma for the cents and points between thousands, "
+                    "e.g. 12.000,50 (not 12,000.50)"
+                ).format(name=name)
+            )
+        return
+    if _EUROPEAN.fullmatch(body):
+        raise FieldError(
+            _(
+                "{name} uses a point for cents and commas between thousands, "
+                "e.g. 12,000.50 (not 12.000,50)"
+            ).format(name=name)
+        )
+    if _GROUPED.fullmatch(body) and "," in body:
+        raise FieldError(
+            _("in {name}, commas separate thousands (12,000) and a point the cents (12.50)").format(
+                name=name
+            )
+        )
 
 
 def _refuse_other_currency(body: str, name: str) -> None:
@@ -145,7 +205,9 @@ def _refuse_other_currency(body: str, name: str) -> None:
     )
     if which is not None and which.upper() != "USD":
         raise FieldError(
-            f"{name} must be in US dollars (USD), not {which.upper()}: convert it first"
+            _("{name} must be in US dollars (USD), not {currency}: convert it first").format(
+                name=name, currency=which.upper()
+            )
         )
 
 
@@ -153,22 +215,25 @@ def check_amount(amount: Decimal, name: str = "amount") -> Decimal:
     """`amount` with exactly two decimals, or `RuleError` when it is not a USD amount a
     report takes: zero or less, more than two decimals, or above `MAX_AMOUNT`."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise FieldError(f"{name} must be a number of US dollars")
+        raise FieldError(_("{name} must be a number of US dollars").format(name=name))
     if amount < 0:
-        raise FieldError(f"{name} cannot be negative")
+        raise FieldError(_("{name} cannot be negative").format(name=name))
     if amount == 0:
-        raise FieldError(f"{name} must be more than zero")
+        raise FieldError(_("{name} must be more than zero").format(name=name))
     if amount > MAX_AMOUNT:
-        raise FieldError(f"{name} must be at most {format_usd(MAX_AMOUNT)}")
+        raise FieldError(
+            _("{name} must be at most {most}").format(name=name, most=money(MAX_AMOUNT))
+        )
     cents = amount.quantize(CENT, context=_ROUND)
     if cents != amount:
-        raise FieldError(f"{name} can have at most two decimals (cents)")
+        raise FieldError(_("{name} can have at most two decimals (cents)").format(name=name))
     return cents
 
 
 def format_usd(amount: Decimal) -> str:
     """`USD 12,000.00`: thousands separated by commas, always two decimals (rounded half-up
-    when given more, which no amount on the money path has)."""
+    when given more, which no amount on the money path has). Language-neutral (logs,
+    exceptions no reader sees); a reader is shown `i18n.money`."""
     if not amount.is_finite():
         raise ValueError(f"not an amount: {amount}")
     return f"USD {amount.quantize(CENT, context=_ROUND):,.2f}"
@@ -216,15 +281,20 @@ HUNDRED = Decimal(100)
 
 def parse_percent(text: str, name: str) -> Decimal:
     """A rate as typed after `<kind>=`: `25`, `12.5`, `25%`; 0 to 100, at most two decimals.
-    `default` gives the program's rate for that kind."""
+    `default` gives the program's rate for that kind. A reader who writes a comma before
+    the decimals (`i18n.decimal_comma`) may type `12,5` (a percent has no thousands)."""
     value = text.strip()
+    if decimal_comma():
+        value = value.replace(",", ".", 1) if "." not in value else value
     if value.lower() == "default":
         return DEFAULT_RATES[parse_kind(name)]
     match = _PERCENT.fullmatch(value)
-    problem = f"{name}= must be a percent from 0 to 100 with at most two decimals, e.g. {name}=25"
+    problem = _(
+        "{name}= must be a percent from 0 to 100 with at most two decimals, e.g. {name}=25"
+    ).format(name=name)
     if match is None:
         raise FieldError(problem)
-    _, _, decimals = match.group("value").partition(".")
+    decimals = match.group("value").partition(".")[2]
     rate = Decimal(match.group("value"))
     if len(decimals) > 2 or rate > HUNDRED:
         raise FieldError(problem)
@@ -243,8 +313,10 @@ def parse_rates(options: Mapping[str, str]) -> dict[DealKind, Decimal]:
     kind names in any case, each percent 0 to 100 with at most two decimals, or `default`."""
     if not options:
         raise FieldError(
-            f"give at least one rate as <kind>=<percent>, e.g. hosting=25 premium=75; "
-            f"the kinds are {', '.join(DEAL_KINDS)}"
+            _(
+                "give at least one rate as <kind>=<percent>, e.g. hosting=25 premium=75; "
+                "the kinds are {kinds}"
+            ).format(kinds=", ".join(DEAL_KINDS))
         )
     rates: dict[DealKind, Decimal] = {}
     for key, value in options.items():
@@ -252,9 +324,11 @@ def parse_rates(options: Mapping[str, str]) -> dict[DealKind, Decimal]:
             kind = parse_kind(key)
         except RuleError:
             kinds = ", ".join(DEAL_KINDS)
-            raise FieldError(f"{key}= is not a deal kind; the kinds are {kinds}") from None
+            raise FieldError(
+                _("{key}= is not a deal kind; the kinds are {kinds}").format(key=key, kinds=kinds)
+            ) from None
         if kind in rates:
-            raise FieldError(f"{kind}= is given twice")
+            raise FieldError(_("{key}= is given twice").format(key=kind))
         rates[kind] = parse_percent(value, kind.value)
     return rates
 
@@ -287,8 +361,13 @@ def effective_rates(overrides: Mapping[DealKind, Decimal]) -> dict[DealKind, Dec
 
 
 def format_percent(rate: Decimal) -> str:
-    """`30%`, `12.5%`."""
+    """`30%`, `12.5%`: as stored and exported (language-neutral)."""
     return f"{canonical_rate(rate)}%"
+
+
+def show_percent(rate: Decimal) -> str:
+    """A rate as its reader writes it: `30%`, `12.5%` in English, `12,5%` in Portuguese."""
+    return f"{number(canonical_rate(rate))}%"
 
 
 def rates_doc(rates: Mapping[DealKind, Decimal]) -> dict[str, str]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from i18n import _, day
 from workflows.onboarding import FieldError, RuleError
 
 DEFAULT_DUE_DAY = 10
@@ -72,8 +73,9 @@ class Month:
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
-def parse_month(text: str, name: str = "the month", example: Month | None = None) -> Month:
-    """A month written `YYYY-MM`; a refusal shows `example`, if given."""
+def parse_month(text: str, name: str | None = None, example: Month | None = None) -> Month:
+    """A month written `YYYY-MM`; a refusal names it `name` (default "the month", in the
+    reader's language) and shows `example`, if given."""
     match = _MONTH.fullmatch(text.strip())
     if match is not None:
         year, month = int(match.group(1)), int(match.group(2))
@@ -81,9 +83,18 @@ def parse_month(text: str, name: str = "the month", example: Month | None = None
             return Month(year, month)
     loose = loose_month(text)
     if loose is not None:
-        raise FieldError(f"write the month as {loose}")
-    shown = "" if example is None else f", e.g. {example}"
-    raise FieldError(f"{name} must be written YYYY-MM{shown}")
+        raise FieldError(_("write the month as {month}").format(month=loose))
+    if name is None:
+        if example is None:
+            raise FieldError(_("the month must be written YYYY-MM"))
+        raise FieldError(
+            _("the month must be written YYYY-MM, e.g. {example}").format(example=example)
+        )
+    if example is None:
+        raise FieldError(_("{name} must be written YYYY-MM").format(name=name))
+    raise FieldError(
+        _("{name} must be written YYYY-MM, e.g. {example}").format(name=name, example=example)
+    )
 
 
 _LOOSE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{4})|([0-9]{4})[/.-]([0-9]{1,2})")
@@ -118,23 +129,35 @@ def check_month(month: Month, signed: date | None, now: datetime, zone: tzinfo) 
     """`RuleError` unless a partner whose contract was signed on `signed` may file `month`
     now: from the signing month to the last closed month."""
     if signed is None:
-        raise RuleError("Monthly reports start once the contract is signed.")
+        raise RuleError(_("Monthly reports start once the contract is signed."))
     current = Month.containing(now, zone)
     first = Month.of(signed)
     if month == current:
         raise RuleError(
-            f"The report for {month} opens on {month.opens_on()}, once the month is over."
+            _("The report for {month} opens on {day}, once the month is over.").format(
+                month=month, day=day(month.opens_on())
+            )
         )
     if month > current:
-        raise RuleError(f"{month} is in the future: a month's report opens once the month is over.")
-    if month < first:
-        text = (
-            f"Reports start with the month the contract was signed ({first}); "
-            f"there is no report for {month}."
+        raise RuleError(
+            _("{month} is in the future: a month's report opens once the month is over.").format(
+                month=month
+            )
         )
+    if month < first:
         if first >= current:
-            text += f" Your first report opens on {first.opens_on()}."
-        raise RuleError(text)
+            raise RuleError(
+                _(
+                    "Reports start with the month the contract was signed ({first}); there is "
+                    "no report for {month}. Your first report opens on {day}."
+                ).format(first=first, month=month, day=day(first.opens_on()))
+            )
+        raise RuleError(
+            _(
+                "Reports start with the month the contract was signed ({first}); "
+                "there is no report for {month}."
+            ).format(first=first, month=month)
+        )
 
 
 def due_date(month: Month, due_day: int = DEFAULT_DUE_DAY) -> date:
@@ -160,9 +183,15 @@ def check_close(close: Month, now: datetime, zone: tzinfo) -> Month:
     current = Month.containing(now, zone)
     if close < current:
         raise RuleError(
-            f"close= is the month the sale is expected to close: {close} is past; "
-            f"give {current} or later"
+            _(
+                "close= is the month the sale is expected to close: {close} is past; "
+                "give {current} or later"
+            ).format(close=close, current=current)
         )
     if current.months_until(close) > MAX_CLOSE_YEARS * 12:
-        raise FieldError(f"close= must be within {MAX_CLOSE_YEARS} years ({close} is further)")
+        raise FieldError(
+            _("close= must be within {years} years ({close} is further)").format(
+                years=MAX_CLOSE_YEARS, close=close
+            )
+        )
     return close

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TypeVar
 
+from i18n import _, day, money, ngettext
 from workflows.onboarding import RuleError
 from workflows.reporting.model import (
     Deal,
@@ -25,10 +26,9 @@ from workflows.reporting.model import (
 from workflows.reporting.money import (
     DealKind,
     check_rates,
-    format_percent,
-    format_usd,
     parse_amount,
     parse_kind,
+    show_percent,
 )
 from workflows.reporting.months import (
     Month,
@@ -58,22 +58,28 @@ TRANSITIONS: Mapping[str, tuple[ReportState, ReportState]] = {
 
 def _guard(report: Report, action: str) -> None:
     """`RuleError` unless `report` is in the state `action` needs (`TRANSITIONS`)."""
-    needs, _ = TRANSITIONS[action]
+    needs = TRANSITIONS[action][0]
     if report.state is needs:
         return
     month = report.month
     if needs is DRAFT and action in ("submit", "submit_none"):
         raise RuleError(
-            f"The report for {month} is already filed; to change it, ask your account "
-            "manager to reopen it."
+            _(
+                "The report for {month} is already filed; to change it, ask your account "
+                "manager to reopen it."
+            ).format(month=month)
         )
     if needs is DRAFT:
         raise RuleError(
-            f"The report for {month} is filed and locked; to correct it, ask your account "
-            f"manager to reopen it (`/report {report.partner} {month} reopen`)."
+            _(
+                "The report for {month} is filed and locked; to correct it, ask your account "
+                "manager to reopen it (`/report {id} {month} reopen`)."
+            ).format(month=month, id=report.partner)
         )
     raise RuleError(
-        f"The report of {report.partner} for {month} is not filed; there is nothing to reopen."
+        _("The report of {id} for {month} is not filed; there is nothing to reopen.").format(
+            id=report.partner, month=month
+        )
     )
 
 
@@ -118,8 +124,9 @@ def add_prospect(
 def _room_for_one(report: Report) -> None:
     if len(report.entries) >= MAX_ENTRIES:
         raise RuleError(
-            f"A report takes at most {MAX_ENTRIES} entries; add up small deals of one kind "
-            "into one entry."
+            _(
+                "A report takes at most {n} entries; add up small deals of one kind into one entry."
+            ).format(n=MAX_ENTRIES)
         )
 
 
@@ -127,10 +134,15 @@ def entry(report: Report, n: int) -> Entry:
     """Entry `n` as numbered in the draft (deals first, then prospects, from 1)."""
     count = len(report.entries)
     if count == 0:
-        raise RuleError(f"The report for {report.month} has no entries.")
+        raise RuleError(_("The report for {month} has no entries.").format(month=report.month))
     if not 1 <= n <= count:
-        which = "1" if count == 1 else f"1 to {count}"
-        raise RuleError(f"There is no entry {n}: the entries are numbered {which}.")
+        if count == 1:
+            raise RuleError(_("There is no entry {n}: the only entry is 1.").format(n=n))
+        raise RuleError(
+            _("There is no entry {n}: the entries are numbered 1 to {count}.").format(
+                n=n, count=count
+            )
+        )
     return report.entries[n - 1]
 
 
@@ -166,8 +178,10 @@ def submit(
     _guard(report, "submit")
     if not report.entries:
         raise RuleError(
-            f"The report for {report.month} has no entries: add a deal or a prospect first, "
-            f"or file it with `/report {report.month} none` if there were no sales."
+            _(
+                "The report for {month} has no entries: add a deal or a prospect first, "
+                "or file it with `/report {month} none` if there were no sales."
+            ).format(month=report.month)
         )
     return _file(report, by, now, zone, due_day, rates, none=False)
 
@@ -185,8 +199,13 @@ def submit_none(
     if report.entries:
         count = len(report.entries)
         raise RuleError(
-            f"The draft for {report.month} has {count} {'entry' if count == 1 else 'entries'}: "
-            f"file them with `/report {report.month} submit`, or remove them first."
+            ngettext(
+                "The draft for {month} has {n} entry: file it with `/report {month} submit`, "
+                "or remove it first.",
+                "The draft for {month} has {n} entries: file them with "
+                "`/report {month} submit`, or remove them first.",
+                count,
+            ).format(month=report.month, n=count)
         )
     return _file(report, by, now, zone, due_day, rates, none=True)
 
@@ -204,8 +223,9 @@ def _file(
     check_due_day(due_day)
     if report.month >= Month.containing(now, zone):
         raise RuleError(
-            f"The report for {report.month} opens on {report.month.opens_on()}; "
-            "it can be filed once the month is over."
+            _(
+                "The report for {month} opens on {day}; it can be filed once the month is over."
+            ).format(month=report.month, day=day(report.month.opens_on()))
         )
     on_time = (
         report.filed[0].on_time if report.filed else is_on_time(report.month, now, zone, due_day)
@@ -262,7 +282,7 @@ PROSPECT_OPTIONS = ("client", "amount", "close", "note")
 
 def deal_from_options(options: Mapping[str, str]) -> Deal:
     """A deal from `client= amount= kind= [note=]`."""
-    values = _options(options, DEAL_OPTIONS, "a deal")
+    values = _options(options, DEAL_OPTIONS, "deal")
     return make_deal(
         values["client"],
         parse_amount(values["amount"]),
@@ -273,7 +293,7 @@ def deal_from_options(options: Mapping[str, str]) -> Deal:
 
 def prospect_from_options(options: Mapping[str, str], now: datetime, zone: tzinfo) -> Prospect:
     """A prospect from `client= amount= close=YYYY-MM [note=]`."""
-    values = _options(options, PROSPECT_OPTIONS, "a prospect")
+    values = _options(options, PROSPECT_OPTIONS, "prospect")
     ahead = Month.containing(now, zone).plus(3)  # the example a refusal shows
     close = check_close(parse_month(values["close"], "close=", ahead), now, zone)
     return make_prospect(
@@ -290,55 +310,73 @@ def add(report: Report, item: Entry, now: datetime, zone: tzinfo) -> Report:
 
 
 def _options(options: Mapping[str, str], allowed: tuple[str, ...], what: str) -> dict[str, str]:
+    """The values of `options` for `what` ("deal" or "prospect")."""
+    deal = what == "deal"
     values: dict[str, str] = {}
     for key, value in options.items():
         name = key.strip().lower()
         if name not in allowed:
             takes = ", ".join(f"{option}=" for option in allowed)
-            raise RuleError(f"there is no {key}= for {what}; it takes {takes}")
+            text = (
+                _("there is no {key}= for a deal; it takes {takes}")
+                if deal
+                else _("there is no {key}= for a prospect; it takes {takes}")
+            )
+            raise RuleError(text.format(key=key, takes=takes))
         if name in values:
-            raise RuleError(f"{name}= is given twice")
+            raise RuleError(_("{key}= is given twice").format(key=name))
         values[name] = value
     missing = [f"{name}=" for name in allowed[:3] if name not in values]
     if missing:
-        raise RuleError(f"{what} needs {', '.join(missing)}")
+        text = _("a deal needs {missing}") if deal else _("a prospect needs {missing}")
+        raise RuleError(text.format(missing=", ".join(missing)))
     return values
 
 
 # Words for chat ------------------------------------------------------------------------
+# Made in the language in force: a message for another reader (the managers' note on a
+# filing) is made under that reader's language (`lambda: summary(...)`).
 
 
 def render(report: Report, zone: tzinfo = UTC, *, hints: bool = True) -> str:
     """The report as a chat message: its state, numbered entries, and totals; with `hints`
     (for the partner's contacts) how to add to a draft and file it."""
     month = report.month
-    lines = [f"*Report for {month}* of `{report.partner}`: {_state_words(report, zone)}"]
+    lines = [
+        _("*Report for {month}* of `{id}`: {state}").format(
+            month=month, id=report.partner, state=_state_words(report, zone)
+        )
+    ]
     if report.none:
-        lines.append("No sales this month.")
+        lines.append(_("No sales this month."))
     elif not report.entries and not hints:
-        lines.append("No entries yet.")
+        lines.append(_("No entries yet."))
     elif not report.entries:
         lines.append(
-            "No entries yet. Add a closed deal with "
-            f'`/report {month} deal client="Foo Corp" amount=12000 kind=hosting`, '
-            "a prospective sale with "
-            f'`/report {month} prospect client="Bar" amount=5000 close=YYYY-MM`, '
-            f"or file it as no sales this month with `/report {month} none`."
+            _(
+                "No entries yet. Add a closed deal with "
+                '`/report {month} deal client="Foo Corp" amount=12000 kind=hosting`, '
+                "a prospective sale with "
+                '`/report {month} prospect client="Bar" amount=5000 close=YYYY-MM`, '
+                "or file it as no sales this month with `/report {month} none`."
+            ).format(month=month)
         )
     entries = _entry_lines(report)
     if report.deals:
-        lines.append("Deals closed:")
+        lines.append(_("Deals closed:"))
         lines += entries[: len(report.deals)]
     if report.prospects:
-        lines.append("Prospects:")
+        lines.append(_("Prospects:"))
         lines += entries[len(report.deals) :]
     if report.entries:
         lines.append(_totals(report))
     if report.state is DRAFT and report.entries and hints:
         lines.append(
-            f"Add more with `/report {month} deal ...` or `/report {month} prospect ...`, "
-            f"drop one with `/report {month} remove <n>`, and file it with "
-            f"`/report {month} submit`."
+            _(
+                "Add more with `/report {month} deal ...` or `/report {month} prospect ...`, "
+                "drop one with `/report {month} remove <n>`, and file it with "
+                "`/report {month} submit`."
+            ).format(month=month)
         )
     return "\n".join(lines)
 
@@ -346,33 +384,57 @@ def render(report: Report, zone: tzinfo = UTC, *, hints: bool = True) -> str:
 def _entry_lines(report: Report) -> list[str]:
     """One numbered line an entry: the deals, then the prospects."""
     lines = []
-    for number, (deal, owed) in enumerate(
+    for n, (deal, owed) in enumerate(
         zip(report.deals, report.owed_per_deal(), strict=True), start=1
     ):
         lines.append(
-            f"{number}. {quote(deal.client)}: {format_usd(deal.amount)}, {deal.kind} at "
-            f"{_rate_words(report, deal)}, owed {format_usd(owed)}" + _note(deal.note)
+            _("{n}. {client}: {amount}, {kind} at {rate}, owed {owed}{note}").format(
+                n=n,
+                client=quote(deal.client),
+                amount=money(deal.amount),
+                kind=deal.kind,
+                rate=_rate_words(report, deal),
+                owed=money(owed),
+                note=_note(deal.note),
+            )
         )
-    for number, prospect in enumerate(report.prospects, start=len(report.deals) + 1):
+    for n, prospect in enumerate(report.prospects, start=len(report.deals) + 1):
         lines.append(
-            f"{number}. {quote(prospect.client)}: {format_usd(prospect.amount)}, expected to close "
-            f"{prospect.close}" + _note(prospect.note)
+            _("{n}. {client}: {amount}, expected to close {close}{note}").format(
+                n=n,
+                client=quote(prospect.client),
+                amount=money(prospect.amount),
+                close=prospect.close,
+                note=_note(prospect.note),
+            )
         )
     return lines
 
 
 def entry_changed(before: Report, after: Report, removed: int | None = None) -> str:
-    """The reply to adding an entry (the new one and the totals) or to removing entry
-    `removed` (what it was and the totals left)."""
+    """The reply to adding an entry (the new one, its amount in the reader's notation so
+    that a misreading shows at once, and the totals) or to removing entry `removed` (what
+    it was and the totals left)."""
     month = after.month
     if removed is not None:
-        kind = "deal" if removed <= len(before.deals) else "prospect"
-        head = f"Removed the {kind} {_entry_lines(before)[removed - 1]}"
+        line = _entry_lines(before)[removed - 1]
+        if removed <= len(before.deals):
+            head = _("Removed the deal {entry}").format(entry=line)
+        else:
+            head = _("Removed the prospect {entry}").format(entry=line)
     else:
         added = len(after.deals) if len(after.deals) > len(before.deals) else len(after.entries)
-        head = f"Added to the draft of {month}: {_entry_lines(after)[added - 1]}"
-    totals = f"{_totals(after)}." if after.entries else f"The draft of {month} has no entries now."
-    show = f"`/report {month}` shows the draft; `/report {month} submit` files it."
+        head = _("Added to the draft of {month}: {entry}").format(
+            month=month, entry=_entry_lines(after)[added - 1]
+        )
+    totals = (
+        f"{_totals(after)}."
+        if after.entries
+        else _("The draft of {month} has no entries now.").format(month=month)
+    )
+    show = _("`/report {month}` shows the draft; `/report {month} submit` files it.").format(
+        month=month
+    )
     return f"{head}\n{totals}\n{show}"
 
 
@@ -380,12 +442,14 @@ def summary(report: Report, zone: tzinfo = UTC, company: str | None = None) -> s
     """One line on a report, for the reply to `submit` and the note to the manager: its
     totals, and the rate each deal owes; the partner named by its `company` when given."""
     named = f"`{report.partner}`" if company is None else f"{quote(company)} (`{report.partner}`)"
-    head = f"Report for {report.month} of {named}: {_state_words(report, zone)}"
+    head = _("Report for {month} of {partner}: {state}").format(
+        month=report.month, partner=named, state=_state_words(report, zone)
+    )
     if report.none:
-        return f"{head}: no sales this month."
+        return _("{report}: no sales this month.").format(report=head)
     text = f"{head}. {_totals(report)}."
     if report.deals:
-        text += f" Rates: {rates_used(report)}."
+        text += " " + _("Rates: {rates}.").format(rates=rates_used(report))
     return text
 
 
@@ -393,17 +457,20 @@ def rates_used(report: Report) -> str:
     """Which rate each deal owes, by the deals' numbers: "hosting 30% (deal 1, kept from its
     first filing), hosting 25% (deals 2-3)"."""
     groups: dict[tuple[DealKind, Decimal, bool], list[int]] = {}
-    for number, deal in enumerate(report.deals, start=1):
+    for n, deal in enumerate(report.deals, start=1):
         rate = report.rate_of(deal)
-        groups.setdefault((deal.kind, rate, _kept_apart(report, deal)), []).append(number)
+        groups.setdefault((deal.kind, rate, _kept_apart(report, deal)), []).append(n)
     parts = []
     for (kind, rate, kept), numbers in groups.items():
-        which = f"deal {numbers[0]}" if len(numbers) == 1 else f"deals {_runs(numbers)}"
-        parts.append(f"{kind} {format_percent(rate)} ({which}{', ' + _KEPT if kept else ''})")
+        which = (
+            _("deal {n}").format(n=numbers[0])
+            if len(numbers) == 1
+            else _("deals {numbers}").format(numbers=_runs(numbers))
+        )
+        if kept:
+            which = _("{deals}, kept from its first filing").format(deals=which)
+        parts.append(f"{kind} {show_percent(rate)} ({which})")
     return ", ".join(parts)
-
-
-_KEPT = "kept from its first filing"
 
 
 def _kept_apart(report: Report, deal: Deal) -> bool:
@@ -413,50 +480,65 @@ def _kept_apart(report: Report, deal: Deal) -> bool:
 
 def _rate_words(report: Report, deal: Deal) -> str:
     """ "30%", or for a deal kept at the rate it was filed with, what it is and why."""
-    rate = format_percent(report.rate_of(deal))
+    rate = show_percent(report.rate_of(deal))
     if not _kept_apart(report, deal):
         return rate
     if report.state is DRAFT:
-        return f"{rate}, {_KEPT} (new deals: {format_percent(report.rates[deal.kind])})"
-    return f"{rate}, {_KEPT}"
+        return _("{rate}, kept from its first filing (new deals: {new})").format(
+            rate=rate, new=show_percent(report.rates[deal.kind])
+        )
+    return _("{rate}, kept from its first filing").format(rate=rate)
 
 
 def _runs(numbers: list[int]) -> str:
     """ "1-3, 5": ascending numbers, consecutive runs joined."""
     runs: list[list[int]] = []
-    for number in numbers:
-        if runs and number == runs[-1][-1] + 1:
-            runs[-1].append(number)
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
         else:
-            runs.append([number])
+            runs.append([n])
     return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 def _totals(report: Report) -> str:
-    return (
-        f"Closed total {format_usd(report.closed_total)}, owed to the vendor "
-        f"{format_usd(report.owed)}, pipeline total {format_usd(report.pipeline_total)}"
+    return _("Closed total {closed}, owed to the vendor {owed}, pipeline total {pipeline}").format(
+        closed=money(report.closed_total),
+        owed=money(report.owed),
+        pipeline=money(report.pipeline_total),
     )
 
 
 def _state_words(report: Report, zone: tzinfo) -> str:
     if report.submitted_at is not None:  # filed
-        when = "on time" if report.on_time else "late"
-        this = f"on {local_day(report.submitted_at, zone)} by @{report.submitted_by}"
+        on = day(local_day(report.submitted_at, zone))
+        who = f"@{report.submitted_by}"
         if not report.filed:
-            return f"filed {when} {this}"
+            if report.on_time:
+                return _("filed on time on {day} by {who}").format(day=on, who=who)
+            return _("filed late on {day} by {who}").format(day=on, who=who)
         first = report.filed[0]  # the verdict is the first filing's
-        return (
-            f"first filed {when} on {local_day(first.submitted_at, zone)} by "
-            f"@{first.submitted_by}, filed again {this} after a reopen"
-        )
+        values = {
+            "first_day": day(local_day(first.submitted_at, zone)),
+            "first_who": f"@{first.submitted_by}",
+            "day": on,
+            "who": who,
+        }
+        if report.on_time:
+            return _(
+                "first filed on time on {first_day} by {first_who}, filed again on {day} by "
+                "{who} after a reopen"
+            ).format(**values)
+        return _(
+            "first filed late on {first_day} by {first_who}, filed again on {day} by {who} "
+            "after a reopen"
+        ).format(**values)
     if report.filed:
         last = report.filed[-1]
-        return (
-            f"draft, reopened on {local_day(last.reopened_at, zone)} by @{last.reopened_by} "
-            "(the filed version is kept)"
+        return _("draft, reopened on {day} by {who} (the filed version is kept)").format(
+            day=day(local_day(last.reopened_at, zone)), who=f"@{last.reopened_by}"
         )
-    return "draft"
+    return _("draft")
 
 
 def _note(note: str | None) -> str:
