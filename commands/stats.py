@@ -19,7 +19,7 @@ from commands import figures, program
 from commands.examples import last_quarter
 from commands.framework import Command, Context, Refused, Role, UsageError
 from config import Settings
-from i18n import _
+from i18n import N_, _
 from storage import Store, Transaction
 from workflows.charts import Chart, partner_chart, png, program_chart
 from workflows.onboarding import Partner, RuleError
@@ -151,7 +151,9 @@ def _check(quarter: Quarter, today: date, signed: date | None) -> None:
 
 SPEC = Command(
     name="stats",
-    summary="a quarter's numbers with a chart: the program's for managers, your own for partners",
+    summary=N_(
+        "a quarter's numbers with a chart: the program's for managers, your own for partners"
+    ),
     usage="[YYYY-Qn]",
     example=lambda today: f"/stats {last_quarter(today)[0]}",
     manager_usage="[<partner-id>] [YYYY-Qn]",
