@@ -13,7 +13,7 @@ from typing import Any
 
 from commands import program
 from commands.framework import Command, Context, Refused, Role, Text, UsageError, render
-from i18n import N_, _, day, speaking
+from i18n import N_, _, day, ngettext, speaking
 from workflows import registration as rules
 from workflows.onboarding import Partner, Status
 from workflows.registration import (
@@ -130,10 +130,13 @@ async def _list(ctx: Context) -> None:
                 )
             )
         if len(held) > LISTED_MAX:
+            more = len(held) - LISTED_MAX
             lines.append(
-                _("… and {n} more; `/registration <client>` shows one.").format(
-                    n=len(held) - LISTED_MAX
-                )
+                ngettext(
+                    "… and {n} more; `/registration <client>` shows one.",
+                    "… and {n} more; `/registration <client>` shows one.",
+                    more,
+                ).format(n=more)
             )
         ctx.reply("\n".join(lines))
         return

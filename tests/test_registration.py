@@ -4,6 +4,7 @@ the filing hook through the real dispatcher, with the clock moved by hand."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -281,7 +282,10 @@ async def test_the_notice_has_award_buttons(program: Program) -> None:
     assert awarded.text == "Foo Corp is registered to Bravo Cloud (`bravo-cloud`) until 2027-03-01."
 
 
-async def test_both_filing_in_one_burst_the_managers_hear_once(program: Program) -> None:
+async def test_both_filing_in_one_burst_the_managers_hear_once(
+    program: Program, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="commands.dispatch")
     for who in ("alice", "bob"):
         said = await program.say(who, f"/report 2026-11 {PROSPECT}")
         assert said.status == "done"
@@ -289,6 +293,7 @@ async def test_both_filing_in_one_burst_the_managers_hear_once(program: Program)
         program.say("alice", "/report 2026-11 submit"), program.say("bob", "/report 2026-11 submit")
     )
     assert [said.status for said in both] == ["done", "done"]
+    assert "conflict handling" in caplog.text  # they did overlap: one ran again, alone
     told = [t for said in both for texts in said.elsewhere.values() for t in texts]
     assert len(notices(told)) == 1
     [doc] = await registrations(program)
