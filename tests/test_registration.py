@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from storage import SCHEMA, Store
 from tests.program import SETTINGS, Program
 from tests.test_onboarding_commands import onboard_fully
+from tests.test_user_text import CLIENT, COMPANY, MARK, echoed, problems
+from workflows.onboarding import slug
 from workflows.registration import (
     SUFFIXES,
     Registration,
@@ -397,3 +399,21 @@ async def test_an_inactive_partner_is_not_awarded(program: Program) -> None:
     said = await program.say("maria", "/registration foo award bravo-cloud")
     assert said.status == "refused"
     assert "not active" in said.text
+
+
+async def test_hostile_names_in_the_notice_are_inert(program: Program) -> None:
+    program.clock.now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # applied before signing
+    await onboard_fully(program, "mallory", COMPANY, slug(COMPANY))
+    program.clock.now = FILED
+    await file(program, "alice", f'prospect client="{CLIENT}" amount=5000 close=2027-03')
+    entry = f'/report 2026-11 deal client="{CLIENT} Ltd" amount=1 kind=hosting'
+    added = await program.say("mallory", entry)
+    assert added.status == "done", added.text
+    said = await program.say("mallory", "/report 2026-11 submit")
+    assert said.status == "done", said.text
+    [notice] = [out for out in said.sent if out.text.startswith("Deal registration")]
+    assert not problems(notice.text), notice.text
+    assert echoed(notice.text, MARK)
+    for button in notice.attachments[0]["actions"]:  # what a click sends: the key, quoted
+        clicked = '@partnerbot registration "here evil https evilexample" award '
+        assert button["msg"].startswith(clicked)
