@@ -179,6 +179,13 @@ VARIABLES: tuple[Variable, ...] = (
         default="10",
     ),
     Variable(
+        "PARTNERBOT_REGISTRATION_DAYS",
+        "registration_days",
+        "how many days a prospect in a filed report registers its client for the partner",
+        _int_in(1, 3650),
+        default="90",
+    ),
+    Variable(
         "PARTNERBOT_HEALTH_PORT",
         "health_port",
         "serve /healthz and /metrics on this port",
@@ -224,6 +231,7 @@ class Settings:
     data: Path = Path("data")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_due_day: int = 10
+    registration_days: int = 90
     health_port: int | None = None
     health_host: str = "127.0.0.1"
     catchup_hours: int = 24

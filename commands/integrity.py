@@ -7,9 +7,9 @@ bot's own bookkeeping by the fields its runner and dispatcher use), and the refe
 between documents are checked: each `members` entry is a contact of the partner it names
 and each contact of a partner has its `members` entry (the index that says who may read
 which partner), nobody is a contact of two partners, and reports, reviews, fees, terms,
-filings and reminder marks belong to a partner in the file. A refusal is one line naming
-the document and the field; the check runs before the store is opened, so a refused file
-writes nothing.
+filings, registrations and reminder marks belong to a partner in the file. A refusal is
+one line naming the document and the field; the check runs before the store is opened,
+so a refused file writes nothing.
 
 Not a command module (it has no SPEC): `bot.py import` calls `check_export`.
 """
@@ -27,6 +27,7 @@ from commands.languages import PARTNER as PARTNER_LANGUAGE
 from commands.outbox import OUTBOX
 from commands.program import MEMBERS, PARTNERS
 from commands.quarterly import MANAGERS, POSTS
+from commands.registration import REGISTRATIONS
 from commands.reminding import SENT
 from commands.report import FILINGS, REPORTS, TERMS
 from i18n import LANGUAGES as OFFERED_LANGUAGES
@@ -36,6 +37,7 @@ from workflows.compliance import FeeRecord, GoalProposal, GoalRevision, Review
 from workflows.documents import DocReader
 from workflows.onboarding import Partner
 from workflows.onboarding.fields import SLUG_PATTERN
+from workflows.registration import Registration
 from workflows.reminders import DIGEST, Kind
 from workflows.reporting import Report, parse_month, rates_from_doc
 from workflows.stats import MonthFigures, QuarterRow, Standing, parse_quarter
@@ -86,6 +88,10 @@ def _filing(doc: Mapping[str, Any]) -> str:
         parse_month(month, f"{read.where}: each of months")
     read.optional("complete", bool)
     return read.get("partner", str)
+
+
+def _registration(doc: Mapping[str, Any]) -> str:
+    return Registration.from_doc(doc).partner
 
 
 def _review(doc: Mapping[str, Any]) -> str:
@@ -195,6 +201,7 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     TERMS: _terms,
     REPORTS: _report,
     FILINGS: _filing,
+    REGISTRATIONS: _registration,
     REVIEWS: _review,
     FEES: _fee,
     "goals": _goals,

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from commands import program
+from commands import program, registration
 from commands.examples import last_month, month_ahead
 from commands.figures import keep_report
 from commands.framework import Command, Context, Refused, Role, UsageError, refusal
@@ -414,6 +414,7 @@ async def _save(ctx: Context, changed: Report, what: str) -> None:
     ctx.tx.put(REPORTS, changed.to_doc(), what=what)
     if changed.state is ReportState.SUBMITTED:
         await _index_filing(ctx, changed)
+        await registration.on_filing(ctx, changed)  # deal registration, same commit
 
 
 async def _index_filing(ctx: Context, report: Report) -> None:

@@ -12,6 +12,9 @@ SCHEMA: tuple[Collection, ...] = (
     # every month each partner filed: what the reminders and /partners read, without the
     # reports (an index without "complete": true kept only the last 12)
     Collection("filings", key=("partner",)),
+    # deal registration: a client's normalised name -> the partner it is registered to
+    # (kept in step with the filings, in the same commit)
+    Collection("registrations", key=("client",)),
     Collection("reviews", key=("partner", "date"), owned=True),
     # yearly program fees recorded with /fee (the fee at signing is the partner's fee_paid)
     Collection("fees", key=("partner", "year"), owned=True),

@@ -261,6 +261,7 @@ AS_CONTACT = [
     "/contacts acme-hosting add @zoe",
     "/contacts acme-hosting remove @alice",
     "/audit acme-hosting",
+    "/registration foo award acme-hosting",
 ]
 NAMES_NO_PARTNER = {"partners", "export", "overdue"}  # manager commands on no one partner
 

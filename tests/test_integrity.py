@@ -166,6 +166,21 @@ BAD: list[tuple[str, Callable[[Export], None], str]] = [
     ("fee year", _set("fees", 0, "year", "twenty"), "fees[0]: fee 'acme-hosting' 'twenty': year"),
     ("terms", _set("terms", 0, "rates", {"hosting": "150"}), "terms[0]: terms 'acme-hosting'"),
     ("filings", _set("filings", 0, "months", ["2026-13"]), "filings[0]: filings 'acme-hosting'"),
+    (
+        "registration key",
+        _set("registrations", 0, "client", "Bar Corp"),
+        "registrations[0]: registration 'Bar Corp': client must be a normalised name",
+    ),
+    (
+        "registration until",
+        _set("registrations", 0, "until", "2026-01-01"),
+        "registrations[0]: registration 'bar': until 2026-01-01 is before since",
+    ),
+    (
+        "registration of no partner",
+        _set("registrations", 0, "partner", "ghost"),
+        "registrations[0]: partner 'ghost' is not in the file",
+    ),
     ("sent kind", _set("sent", 0, "kind", "spam"), "sent[0]: sent"),
     ("seen at", _set("seen", 0, "at", "2026-11-26T12:00:00"), "seen[0]: seen"),
     ("outbox", _set("outbox", 0, "attachments", ["x"]), "outbox[0]: outbox"),

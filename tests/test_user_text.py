@@ -125,6 +125,13 @@ STEPS = [
         f'/report 2026-09 prospect client="{CLIENT}" amount=100 close=2026-12 note="{NOTE}"',
     ),
     Step("mallory", "/report 2026-09 submit", echo=None),
+    # Deal registration: the client the prospect registered.
+    Step("mallory", "/registration"),
+    Step("mallory", f'/registration "{CLIENT}"'),
+    Step("mallory", "/registration *evil* @all"),  # nobody's: refused, echoed
+    Step("maria", f'/registration "{CLIENT}"'),
+    Step("maria", f'/registration "{CLIENT}" award {PARTNER}'),
+    Step("maria", "/registration"),
     Step("maria", f"/report {PARTNER} 2026-09"),
     Step("maria", f"/report {PARTNER} 2026-09 reopen"),
     Step("maria", f"/terms {PARTNER} hosting=20"),

@@ -21,7 +21,9 @@ AUDIT_MAX = 100
 _KEYED_BY_PARTNER = frozenset(
     {"partners", "reports", "reviews", "fees", "terms", "filings", "goals", "goal_proposals"}
 )
-_BY_MEMBERSHIP = "members"  # username -> partner: the partner is in the document
+# the partner is in the document: members (username -> partner) and registrations
+# (client -> partner: a move is the old holder's in `before`, the new one's in `after`)
+_BY_MEMBERSHIP = frozenset({"members", "registrations"})
 
 
 class AuditError(ValueError):
@@ -49,7 +51,7 @@ def concerns(entry: Mapping[str, Any], partner_id: str) -> bool:
     key = str(entry.get("key", ""))
     if collection in _KEYED_BY_PARTNER:
         return key.split("/", 1)[0] == partner_id
-    if collection == _BY_MEMBERSHIP:
+    if collection in _BY_MEMBERSHIP:
         return any(
             isinstance(doc, Mapping) and doc.get("partner") == partner_id
             for doc in (entry.get("before"), entry.get("after"))
