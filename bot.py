@@ -34,6 +34,7 @@ from chat.health import serve_health
 from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
+from commands.channel import ChannelCheck
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
 from commands.languages import LanguageBook
@@ -344,7 +345,17 @@ async def _runner(
     seen_kept = timedelta(hours=settings.catchup_hours, days=1)
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
     reminders = Reminders(store, settings, clock, transport, runner.post, languages)
-    schedule = Schedule(reminders.send_due, settings.timezone, clock)
+    channel = ChannelCheck(
+        store, settings, clock, transport, runner.post, languages, lambda: transport.me.username
+    )
+
+    async def daily() -> bool:
+        """The reminders, then the partners' channel put in step; False if either is to be
+        tried again soon."""
+        sent = await reminders.send_due()
+        return await channel.check() and sent
+
+    schedule = Schedule(daily, settings.timezone, clock)
     runner.services += [schedule.run, reminders.announce_orphans]
     return runner, reminders, schedule, languages
 

@@ -262,7 +262,12 @@ AS_CONTACT = [
     "/contacts acme-hosting remove @alice",
     "/audit acme-hosting",
 ]
-NAMES_NO_PARTNER = {"partners", "export", "overdue"}  # manager commands on no one partner
+NAMES_NO_PARTNER = {
+    "partners",
+    "export",
+    "overdue",
+    "announce",
+}  # manager commands on no one partner
 
 
 @pytest.fixture

@@ -67,6 +67,8 @@ async def _written_by_the_bot() -> Export:
         ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
         ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
         ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
+        ("maria", "/announce Webinar on Thursday"),  # an announcement and its mark
+        ("maria", '/materials add quarterly "Q1 2027 report" https://vendor.example/q1.pdf'),
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)
@@ -77,6 +79,9 @@ async def _written_by_the_bot() -> Export:
     for partner, kind, period in marks:
         tx.put("sent", {"partner": partner, "kind": kind, "period": period, "at": at})
     tx.put("cursors", {"room": "room-acme", "ts": at})
+    # the partners' channel's records (`commands.channel`), as its daily check writes them
+    tx.put("channel", {"username": "alice", "state": "added", "partner": "acme-hosting", "at": at})
+    tx.put("channel", {"username": "mallory", "state": "reported", "partner": None, "at": at})
     await tx.commit()
     out = io.StringIO()
     await store.export(out)
