@@ -90,6 +90,14 @@ async def follow(ctx: Context, before: Partner | None, after: Partner) -> list[s
     return failures
 
 
+def failed(partner: Partner, failures: list[str]) -> Callable[[], str]:
+    """What the account managers are told when `follow` could not do everything."""
+    company, what = quote(partner.company), "; ".join(failures)
+    return lambda: _("The partners' channel, for {company}: {failures}").format(
+        company=company, failures=what
+    )
+
+
 def _record(username: str, state: str, partner: str | None, now: datetime) -> dict[str, object]:
     return {
         "username": username.casefold(),

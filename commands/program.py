@@ -165,14 +165,7 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
     after = await carry_out(ctx, after, effects)
     failures = await channel.follow(ctx, partner, after)  # the partners' channel
     if failures:
-        company, failed = quote(after.company), "; ".join(failures)
-        await tell_managers(
-            ctx,
-            after,
-            lambda: _("The partners' channel, for {company}: {failures}").format(
-                company=company, failures=failed
-            ),
-        )
+        await tell_managers(ctx, after, channel.failed(after, failures))
     return after
 
 
