@@ -34,11 +34,12 @@ from chat.health import serve_health
 from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
+from commands.channel import ChannelCheck
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
 from commands.languages import LanguageBook
 from commands.outbox import Outbox
-from commands.quarterly import QuarterlySummary, in_turn
+from commands.quarterly import QuarterlySummary
 from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
@@ -346,7 +347,13 @@ async def _runner(
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
     reminders = Reminders(store, settings, clock, transport, runner.post, languages)
     quarterly = QuarterlySummary(store, settings, clock, transport, runner.post, languages)
-    schedule = Schedule(in_turn(reminders.send_due, quarterly.send_due), settings.timezone, clock)
+    channel = ChannelCheck(
+        store, settings, clock, transport, runner.post, languages, lambda: transport.me.username
+    )
+
+    # daily at the reminders' hour, each even if one before it failed
+    jobs = in_turn(reminders.send_due, quarterly.send_due, channel.check)
+    schedule = Schedule(jobs, settings.timezone, clock)
     runner.services += [schedule.run, reminders.announce_orphans]
     return runner, reminders, schedule, languages
 

@@ -167,6 +167,14 @@ VARIABLES: tuple[Variable, ...] = (
         _text,
         example="partner-ams",
     ),
+    Variable(
+        "PARTNERBOT_PARTNERS_CHANNEL",
+        "partners_channel",
+        "channel or private group name whose members the bot keeps to the active partners' "
+        "contacts (unset: none)",
+        _text,
+        example="partners",
+    ),
     Variable("PARTNERBOT_DATA", "data", "where the data lives", _path, default="./data"),
     Variable(
         "PARTNERBOT_TIMEZONE", "timezone", "IANA zone for reminders and dates", _zone, default="UTC"
@@ -228,6 +236,7 @@ class Settings:
     token: str | None = None
     managers: frozenset[str] = field(default_factory=frozenset)
     manager_room: str | None = None
+    partners_channel: str | None = None
     data: Path = Path("data")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     report_due_day: int = 10

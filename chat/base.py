@@ -106,11 +106,17 @@ class ChatActions(Protocol):
         ...
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        """Invite these users to the private group (members already in it are fine)."""
+        """Invite these users to the private group, or to the channel (a room found with
+        `room_named`); members already in it are fine."""
         ...
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        """Take these users out of the private group (ones not in it are fine)."""
+        """Take these users out of the private group or channel (ones not in it are fine)."""
+        ...
+
+    async def room_members(self, room_id: str) -> list[str]:
+        """The usernames of everyone in the channel or private group `room_id` (the bot
+        included), all of them however many; `ChatError` when the server will not say."""
         ...
 
     async def upload(

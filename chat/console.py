@@ -57,6 +57,7 @@ class Console:
         """`clock`: a `Clock` can be moved with `:time`; `zone` is how times are typed;
         `language`: the users' language (one of `i18n.LANGUAGES`), `:lang` changes it."""
         self._language = language
+        self._members: dict[str, set[str]] = {}  # by room id: who the bot put in it
         self._clock = clock
         self._zone = zone
         self._in = stdin
@@ -160,6 +161,7 @@ class Console:
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         room = self._group(name)
+        self._members.setdefault(room.id, set()).update(members)
         with speaking(self._language):
             self._print(
                 _("(partnerbot made the private group #{name} with {members})").format(
@@ -169,6 +171,7 @@ class Console:
         return room.id
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        self._members.setdefault(room_id, set()).update(usernames)
         with speaking(self._language):
             self._print(
                 _("(partnerbot added {users} to {room})").format(
@@ -177,12 +180,17 @@ class Console:
             )
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
+        self._members.setdefault(room_id, set()).difference_update(usernames)
         with speaking(self._language):
             self._print(
                 _("(partnerbot removed {users} from {room})").format(
                     users=", ".join("@" + u for u in usernames), room=room_id
                 )
             )
+
+    async def room_members(self, room_id: str) -> list[str]:
+        """The bot and whoever it put in the room during this session."""
+        return [BOT.username, *sorted(self._members.get(room_id, ()))]
 
     async def upload(
         self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""

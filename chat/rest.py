@@ -46,6 +46,8 @@ HISTORY_PATHS = {
     RoomKind.PRIVATE: "groups.history",
     RoomKind.DIRECT: "dm.history",
 }
+MEMBERS_PAGE = 100
+MEMBERS_PATHS = {RoomKind.PUBLIC: "channels.members", RoomKind.PRIVATE: "groups.members"}
 # The history routes that cut `count` down to the admin setting `API_Upper_Count_Limit`
 # (default 100, which an admin may lower) through getPaginationItems
 # (apps/meteor/app/api/server/helpers/getPaginationItems.ts): channels.history
@@ -320,6 +322,26 @@ class Rest:
                 break
         unique = {message["_id"]: message for message in messages}
         return sorted(unique.values(), key=lambda message: parse_ts(message["ts"]))
+
+    async def members(self, room: Room) -> list[str]:
+        """The usernames of everyone in a channel or private group: `channels.members` /
+        `groups.members` (apps/meteor/app/api/server/v1/channels.ts, v1/groups.ts, through
+        `findUsersOfRoom`), page by page. `count` is cut down to `API_Upper_Count_Limit`
+        (`getPaginationItems`), so a short page is not the end: the answer's `total` is."""
+        route = MEMBERS_PATHS[room.kind]
+        names: dict[str, None] = {}
+        offset = 0
+        while True:
+            query = {"roomId": room.id, "count": str(MEMBERS_PAGE), "offset": str(offset)}
+            answer = await self._get(route, query)
+            page = answer.get("members") or []
+            for member in page:
+                if isinstance(member, dict) and isinstance(member.get("username"), str):
+                    names[member["username"]] = None
+            offset += len(page)
+            total = answer.get("total")
+            if not page or not isinstance(total, int) or offset >= total:
+                return list(names)
 
     async def user_info(self, username: str) -> dict[str, Any]:
         """`users.info?username=`: the user's public fields (`_id`, `username`, `name`, ...).

@@ -121,6 +121,7 @@ class RocketChat:
         self._stopping = False
         self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
         self._user_ids: dict[str, str] = {}  # by username, for groups.invite and groups.kick
+        self._kinds: dict[str, RoomKind] = {}  # the kind of each named room, by id
 
     @property
     def me(self) -> User:
@@ -196,10 +197,24 @@ class RocketChat:
         other user's username, so a user named like the room would otherwise get its
         messages. (Channel and group names are unique on the server, `getValidRoomName`.)"""
         if name not in self._rooms_by_name:
-            for room in await self.rest.rooms():
-                if room.kind in NAMED_KINDS:
-                    self._rooms_by_name[room.name] = room.id
+            await self._read_rooms()
         return self._rooms_by_name.get(name)
+
+    async def _read_rooms(self) -> None:
+        for room in await self.rest.rooms():
+            if room.kind in NAMED_KINDS:
+                self._rooms_by_name[room.name] = room.id
+                self._kinds[room.id] = room.kind
+
+    async def _kind(self, room_id: str) -> RoomKind:
+        """Whether `room_id` is a channel or a private group (as `subscriptions.get` says;
+        a room the bot is not in is taken for a private group, as the workgroups are)."""
+        if room_id not in self._kinds:
+            try:
+                await self._read_rooms()
+            except RestError as err:
+                raise ChatError(f"I could not read my rooms: {_reason(err)}") from err
+        return self._kinds.get(room_id, RoomKind.PRIVATE)
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         try:
@@ -213,6 +228,7 @@ class RocketChat:
             return existing
         room_id: str = answer["group"]["_id"]
         self._rooms_by_name[name] = room_id
+        self._kinds[room_id] = RoomKind.PRIVATE
         return room_id
 
     async def _group_made_by_me(self, name: str) -> str | None:
@@ -276,10 +292,24 @@ class RocketChat:
             raise ChatError(f"I could not upload {filename}: {_reason(err)}") from err
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups_invite", room_id, usernames, "add")
+        """`groups.invite`, or `channels.invite` in a public channel (v1/channels.ts)."""
+        public = await self._kind(room_id) is RoomKind.PUBLIC
+        method = "channels_invite" if public else "groups_invite"
+        await self._each_member(method, room_id, usernames, "add")
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
-        await self._each_member("groups_kick", room_id, usernames, "remove")
+        """`groups.kick`, or `channels.kick` in a public channel (`isChannelsKickProps`:
+        `roomId` and `userId`, packages/rest-typings/src/v1/channels/ChannelsKickProps.ts)."""
+        public = await self._kind(room_id) is RoomKind.PUBLIC
+        method = "channels_kick" if public else "groups_kick"
+        await self._each_member(method, room_id, usernames, "remove")
+
+    async def room_members(self, room_id: str) -> list[str]:
+        kind = await self._kind(room_id)
+        try:
+            return await self.rest.members(Room(room_id, kind))
+        except RestError as err:
+            raise ChatError(f"I could not list the members of {room_id}: {_reason(err)}") from err
 
     async def _each_member(
         self, method: str, room_id: str, usernames: Sequence[str], verb: str
@@ -291,7 +321,7 @@ class RocketChat:
             try:
                 await self.rest.call(method, room_id, await self._user_id(username))
             except RestError as err:
-                if method == "groups_kick" and err.body.get("errorType") == NOT_IN_ROOM:
+                if method.endswith("_kick") and err.body.get("errorType") == NOT_IN_ROOM:
                     continue  # left by themselves: out, as asked
                 self._user_ids.pop(username, None)  # looked up afresh next time
                 raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err

@@ -273,7 +273,11 @@ class Dispatcher:
             numbered.insert(0, (0, Reply(message.room.id, _(SENT_DIRECTLY), message.thread)))
         outgoing = tuple(
             Outgoing(
-                f"{message.id}r{n}", reply.room_id, reply.text, reply.thread, reply.attachments
+                reply.id or f"{message.id}r{n}",
+                reply.room_id,
+                reply.text,
+                reply.thread,
+                reply.attachments,
             )
             for n, reply in numbered
         )

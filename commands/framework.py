@@ -194,6 +194,9 @@ class Reply:
     text: str
     thread: str | None = None
     attachments: tuple[Mapping[str, Any], ...] = ()
+    # The message id, for a message that must be recognised whichever command stored it
+    # (an announcement's copy: from the announcement and the room); else from the command's.
+    id: str | None = None
 
 
 CONVERSATIONS = "conversations"
@@ -244,9 +247,16 @@ class Context:
     def end_conversation(self) -> None:
         self.tx.delete(CONVERSATIONS, self.reply_room, self.caller.user.username)
 
-    def send(self, room_id: str, text: str, attachments: Sequence[Mapping[str, Any]] = ()) -> None:
-        """Post in another room (after the commit, like a reply)."""
-        self.replies.append(Reply(room_id, text, None, tuple(attachments)))
+    def send(
+        self,
+        room_id: str,
+        text: str,
+        attachments: Sequence[Mapping[str, Any]] = (),
+        *,
+        id: str | None = None,
+    ) -> None:
+        """Post in another room (after the commit, like a reply); `id`: see `Reply.id`."""
+        self.replies.append(Reply(room_id, text, None, tuple(attachments), id))
 
     @property
     def room(self) -> Room:

@@ -20,10 +20,16 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from commands import figures
+from commands.announce import ANNOUNCEMENTS
+from commands.bulletin import KINDS as BULLETIN_KINDS
+from commands.channel import CHANNEL
+from commands.channel import STATES as CHANNEL_STATES
 from commands.framework import CONVERSATIONS
 from commands.languages import KINDS as LANGUAGE_KINDS
 from commands.languages import LANGUAGES
 from commands.languages import PARTNER as PARTNER_LANGUAGE
+from commands.materials import KINDS as MATERIAL_KINDS
+from commands.materials import MATERIALS, url_problem
 from commands.outbox import OUTBOX
 from commands.program import MEMBERS, PARTNERS
 from commands.quarterly import MANAGERS, POSTS
@@ -113,7 +119,7 @@ def _fee(doc: Mapping[str, Any]) -> str:
     return FeeRecord.from_doc(doc).partner
 
 
-_REMINDER_KINDS = frozenset({*(kind.value for kind in Kind), DIGEST})
+_REMINDER_KINDS = frozenset({*(kind.value for kind in Kind), DIGEST, *BULLETIN_KINDS})
 
 
 def _sent(doc: Mapping[str, Any]) -> str | None:
@@ -193,6 +199,43 @@ def _stats_post(doc: Mapping[str, Any]) -> str | None:
     return None if audience == MANAGERS else audience
 
 
+def _channel(doc: Mapping[str, Any]) -> str | None:
+    read = DocReader(doc, f"channel {doc.get('username')!r}")
+    username = read.get("username", str)
+    if username != username.casefold() or not username:
+        raise ValueError(f"{read.where}: username must be a username in lower case")
+    if read.get("state", str) not in CHANNEL_STATES:
+        raise ValueError(f"{read.where}: state must be one of {', '.join(CHANNEL_STATES)}")
+    read.time("at")
+    return read.optional("partner", str)
+
+
+def _numbered(read: DocReader, prefix: str) -> None:
+    number = read.get("id", str).removeprefix(prefix)
+    if not number.isdigit():
+        raise ValueError(f"{read.where}: id must be like {prefix}1")
+    read.get("by", str)
+    read.time("at")
+
+
+def _announcement(doc: Mapping[str, Any]) -> None:
+    read = DocReader(doc, f"announcement {doc.get('id')!r}")
+    _numbered(read, "A-")
+    if not read.get("text", str).strip():
+        raise ValueError(f"{read.where}: text must not be empty")
+
+
+def _material(doc: Mapping[str, Any]) -> None:
+    read = DocReader(doc, f"material {doc.get('id')!r}")
+    _numbered(read, "M-")
+    if read.get("kind", str) not in MATERIAL_KINDS:
+        raise ValueError(f"{read.where}: kind must be one of {', '.join(MATERIAL_KINDS)}")
+    if not read.get("title", str).strip():
+        raise ValueError(f"{read.where}: title must not be empty")
+    if url_problem(read.get("url", str)) is not None:
+        raise ValueError(f"{read.where}: url must be an http(s) address")
+
+
 #: Each collection's check: it raises ValueError naming the field, and returns the partner
 #: id the document belongs to, if any.
 CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
@@ -216,6 +259,9 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     figures.QUARTERS: _stats_quarter,
     figures.STANDINGS: _stats_partner,
     POSTS: _stats_post,
+    CHANNEL: _channel,
+    ANNOUNCEMENTS: _announcement,
+    MATERIALS: _material,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
+from commands import channel
 from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
 from i18n import N_, _, day, speaking
 from workflows.onboarding import (
@@ -162,7 +163,11 @@ async def act(ctx: Context, partner: Partner, event: Event, what: str) -> Partne
     except RuleError as err:
         raise refusal(err) from None
     store(ctx, partner, after, what)
-    return await carry_out(ctx, after, effects)
+    after = await carry_out(ctx, after, effects)
+    failures = await channel.follow(ctx, partner, after)  # the partners' channel
+    if failures:
+        await tell_managers(ctx, after, channel.failed(after, failures))
+    return after
 
 
 async def change_status(ctx: Context, event: Callable[[str], Event], what: str) -> None:

@@ -32,6 +32,13 @@ SCHEMA: tuple[Collection, ...] = (
     Collection("stats_quarters", key=("quarter", "partner"), owned=True),
     Collection("stats_partners", key=("partner",)),
     Collection("stats_posts", key=("quarter", "audience"), owned=True),
+    # who the bot put in the partners' channel ("state": "added") or reported to the
+    # managers as being there without being a contact ("state": "reported"), by username
+    Collection("channel", key=("username",)),
+    # /announce: each announcement ("A-1", ...) with its text, its author and when
+    Collection("announcements", key=("id",)),
+    # /materials: the program's documents ("M-1", ...): kind, title, url, who, when
+    Collection("materials", key=("id",)),
     # languages chosen with /language: a user's ("kind": "user", "name": the username) and,
     # by a contact, a partner's rooms' ("kind": "partner", "name": the partner id)
     Collection("languages", key=("kind", "name")),

@@ -79,11 +79,17 @@ class FakeChat:
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
         name = room_id.removeprefix("room-")
-        self.groups[name] = (*self.groups[name], *usernames)
+        self.groups[name] = (
+            *self.groups[name],
+            *(u for u in usernames if u not in self.groups[name]),
+        )
 
     async def remove_members(self, room_id: str, usernames: Sequence[str]) -> None:
         name = room_id.removeprefix("room-")
         self.groups[name] = tuple(u for u in self.groups[name] if u not in usernames)
+
+    async def room_members(self, room_id: str) -> list[str]:
+        return list(self.groups[room_id.removeprefix("room-")])
 
     async def upload(
         self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""

@@ -263,7 +263,12 @@ AS_CONTACT = [
     "/audit acme-hosting",
     "/registration foo award acme-hosting",
 ]
-NAMES_NO_PARTNER = {"partners", "export", "overdue"}  # manager commands on no one partner
+NAMES_NO_PARTNER = {
+    "partners",
+    "export",
+    "overdue",
+    "announce",
+}  # manager commands on no one partner
 
 
 @pytest.fixture

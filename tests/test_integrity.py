@@ -67,6 +67,8 @@ async def _written_by_the_bot() -> Export:
         ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
         ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
         ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
+        ("maria", "/announce Webinar on Thursday"),  # an announcement and its mark
+        ("maria", '/materials add quarterly "Q1 2027 report" https://vendor.example/q1.pdf'),
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)
@@ -79,6 +81,9 @@ async def _written_by_the_bot() -> Export:
     tx.put("cursors", {"room": "room-acme", "ts": at})
     for audience in ("@managers", "acme-hosting"):  # the quarterly summaries' marks
         tx.put("stats_posts", {"quarter": "2026-Q4", "audience": audience, "at": at})
+    # the partners' channel's records (`commands.channel`), as its daily check writes them
+    tx.put("channel", {"username": "alice", "state": "added", "partner": "acme-hosting", "at": at})
+    tx.put("channel", {"username": "mallory", "state": "reported", "partner": None, "at": at})
     await tx.commit()
     out = io.StringIO()
     await store.export(out)

@@ -63,6 +63,9 @@ class QueueTransport:
     async def remove_members(self, room_id: str, usernames: object) -> None:
         return None
 
+    async def room_members(self, room_id: str) -> list[str]:
+        return []
+
     async def upload(
         self, room_id: str, filename: str, chunks: AsyncIterator[bytes], *, description: str = ""
     ) -> None:

@@ -33,6 +33,16 @@
   `withUserIdSchema`: `userId` required, so `{roomId, username}` is a 400 `invalid-params`),
   as servers 6.3 to 8.0 do; `groups.info` with `isGroupsInfoProps` (`withBaseProps`);
   `im.create`: `v1/im.ts`, `app/lib/server/functions/createDirectRoom.ts`.
+* `channels.invite`/`channels.kick`/`channels.members` and `groups.members`: `v1/channels.ts`
+  (`findChannelByIdOrName`: a public channel by `roomId` or `roomName`, else
+  `error-room-not-found`; `channels.kick` validated with `isChannelsKickProps`, roomId and
+  userId only; `channels.invite` with no validator, users from `getUserListFromParams`,
+  `addUsersToRoomMethod`), `v1/groups.ts` (`groups.members` through
+  `findPrivateGroupByIdOrName`: a group the caller can read), both listing with
+  `server/lib/findUsersOfRoom.ts` paged by `getPaginationItems`: `{members, count, offset,
+  total}`, each member `{_id, username, name, status}`. Simplified as for groups: the caller
+  must be in the room to invite or kick (the server asks for `add-user-to-joined-room` and
+  `remove-user`, held by owners and moderators).
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
   `app/file-upload/server/methods/sendFileMessage.ts`.
 """
@@ -57,6 +67,7 @@ from .model import (
 from .rest import ApiError, Call, Route, failure, forbidden, thrown, unauthorized
 from .schema import (
     CHANNELS_HISTORY,
+    CHANNELS_KICK,
     CHAT_POST_MESSAGE,
     CHAT_SEND_MESSAGE,
     CHAT_UPDATE,
@@ -547,6 +558,65 @@ async def groups_kick(call: Call) -> JsonDict:
     return {"group": rest_doc(call.store.room_doc(room))}
 
 
+def _channel(call: Call, params: JsonDict) -> Room:
+    """`findChannelByIdOrName` (v1/channels.ts): a public channel by roomId or roomName."""
+    key = str(params.get("roomId") or params.get("roomName") or "")
+    room = call.store.find_room(key) if key else None
+    if room is None or room.kind != "c":
+        raise thrown("error-room-not-found", ROOM_NOT_A_CHANNEL)
+    return room
+
+
+async def channels_invite(call: Call) -> JsonDict:
+    body = call.body if isinstance(call.body, dict) else {}
+    room = _channel(call, body)
+    invitees = _users_from_params(call.store, body)
+    if not invitees:
+        raise failure("invalid-user-invite-list")
+    if call.me.id not in room.members and "admin" not in call.me.roles:
+        raise thrown("error-not-allowed", "Not allowed", {"method": "addUsersToRoom"})
+    for user in invitees:
+        if call.store.join(room, user):
+            added = call.store.system_message("au", room, call.me, text=user.username)
+            await call.api.publish(call.store.insert(added))
+    return {"channel": rest_doc(call.store.room_doc(room))}
+
+
+async def channels_kick(call: Call) -> JsonDict:
+    """`channels.kick`: `removeUserFromRoomMethod`, as `groups.kick` (a user not in the
+    channel is `error-user-not-in-room`)."""
+    body = call.body if isinstance(call.body, dict) else {}
+    room = _channel(call, body)
+    if call.me.id not in room.members and "admin" not in call.me.roles:
+        raise thrown("error-not-allowed", "Not allowed", {"method": "removeUserFromRoom"})
+    for user in _users_from_params(call.store, body):
+        if not call.store.leave(room, user):
+            details = {"method": "removeUserFromRoom"}
+            raise thrown("error-user-not-in-room", "User is not in this room", details)
+        removed = call.store.system_message("ru", room, call.me, text=user.username)
+        await call.api.publish(call.store.insert(removed))
+    return {"channel": rest_doc(call.store.room_doc(room))}
+
+
+async def channels_members(call: Call) -> JsonDict:
+    return _members(call, _channel(call, call.query))
+
+
+async def groups_members(call: Call) -> JsonDict:
+    return _members(call, _private_group(call, call.query))
+
+
+def _members(call: Call, room: Room) -> JsonDict:
+    """`findUsersOfRoom`, sorted by username, one page of `getPaginationItems`."""
+    offset, count = _pagination_items(call.store, call.query)
+    users = sorted((call.store.users[uid] for uid in room.members), key=lambda u: u.username)
+    page = users[offset:] if count == 0 else users[offset : offset + count]
+    members = [
+        {"_id": u.id, "username": u.username, "name": u.name, "status": "online"} for u in page
+    ]
+    return {"members": members, "count": len(members), "offset": offset, "total": len(users)}
+
+
 def _users_from_params(store: Store, body: JsonDict) -> list[User]:
     """`getUserListFromParams`: userId, username, userIds, usernames."""
     keys: list[str] = []
@@ -718,6 +788,10 @@ def routes() -> list[Route]:
         Route("groups.info", "GET", groups_info, legacy_schema=GROUPS_INFO),
         Route("groups.invite", "POST", groups_invite, legacy_schema=GROUPS_WITH_USER_ID),
         Route("groups.kick", "POST", groups_kick, legacy_schema=GROUPS_WITH_USER_ID),
+        Route("channels.invite", "POST", channels_invite),
+        Route("channels.kick", "POST", channels_kick, legacy_schema=CHANNELS_KICK),
+        Route("channels.members", "GET", channels_members),
+        Route("groups.members", "GET", groups_members),
         Route("im.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("dm.create", "POST", dm_create, legacy_schema=DM_CREATE_SCHEMA),
         Route("rooms.media", "POST", rooms_media, path="rooms.media/{rid}", body="multipart"),

@@ -152,6 +152,14 @@ def _group_params(extra: Schema, required: list[str]) -> Schema:
 
 GROUPS_INFO: Schema = _group_params({}, [])  # `withBaseProps`
 GROUPS_WITH_USER_ID: Schema = _group_params({"userId": _STRING}, ["userId"])  # `withUserIdProps`
+# `isChannelsKickProps` (packages/rest-typings/src/v1/channels/ChannelsKickProps.ts): a room
+# by id and a user by id, nothing else.
+CHANNELS_KICK: Schema = {
+    "type": "object",
+    "properties": {"roomId": _STRING, "userId": _STRING},
+    "required": ["roomId", "userId"],
+    "additionalProperties": False,
+}
 
 
 def validate(schema: Schema, data: Any) -> list[str]:

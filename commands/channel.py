@@ -1,0 +1,237 @@
+"""The partners' channel (`PARTNERBOT_PARTNERS_CHANNEL`): every contact of an active partner
+is in it, and nobody else the bot put there.
+
+Two ways keep it so. A command that changes a partner's status or contacts (everything goes
+through `program.act`) calls `follow` with the partner before and after: a contact who joins
+an active partner, or the contacts of a partner approved to active or reinstated, are added;
+those of a partner suspended or removed, and a removed contact, are taken out. Once a day
+(with the reminders, `commands/schedule.py`) `ChannelCheck` puts the channel back in step with
+the records: a contact missing is added, a former contact still in it is taken out, and
+someone in it who is neither a contact nor an account manager nor the bot (added by hand,
+say) is reported to the account managers once, not kicked: the managers decide.
+
+The channel is found by name with `room_named`, as the managers' room is: among the channels
+and private groups the bot is in, never a DM (a user named like the channel would otherwise
+be taken for it). The administrators make the channel and add the bot to it with the right
+to add and remove members (docs/administrators.md).
+
+Who the bot put in the channel is kept in the `channel` collection (one document a user,
+`"state": "added"`), so that a former contact is told from someone added by hand; someone
+reported to the managers is kept there too (`"state": "reported"`), so as to be reported once.
+
+Not a command module (it has no SPEC): `program.act` and the wiring (bot.py) use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from chat.base import ChatActions, ChatError, Outgoing
+from commands.framework import Context, Languages
+from config import Settings
+from i18n import _, speaking
+from storage import Store, Transaction
+from workflows.onboarding import Partner, Status
+from workflows.text import mention, quote
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "channel"
+ADDED, REPORTED = "added", "reported"
+STATES = (ADDED, REPORTED)
+Post = Callable[[Transaction, Sequence[Outgoing], datetime], Awaitable[None]]
+
+
+def belongs(partner: Partner | None) -> tuple[str, ...]:
+    """Who of `partner` is in the channel: its contacts while it is active."""
+    if partner is None or partner.status is not Status.ACTIVE:
+        return ()
+    return partner.contacts
+
+
+async def follow(ctx: Context, before: Partner | None, after: Partner) -> list[str]:
+    """Keep the channel in step with one partner's change (a command's, in its transaction);
+    what could not be done, for the account managers (nothing when no channel is set)."""
+    name = ctx.settings.partners_channel
+    if name is None:
+        return []
+    old = {user.casefold(): user for user in belongs(before)}
+    new = {user.casefold(): user for user in belongs(after)}
+    joining = [new[key] for key in sorted(new.keys() - old.keys())]
+    leaving = [old[key] for key in sorted(old.keys() - new.keys())]
+    if not joining and not leaving:
+        return []
+    try:
+        room = await ctx.chat.room_named(name)
+    except ChatError as err:
+        return [_("the partners' channel cannot be found now: {error}").format(error=err)]
+    if room is None:
+        log.warning("PARTNERBOT_PARTNERS_CHANNEL %s: the bot is in no such room", name)
+        return []  # the daily check says so in the log; the managers set it up
+    failures = []
+    for username in joining:
+        try:
+            await ctx.chat.add_members(room, (username,))
+        except ChatError as err:
+            failures.append(str(err))
+            continue
+        ctx.tx.put(CHANNEL, _record(username, ADDED, after.id, ctx.now), what="channel: added")
+    for username in leaving:
+        try:
+            await ctx.chat.remove_members(room, (username,))
+        except ChatError as err:
+            failures.append(str(err))
+            continue
+        ctx.tx.delete(CHANNEL, username.casefold(), what="channel: removed")
+    return failures
+
+
+def failed(partner: Partner, failures: list[str]) -> Callable[[], str]:
+    """What the account managers are told when `follow` could not do everything."""
+    company, what = quote(partner.company), "; ".join(failures)
+    return lambda: _("The partners' channel, for {company}: {failures}").format(
+        company=company, failures=what
+    )
+
+
+def _record(username: str, state: str, partner: str | None, now: datetime) -> dict[str, object]:
+    return {
+        "username": username.casefold(),
+        "state": state,
+        "partner": partner,
+        "at": now.isoformat(),
+    }
+
+
+class ChannelCheck:
+    """The daily check: adds the missing contacts, takes the former ones out, reports the
+    others to the account managers once."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        chat: ChatActions,
+        post: Post,
+        languages: Languages,
+        bot: Callable[[], str],
+    ) -> None:
+        """`bot`: the bot's username (known once the transport is connected)."""
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.chat = chat
+        self.post = post
+        self.languages = languages
+        self.bot = bot
+        self._lock = asyncio.Lock()
+
+    async def check(self) -> bool:
+        """Put the channel in step; False when something could not be done now (to be
+        tried again soon), True when done or when no channel is set."""
+        name = self.settings.partners_channel
+        if name is None:
+            return True
+        async with self._lock:
+            try:
+                return await self._check(name)
+            except ChatError as err:
+                log.warning("PARTNERBOT_PARTNERS_CHANNEL %s: %s; trying again later", name, err)
+                return False
+
+    async def _check(self, name: str) -> bool:
+        room = await self.chat.room_named(name)
+        if room is None:
+            log.warning(
+                "PARTNERBOT_PARTNERS_CHANNEL %s: the bot is in no channel or private group of "
+                "that name; add the bot to it",
+                name,
+            )
+            return True
+        now = self.clock()
+        wanted: dict[str, tuple[str, str]] = {}  # casefold -> (username, partner id)
+        contacts: set[str] = set()  # every partner's contacts, whatever its status
+        async for doc in self.store.scan("partners"):
+            try:
+                partner = Partner.from_doc(doc)
+            except ValueError as err:
+                log.error("channel: skipping partner %r: %s", doc.get("id"), err)
+                continue
+            contacts.update(user.casefold() for user in partner.contacts)
+            for user in belongs(partner):
+                wanted[user.casefold()] = (user, partner.id)
+        records = {doc["username"]: doc async for doc in self.store.scan(CHANNEL)}
+        present = {user.casefold(): user for user in await self.chat.room_members(room)}
+        exempt = {self.bot().casefold(), *(m.casefold() for m in self.settings.managers)}
+        tx = self.store.begin(actor="partnerbot", now=now)
+        done = True
+        for key in sorted(wanted.keys() - present.keys()):
+            username, partner_id = wanted[key]
+            try:
+                await self.chat.add_members(room, (username,))
+            except ChatError as err:
+                log.warning("channel: cannot add @%s: %s", username, err)
+                done = False
+                continue
+            log.info("channel: added @%s (a contact of %s)", username, partner_id)
+            tx.put(CHANNEL, _record(username, ADDED, partner_id, now), what="channel: added")
+        for key in sorted(wanted.keys() & present.keys()):
+            if records.get(key, {}).get("state") != ADDED:  # in it already: the bot's to keep
+                username, partner_id = wanted[key]
+                tx.put(CHANNEL, _record(username, ADDED, partner_id, now), what="channel: kept")
+        strangers = []
+        for key in sorted(present.keys() - wanted.keys() - exempt):
+            username = present[key]
+            state = records.get(key, {}).get("state")
+            if state == ADDED or key in contacts:  # a former contact (or one left behind)
+                try:
+                    await self.chat.remove_members(room, (username,))
+                except ChatError as err:
+                    log.warning("channel: cannot remove @%s: %s", username, err)
+                    done = False
+                    continue
+                log.info("channel: removed @%s (no longer an active partner's contact)", username)
+                if key in records:
+                    tx.delete(CHANNEL, key, what="channel: removed")
+            elif state != REPORTED:
+                strangers.append(username)
+                tx.put(CHANNEL, _record(username, REPORTED, None, now), what="channel: reported")
+        messages = await self._report(name, strangers, now) if strangers else []
+        if tx.empty:
+            return done
+        await self.post(tx, messages, now)
+        return done
+
+    async def _report(self, name: str, strangers: list[str], now: datetime) -> list[Outgoing]:
+        """One message to the account managers naming who is in the channel without being
+        an active partner's contact (its id made from the names and the moment)."""
+        users = ", ".join(mention(user) for user in strangers)
+        rooms = await self._managers_rooms()
+        key = "\x1f".join(("channel", name, now.isoformat(), *strangers))
+        messages = []
+        for room, language in rooms:
+            with speaking(language):
+                text = _(
+                    "In the partners' channel {channel} but not a contact of an active partner: "
+                    "{users}. I leave them there; remove them if they should not read it."
+                ).format(channel=quote(name, as_code=True), users=users)
+            digest = hashlib.sha256(f"{key}\x1f{room}".encode()).hexdigest()
+            messages.append(Outgoing(f"ch{digest[:22]}", room, text))
+        return messages
+
+    async def _managers_rooms(self) -> list[tuple[str, str]]:
+        """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), else each manager's DM."""
+        room_name = self.settings.manager_room
+        if room_name is not None:
+            room = await self.chat.room_named(room_name)
+            if room is not None:
+                return [(room, self.languages.default)]
+        return [
+            (await self.chat.direct_room(user), await self.languages.of_user(user))
+            for user in sorted(self.settings.managers)
+        ]
