@@ -39,7 +39,7 @@ from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
 from commands.languages import LanguageBook
 from commands.outbox import Outbox
-from commands.quarterly import QuarterlySummary
+from commands.quarterly import QuarterlySummary, in_turn
 from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
