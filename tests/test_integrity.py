@@ -67,6 +67,10 @@ async def _written_by_the_bot() -> Export:
         ("maria", "/goals acme-hosting 3m Host 10 customer workspaces"),  # a revision
         ("alice", "/goals 1y 80 customer workspaces"),  # a proposal, waiting
         ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
+        ("maria", "/certify acme-hosting private-cloud-hosting"),
+        ("alice", "/serve countries=BR,PT languages=pt,en"),
+        ("maria", "/refer client=Foo country=BR language=pt need=hosting amount=2000"),
+        ("maria", "/refer R-1 offer acme-hosting"),
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)
