@@ -291,6 +291,7 @@ PROSPECT_OPTIONS = ("client", "amount", "close", "note")
 def deal_from_options(options: Mapping[str, str]) -> Deal:
     """A deal from `client= amount= kind= [note=]`."""
     values = _options(options, DEAL_OPTIONS, "deal")
+    amount = parse_amount(values["amount"])
     kind = parse_kind(values["kind"])
     ref = values.get("ref", "").strip() or None
     if kind is DealKind.REFERRED and ref is None:
@@ -299,9 +300,7 @@ def deal_from_options(options: Mapping[str, str]) -> Deal:
         raise FieldError(_("ref= is only for a deal of kind=referred"))
     if ref is not None:
         ref = ref.upper()
-    return make_deal(
-        values["client"], parse_amount(values["amount"]), kind, values.get("note"), ref
-    )
+    return make_deal(values["client"], amount, kind, values.get("note"), ref)
 
 
 def prospect_from_options(options: Mapping[str, str], now: datetime, zone: tzinfo) -> Prospect:
