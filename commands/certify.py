@@ -62,7 +62,7 @@ SPEC = Command(
     name="certify",
     summary=N_("record that a partner is certified for a service of its type (for referrals)"),
     usage="<partner-id> <service> [on=YYYY-MM-DD]",
-    example=lambda today: f"/certify acme-hosting private-cloud-hosting on={today.isoformat()}",
+    example="/certify acme-hosting private-cloud-hosting",
     roles=frozenset({Role.MANAGER}),
     handler=certify,
     options=frozenset({"on"}),

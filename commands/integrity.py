@@ -34,8 +34,8 @@ from workflows.compliance import FeeRecord, GoalProposal, GoalRevision, Review
 from workflows.documents import DocReader
 from workflows.onboarding import Partner
 from workflows.onboarding.fields import SLUG_PATTERN
-from workflows.reminders import DIGEST, Kind
 from workflows.referrals import Expertise, Referral
+from workflows.reminders import DIGEST, Kind
 from workflows.reporting import Report, parse_month, rates_from_doc
 
 MAX_DEPTH = 64  # nesting of one document: the bot's own go 5 deep
