@@ -268,9 +268,8 @@ async def test_an_offer_not_answered_in_time_expires_once_across_restarts(tmp_pa
     posted = Posted()
     for hours, expected in [(47, 0), (48, 3), (49, 0)]:  # a restart before each run
         store = await Store.open(tmp_path, SCHEMA)
-        expiry = Expiry(
-            store, SETTINGS, lambda h=hours: _at(h), Rooms(), posted, lambda: "partnerbot"
-        )
+        moment = _at(hours)
+        expiry = Expiry(store, SETTINGS, lambda: moment, Rooms(), posted, lambda: "partnerbot")
         before = len(posted.messages)
         assert await expiry.run()
         assert len(posted.messages) - before == expected, hours
