@@ -16,6 +16,7 @@ import pytest
 from chat.base import Outgoing
 from commands.referring import Expiry, directory_of
 from storage import SCHEMA, Store, Transaction
+from tests.fakes import Clock
 from tests.program import SETTINGS, Program
 from tests.test_onboarding_commands import APPLY, onboard_fully
 from workflows.onboarding import Partner
@@ -268,8 +269,8 @@ async def test_an_offer_not_answered_in_time_expires_once_across_restarts(tmp_pa
     posted = Posted()
     for hours, expected in [(47, 0), (48, 3), (49, 0)]:  # a restart before each run
         store = await Store.open(tmp_path, SCHEMA)
-        moment = _at(hours)
-        expiry = Expiry(store, SETTINGS, lambda: moment, Rooms(), posted, lambda: "partnerbot")
+        clock = Clock(_at(hours))
+        expiry = Expiry(store, SETTINGS, clock, Rooms(), posted, lambda: "partnerbot")
         before = len(posted.messages)
         assert await expiry.run()
         assert len(posted.messages) - before == expected, hours
