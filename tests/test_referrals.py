@@ -340,3 +340,34 @@ async def test_the_directory_shows_public_profiles_only(two: Program) -> None:
     ]
     text = json.dumps(profiles)
     assert "alice" not in text and "@" not in text and "partners@" not in text
+
+
+async def test_the_health_server_serves_the_directory_it_is_given(two: Program) -> None:
+    import socket
+
+    import aiohttp
+
+    from bot import directory_json
+    from chat.health import serve_health
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def metrics() -> str:
+        return ""
+
+    runner = await serve_health(
+        port, lambda: None, metrics, directory=lambda: directory_json(two.store)
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/directory.json") as got:
+                assert got.status == 200
+                body = await got.json()
+            async with session.post(f"http://127.0.0.1:{port}/directory.json") as posted:
+                assert posted.status == 405  # read-only
+    finally:
+        await runner.cleanup()
+    assert [p["id"] for p in body["partners"]] == ["acme-hosting", "bravo-cloud"]
+    assert "contacts" not in body["partners"][0] and "email" not in body["partners"][0]
