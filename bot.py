@@ -12,12 +12,16 @@ python bot.py check-config                       check the configuration and the
 python bot.py export                             all data as JSON on stdout (bot stopped)
 python bot.py backup FILE                        the same into FILE, also while the bot runs
 python bot.py import FILE                        load such a file into an empty data dir
+python bot.py directory                          the active partners' public profiles as
+                                                 JSON on stdout (bot stopped; while it runs,
+                                                 GET /directory.json on the health port)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -40,6 +44,7 @@ from commands.integrity import ImportRefused, check_export
 from commands.languages import LanguageBook
 from commands.outbox import Outbox
 from commands.quarterly import QuarterlySummary, in_turn
+from commands.referring import Expiry, directory_of
 from commands.registry import Registry
 from commands.reminding import Reminders
 from commands.runner import Runner
@@ -78,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                 return check_config(settings)
             case "export":
                 return asyncio.run(export(settings))
+            case "directory":
+                return asyncio.run(print_directory(settings))
             case "backup":
                 asyncio.run(backup(settings.data, SCHEMA, args.file))
                 print(f"backed up {settings.data} to {args.file}")
@@ -133,6 +140,9 @@ def _arguments() -> argparse.ArgumentParser:
         )
     commands.add_parser("check-config", help="check the configuration and the login")
     commands.add_parser("export", help="write all data as JSON to stdout (the bot stopped)")
+    commands.add_parser(
+        "directory", help="the active partners' public profiles as JSON (the bot stopped)"
+    )
     copy = commands.add_parser(
         "backup", help="write all data as an export to FILE, also while the bot runs"
     )
@@ -183,6 +193,24 @@ async def export(settings: config.Settings) -> int:
     finally:
         await store.close()
     return 0
+
+
+async def print_directory(settings: config.Settings) -> int:
+    """The active partners' public profiles (company, type, country, website, services,
+    countries and languages served), for the vendor's website."""
+    store = await Store.open(settings.data, SCHEMA)
+    try:
+        profiles = await directory_of(store)
+    finally:
+        await store.close()
+    json.dump({"partners": profiles}, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
+async def directory_json(store: Store) -> dict[str, object]:
+    """What `/directory.json` serves."""
+    return {"partners": await directory_of(store)}
 
 
 async def import_(settings: config.Settings, file: Path) -> int:
@@ -253,6 +281,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
             problem=partial(health_problem, lambda: transport.health.ready, runner.store),
             metrics=lambda: _metrics(runner, transport, reminders),
             host=settings.health_host,
+            directory=partial(directory_json, runner.store),
         )
     try:
         await runner.run()
@@ -354,7 +383,12 @@ async def _runner(
     # daily at the reminders' hour, each even if one before it failed
     jobs = in_turn(reminders.send_due, quarterly.send_due, channel.check)
     schedule = Schedule(jobs, settings.timezone, clock)
-    runner.services += [schedule.run, reminders.announce_orphans]
+    expiry = Expiry(store, settings, clock, reminders, runner.post, lambda: transport.me.username)
+    offers = Schedule(
+        expiry.run, settings.timezone, clock, name="referral expiry", hour="*", minute="*/10"
+    )
+    schedule.followers.append(offers)  # the console's `:time` moves both
+    runner.services += [schedule.run, offers.run, reminders.announce_orphans]
     return runner, reminders, schedule, languages
 
 

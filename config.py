@@ -221,6 +221,13 @@ VARIABLES: tuple[Variable, ...] = (
         _language,
         default="en",
     ),
+    Variable(
+        "PARTNERBOT_REFERRAL_HOURS",
+        "referral_hours",
+        "hours a partner has to accept or decline a referral before it goes to the next match",
+        _int_in(1, 720),
+        default="48",
+    ),
     Variable("PARTNERBOT_LOG_LEVEL", "log_level", "log level", _log_level, default="INFO"),
 )
 
@@ -245,6 +252,7 @@ class Settings:
     health_host: str = "127.0.0.1"
     catchup_hours: int = 24
     language: str = "en"
+    referral_hours: int = 48
     log_level: str = "INFO"
 
     @property

@@ -62,7 +62,18 @@ if TYPE_CHECKING:
     from storage import Transaction
 
 REPORTS = "reports"
-HEADER = ("partner", "month", "client", "kind", "amount", "rate", "owed", "company", "note")
+HEADER = (
+    "partner",
+    "month",
+    "client",
+    "kind",
+    "amount",
+    "rate",
+    "owed",
+    "company",
+    "note",
+    "referral",  # kind=referred: the referral it closed (R-<n>)
+)
 PROSPECT_HEADER = ("partner", "month", "client", "amount", "close", "company", "note")
 PARTNERS = "partners"
 PARTNER_LINES = 50  # the per-partner totals a reply shows
@@ -218,6 +229,7 @@ async def csv_chunks(
                     money_doc(owed),
                     _cell(company),
                     _cell(deal.note or ""),
+                    deal.ref or "",
                 )
             )
         tally.deals += len(report.deals)

@@ -43,6 +43,7 @@ from workflows.compliance import FeeRecord, GoalProposal, GoalRevision, Review
 from workflows.documents import DocReader
 from workflows.onboarding import Partner
 from workflows.onboarding.fields import SLUG_PATTERN
+from workflows.referrals import Expertise, Referral
 from workflows.registration import Registration
 from workflows.reminders import DIGEST, Kind
 from workflows.reporting import Report, parse_month, rates_from_doc
@@ -144,6 +145,22 @@ def _language(doc: Mapping[str, Any]) -> str | None:
         raise ValueError(f"{read.where}: language must be one of {', '.join(OFFERED_LANGUAGES)}")
     read.time("at")
     return name if kind == PARTNER_LANGUAGE else None
+
+
+def _expertise(doc: Mapping[str, Any]) -> str:
+    return Expertise.from_doc(doc).partner
+
+
+def _referral(doc: Mapping[str, Any]) -> None:
+    Referral.from_doc(doc)  # its partners may since have been removed: not a reference
+
+
+def _sequence(doc: Mapping[str, Any]) -> None:
+    read = DocReader(doc, f"sequence {doc.get('name')!r}")
+    if read.get("name", str) != "referrals":
+        raise ValueError(f"{read.where}: name must be referrals")
+    if read.get("last", int) < 1:
+        raise ValueError(f"{read.where}: last must be a positive number")
 
 
 def _seen(doc: Mapping[str, Any]) -> None:
@@ -251,6 +268,9 @@ CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "goal_proposals": _goal_proposal,
     SENT: _sent,
     LANGUAGES: _language,
+    "expertise": _expertise,
+    "referrals": _referral,
+    "sequences": _sequence,
     SEEN: _seen,
     OUTBOX: _outbox,
     CONVERSATIONS: _conversation,

@@ -191,6 +191,11 @@ class Reminders:
             return []
         return [_message(reminder.key, room, text) for room, text in texts.items()]
 
+    async def rooms_of(self, audience: Audience, partner: Partner) -> list[tuple[str, str]]:
+        """Where `audience` reads about `partner`, with each room's language (for other
+        scheduled jobs: `commands.referring.Expiry`)."""
+        return await self._rooms_of(audience, partner)
+
     async def _rooms_of(self, audience: Audience, partner: Partner) -> list[tuple[str, str]]:
         """The rooms `audience` reads in, each with its language: the workgroup in the
         partner's (a contact's DM, when there is no workgroup, in the contact's)."""

@@ -14,6 +14,9 @@ from commands.parsing import ArgumentError, split_arguments
 from i18n import N_, _, ngettext
 from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner
+from workflows.referrals import Referral, check_citable, parse_referral_id
+from workflows.referrals import ReferralState as ReferralState
+from workflows.referrals import win as win_referral
 from workflows.reporting import (
     DealKind,
     Entry,
@@ -60,6 +63,7 @@ REPORTS = "reports"
 FILINGS = "filings"  # {"partner", "months": every month filed, "complete": true}
 LEGACY_KEPT = 12  # an index without "complete" kept only the last 12 months filed
 TERMS = "terms"
+REFERRALS = "referrals"
 VERBS = frozenset({"deal", "prospect", "remove", "submit", "none", "reopen", "history"})
 MANAGER_VERBS = frozenset({"reopen", "history"})
 DEAL_EXAMPLE = 'client="Foo Corp" amount=12000 kind=hosting'
@@ -114,7 +118,7 @@ async def report(ctx: Context) -> None:
             ).format(word=quote(words[0], as_code=True))
         )
     if verb in ("deal", "prospect"):
-        changed = _with_entry(ctx, draft, verb, options)
+        changed = await _with_entry(ctx, draft, verb, options)
         ctx.reply(entry_changed(draft, changed))
     elif verb == "remove":
         number = _number(words)
@@ -175,7 +179,7 @@ async def answer(ctx: Context) -> None:
         args = split_arguments(text)
     except ArgumentError as err:
         raise Refused(str(err)) from None
-    changed = _with_entry(
+    changed = await _with_entry(
         ctx, draft, "deal" if asking == "deals" else "prospect", dict(args.options)
     )
     await _save(ctx, changed, f"report {month}: {asking[:-1]}")
@@ -331,17 +335,45 @@ async def rates(ctx: Context, partner_id: str) -> dict[DealKind, Any]:
     return effective_rates(overrides)
 
 
-def _with_entry(ctx: Context, draft: Report, verb: str, options: dict[str, str]) -> Report:
+async def _with_entry(ctx: Context, draft: Report, verb: str, options: dict[str, str]) -> Report:
     zone = ctx.settings.timezone
     entry: Entry
     if verb == "deal":
         entry = _rule(deal_from_options, options)
+        if entry.ref is not None:
+            await _cited(ctx, draft, entry.ref)
     else:
         entry = _rule(prospect_from_options, options, ctx.now, zone)
     return _rule(add, draft, entry, ctx.now, zone)
 
 
+async def _cited(ctx: Context, report: Report, ref: str) -> Referral:
+    """The referral a referred deal of `report` cites: accepted by its partner."""
+    try:
+        ident = parse_referral_id(ref)
+    except RuleError as err:
+        raise refusal(err) from None
+    doc = await ctx.tx.get(REFERRALS, ident)
+    found = None if doc is None else Referral.from_doc(doc)
+    return _rule(check_citable, found, ident, report.partner, str(report.month))
+
+
+async def _close_referrals(ctx: Context, report: Report) -> None:
+    """Filing a report closes each referral its referred deals cite as won."""
+    for deal in report.deals:
+        if deal.ref is not None:
+            cited = await _cited(ctx, report, deal.ref)
+            if cited.state is not ReferralState.WON:
+                won = win_referral(cited, str(report.month))
+                ctx.tx.put(
+                    REFERRALS,
+                    won.to_doc(),
+                    what=f"referral {won.id}: won ({report.partner} {report.month})",
+                )
+
+
 async def _file(ctx: Context, partner: Partner, draft: Report, *, none: bool) -> Report:
+    await _close_referrals(ctx, draft)
     filing = submit_none if none else submit
     filed = _rule(
         filing,
@@ -458,14 +490,15 @@ def _rule(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 SPEC = Command(
     name="report",
     summary=N_("your monthly sales report: show it, add a deal or a prospect, remove one, file it"),
-    usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [note=] "
+    usage="[YYYY-MM] [deal client= amount= kind=hosting|referred|premium|services [ref=R-<n>] "
+    "[note=] "
     "| prospect client= amount= close=YYYY-MM [note=] | remove <n> | submit | none]",
     example=lambda today: f"/report {last_month(today)} deal {DEAL_EXAMPLE}",
     manager_usage="<partner-id> YYYY-MM [reopen | history]",
     manager_example=lambda today: f"/report acme-hosting {last_month(today)} reopen",
     roles=frozenset({Role.PARTNER, Role.MANAGER}),
     handler=report,
-    options=frozenset({"client", "amount", "kind", "close", "note"}),
+    options=frozenset({"client", "amount", "kind", "close", "note", "ref"}),
     answer=answer,
     cancelled=cancelled,
 )

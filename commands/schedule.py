@@ -65,15 +65,32 @@ class Schedule:
     """Runs `job` at 09:00 every day in `zone` (on `clock`) and once when started; again
     soon when it returns False (not all done) or fails."""
 
-    def __init__(self, job: Callable[[], Awaitable[bool]], zone: ZoneInfo, clock: Clock) -> None:
+    def __init__(
+        self,
+        job: Callable[[], Awaitable[bool]],
+        zone: ZoneInfo,
+        clock: Clock,
+        *,
+        name: str = "reminders",
+        hour: str = "9",
+        minute: str = "0",
+    ) -> None:
+        """`hour`, `minute`: when it runs, as cron fields (the referrals' expiry runs every
+        ten minutes: `hour="*", minute="*/10"`)."""
         self.job = job
         self.zone = zone
         self.clock = clock
+        self.name = name
+        self.hour = hour
+        self.minute = minute
+        self.followers: list[Schedule] = []  # moved with it (`moved`): other jobs' schedules
         self._scheduler: AsyncIOScheduler | None = None
         self._daily: Job | None = None
 
     def trigger(self) -> ShiftedTrigger:
-        return ShiftedTrigger(CronTrigger(hour=9, minute=0, timezone=self.zone), self.clock)
+        return ShiftedTrigger(
+            CronTrigger(hour=self.hour, minute=self.minute, timezone=self.zone), self.clock
+        )
 
     async def run(self) -> None:
         """A `Runner` service: the start-up evaluation, then the daily ones until cancelled."""
@@ -81,8 +98,8 @@ class Schedule:
         self._daily = scheduler.add_job(
             self._evaluate,
             self.trigger(),
-            id="reminders",
-            name="the reminders due at 09:00",
+            id=self.name,
+            name=f"{self.name} at {self.hour}:{self.minute}",
             coalesce=True,
             max_instances=1,
             misfire_grace_time=MISFIRE_GRACE,
@@ -101,19 +118,21 @@ class Schedule:
         if self._daily is not None:
             self._daily.reschedule(self.trigger())
         await self._evaluate()
+        for follower in self.followers:
+            await follower.moved()
 
     async def _evaluate(self) -> None:
         try:
             done = await self.job()
         except Exception:
-            log.exception("the reminders failed; trying again in %s", RETRY_AFTER)
+            log.exception("the %s failed; trying again in %s", self.name, RETRY_AFTER)
             done = False
         if not done and self._scheduler is not None:
             self._scheduler.add_job(
                 self._evaluate,
                 ShiftedTrigger(DateTrigger(self.clock() + RETRY_AFTER), self.clock),
-                id="reminders-again",
-                name="the reminders not all done",
+                id=f"{self.name}-again",
+                name=f"the {self.name} not all done",
                 replace_existing=True,
                 misfire_grace_time=MISFIRE_GRACE,
             )

@@ -8,9 +8,11 @@ from commands import program
 from commands.fee import status_of
 from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
+from commands.referring import expertise_of
 from commands.report import shown_months
-from i18n import N_, _, day
+from i18n import N_, _, day, locale
 from workflows.compliance import fee_line, upcoming_review
+from workflows.referrals import expertise_lines
 from workflows.reporting import local_day
 
 
@@ -28,6 +30,7 @@ async def status(ctx: Context) -> None:
         while await ctx.tx.get("reviews", partner.id, review.isoformat()) is not None:
             review = upcoming_review(partner.signed, review + timedelta(days=1))  # recorded early
         lines.append(_("Next quarterly review on {day}.").format(day=day(review)))
+    lines += expertise_lines(await expertise_of(ctx.tx, partner.id), locale())
     reports = (await shown_months(ctx, partner)).line()
     if reports:
         lines.append(reports)

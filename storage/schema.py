@@ -42,6 +42,12 @@ SCHEMA: tuple[Collection, ...] = (
     # languages chosen with /language: a user's ("kind": "user", "name": the username) and,
     # by a contact, a partner's rooms' ("kind": "partner", "name": the partner id)
     Collection("languages", key=("kind", "name")),
+    # a partner's certified services and the countries and languages it serves
+    Collection("expertise", key=("partner",)),
+    # referrals of clients to partners (/refer, /referrals): "R-<n>"
+    Collection("referrals", key=("id",)),
+    # the last number given out of a numbered series ("referrals": R-<n>)
+    Collection("sequences", key=("name",)),
     # ids of the chat messages already handled
     Collection("seen", key=("id",)),
     Collection("outbox", key=("id",)),

@@ -255,6 +255,8 @@ AS_CONTACT = [
     "/review acme-hosting",
     "/review acme-hosting pass",
     "/fee acme-hosting paid",
+    "/certify acme-hosting private-cloud-hosting",
+    "/refer R-1 offer acme-hosting",
     "/fee acme-hosting",
     "/report acme-hosting 2026-11 reopen",
     "/report 2026-11 reopen",

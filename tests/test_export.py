@@ -149,6 +149,7 @@ async def test_the_rows_add_up_to_each_filed_report(program: Program) -> None:
         "owed": "3600.02",
         "company": "Acme Hosting",
         "note": "",
+        "referral": "",
     }
     assert rows[4]["company"] == ""  # a partner no longer stored
     prospects = list(

@@ -69,6 +69,10 @@ async def _written_by_the_bot() -> Export:
         ("alice", "/language pt-BR"),  # hers and, as a contact, her partner's rooms'
         ("maria", "/announce Webinar on Thursday"),  # an announcement and its mark
         ("maria", '/materials add quarterly "Q1 2027 report" https://vendor.example/q1.pdf'),
+        ("maria", "/certify acme-hosting private-cloud-hosting"),
+        ("alice", "/serve countries=BR,PT languages=pt,en"),
+        ("maria", "/refer client=Foo country=BR language=pt need=hosting amount=2000"),
+        ("maria", "/refer R-1 offer acme-hosting"),
     ]:
         said = await program.say(sender, text)
         assert said.status == "done", (text, said.text)

@@ -22,7 +22,7 @@ APPLY = (
 )
 EXAMPLE = [
     '/report 2026-09 deal client="Foo Hosting" amount=12000.05 kind=hosting',
-    '/report 2026-09 deal client="Bar Corp" amount="$1,234.55" kind=referred',
+    '/report 2026-09 deal client="Bar Corp" amount="$1,234.55" kind=referred ref=R-1',
     '/report 2026-09 deal client="Baz Ltd" amount="USD 2,500" kind=premium',
     "/report 2026-09 deal client=Qux amount=4000 kind=services",
     "/report 2026-09 prospect client=Northwind amount=5000 close=2026-12",
@@ -45,6 +45,10 @@ async def program() -> AsyncIterator[Program]:
         ("alice", "/goals 1y fifty hosted workspaces"),
         ("maria", "/approve acme-hosting goals"),
         ("maria", f"/approve acme-hosting contract signed={day} support=yes fee=paid"),
+        ("maria", "/certify acme-hosting private-cloud-hosting"),
+        ("maria", "/refer client=Bar country=BR language=pt need=hosting"),
+        ("maria", "/refer R-1 offer acme-hosting"),
+        ("alice", "/referrals R-1 accept"),
     ]:
         assert (await program.say(who, text)).status == "done", text
     program.clock.now = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
@@ -262,8 +266,8 @@ async def test_a_filed_report_keeps_its_rates_through_a_reopen(program: Program)
     assert (await program.say("maria", "/export reports 2026-09")).status == "done"
     csv = program.chat.uploads["reports-2026-09.csv"].decode().splitlines()
     assert csv[1:] == [
-        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00,Acme Hosting,",
-        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00,Acme Hosting,",
+        "acme-hosting,2026-09,Foo,hosting,12000.00,30%,3600.00,Acme Hosting,,",
+        "acme-hosting,2026-09,Bar,hosting,1000.00,25%,250.00,Acme Hosting,,",
     ]
 
 

@@ -83,7 +83,7 @@ def worked_example() -> Report:
     report = draft()
     for text in (
         'client="Foo Hosting" amount=12,000.05 kind=hosting',
-        'client="Bar Corp" amount=$1,234.55 kind=REFERRED note="referred by the vendor"',
+        'client="Bar Corp" amount=$1,234.55 kind=REFERRED ref=R-1 note="referred by the vendor"',
         'client="Baz Ltd" amount="USD 2,500" kind=Premium note="enterprise licence"',
         "client=Qux amount=4000 kind=services",
         "client=Northwind amount=5000 close=2026-12",
@@ -153,6 +153,7 @@ def test_worked_example_filed_on_time_and_exported() -> None:
         "rate": "30",  # fixed by the filing
         "owed": "370.37",
         "note": "referred by the vendor",
+        "ref": "R-1",
     }
     assert worked_example().to_doc()["deals"][1]["rate"] is None  # a draft's: the terms
     assert doc["prospects"][1] == {

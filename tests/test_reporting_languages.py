@@ -214,7 +214,7 @@ async def test_the_conversation_takes_amounts_and_yes_in_the_readers_language(
     program.dispatcher.languages = Book({"alice": tag}, partner=tag)
     room = "partner-acme-hosting"
     await program.say("alice", "/report", room=room)
-    added = await program.say("alice", "client=Foo amount=1.234,55 kind=referred", room=room)
+    added = await program.say("alice", "client=Foo amount=1.234,55 kind=hosting", room=room)
     assert added.status == "done", added.text
     assert "`done`" in added.text
     await program.say("alice", "done", room=room)

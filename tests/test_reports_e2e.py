@@ -9,7 +9,7 @@ system's date, so that 2026-10 is a closed month to file and the prospects close
 | deal | amount | kind | owed |
 |---|---|---|---|
 | Foo Hosting | 12,000.05 | hosting 30 % | 3,600.02 (3,600.015 rounded half-up) |
-| Bar Corp | 1,234.55 | referred 30 % | 370.37 (370.365) |
+| Bar Corp | 1,234.55 | hosting 30 % | 370.37 (370.365) |
 | Baz Ltd | 2,500.00 | premium 80 % | 2,000.00 |
 | Qux | 4,000.00 | services 0 % | 0.00 |
 
@@ -39,7 +39,7 @@ MONTH = "2026-10"
 START = "2026-11-05T10:00:00+00:00"  # the bot's `--start-time`: MONTH is filed before it is due
 ENTRIES = [
     'deal client="Foo Hosting" amount=12000.05 kind=hosting',
-    'deal client="Bar Corp" amount="$1,234.55" kind=referred',
+    'deal client="Bar Corp" amount="$1,234.55" kind=hosting',
     'deal client="Baz Ltd" amount="USD 2,500" kind=premium',
     "deal client=Qux amount=4000 kind=services",
     "prospect client=Northwind amount=5000 close=2030-01",

@@ -92,6 +92,7 @@ class Deal:
     kind: DealKind
     note: str | None = None
     rate: Decimal | None = None
+    ref: str | None = None  # kind=referred: the referral it closes (R-<n>)
 
     def __post_init__(self) -> None:
         _check_entry(self.client, self.amount, self.note)
@@ -130,9 +131,11 @@ class Prospect:
 Entry = Deal | Prospect
 
 
-def make_deal(client: str, amount: Decimal, kind: DealKind, note: str | None = None) -> Deal:
+def make_deal(
+    client: str, amount: Decimal, kind: DealKind, note: str | None = None, ref: str | None = None
+) -> Deal:
     """A deal from typed values, each checked (`RuleError` says what is wrong)."""
-    return Deal(check_client(client), check_amount(amount), kind, check_note(note))
+    return Deal(check_client(client), check_amount(amount), kind, check_note(note), ref=ref)
 
 
 def make_prospect(client: str, amount: Decimal, close: Month, note: str | None = None) -> Prospect:
@@ -339,6 +342,7 @@ def _figures_doc(
                 "rate": None if deal.rate is None else rate_doc(deal.rate),
                 "owed": money_doc(owed_here),
                 "note": deal.note,
+                **({} if deal.ref is None else {"ref": deal.ref}),
             }
             for deal, owed_here in zip(deals, owed, strict=True)
         ],
@@ -403,6 +407,7 @@ def _figures(
             entry.enum("kind", DealKind),
             entry.note(),
             entry.rate(),
+            entry.optional("ref", str),
         )
         owed.append(deal.owed(rates))
         if "owed" in entry.doc and entry.money("owed") != owed[-1]:

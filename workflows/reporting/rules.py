@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from i18n import _, day, money, ngettext
-from workflows.onboarding import RuleError
+from workflows.onboarding import FieldError, RuleError
 from workflows.reporting.model import (
     Deal,
     Entry,
@@ -97,12 +97,20 @@ def with_rates(report: Report, rates: Mapping[DealKind, Decimal]) -> Report:
 
 
 def add_deal(
-    report: Report, client: str, amount: Decimal, kind: DealKind, note: str | None = None
+    report: Report,
+    client: str,
+    amount: Decimal,
+    kind: DealKind,
+    note: str | None = None,
+    ref: str | None = None,
 ) -> Report:
-    """The draft with one more closed deal."""
+    """The draft with one more closed deal (a referred one with the referral it closes,
+    cited by no other deal of the report)."""
     _guard(report, "add_deal")
     _room_for_one(report)
-    return replace(report, deals=(*report.deals, make_deal(client, amount, kind, note)))
+    if ref is not None and any(deal.ref == ref for deal in report.deals):
+        raise RuleError(_("Another deal of this report already cites {ref}.").format(ref=ref))
+    return replace(report, deals=(*report.deals, make_deal(client, amount, kind, note, ref)))
 
 
 def add_prospect(
@@ -276,19 +284,23 @@ def reopen(report: Report, by: str, now: datetime) -> Report:
 
 # Options, as typed after `/report [YYYY-MM] deal|prospect` -----------------------------
 
-DEAL_OPTIONS = ("client", "amount", "kind", "note")
+DEAL_OPTIONS = ("client", "amount", "kind", "note", "ref")
 PROSPECT_OPTIONS = ("client", "amount", "close", "note")
 
 
 def deal_from_options(options: Mapping[str, str]) -> Deal:
     """A deal from `client= amount= kind= [note=]`."""
     values = _options(options, DEAL_OPTIONS, "deal")
-    return make_deal(
-        values["client"],
-        parse_amount(values["amount"]),
-        parse_kind(values["kind"]),
-        values.get("note"),
-    )
+    amount = parse_amount(values["amount"])
+    kind = parse_kind(values["kind"])
+    ref = values.get("ref", "").strip() or None
+    if kind is DealKind.REFERRED and ref is None:
+        raise FieldError(_("a deal of kind=referred needs ref=R-<n>, the referral you accepted"))
+    if kind is not DealKind.REFERRED and ref is not None:
+        raise FieldError(_("ref= is only for a deal of kind=referred"))
+    if ref is not None:
+        ref = ref.upper()
+    return make_deal(values["client"], amount, kind, values.get("note"), ref)
 
 
 def prospect_from_options(options: Mapping[str, str], now: datetime, zone: tzinfo) -> Prospect:
@@ -305,7 +317,7 @@ def add(report: Report, item: Entry, now: datetime, zone: tzinfo) -> Report:
     """The draft with a deal or prospect made by `deal_from_options` or
     `prospect_from_options`."""
     if isinstance(item, Deal):
-        return add_deal(report, item.client, item.amount, item.kind, item.note)
+        return add_deal(report, item.client, item.amount, item.kind, item.note, item.ref)
     return add_prospect(report, item.client, item.amount, item.close, item.note, now, zone)
 
 
