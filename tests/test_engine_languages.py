@@ -90,8 +90,8 @@ async def test_refusals_render_in_each_language(program: Program, tag: str) -> N
     in_language(program, tag)
     for who, text, shown in [
         ("alice", "/suspend acme-hosting late", "/suspend"),
-        ("alice", "/stauts", "`/stauts`"),
-        ("alice", "/help stauts", "/status"),
+        ("alice", "/staus", "`/staus`"),
+        ("alice", "/help staus", "/status"),
         ("maria", "/audit nobody", "`nobody`"),
         ("maria", "/audit acme-hosting 5 more", "`more`"),
         ("maria", "/partners bogus", "`bogus`"),
