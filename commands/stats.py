@@ -25,7 +25,6 @@ from workflows.charts import Chart, partner_chart, png, program_chart
 from workflows.onboarding import Partner, RuleError
 from workflows.reporting import local_day
 from workflows.stats import (
-    Facts,
     Quarter,
     check_quarter,
     first_signing,
@@ -79,7 +78,7 @@ async def program_summary(
 ) -> tuple[str, Chart]:
     """The program's quarter: its message and its chart (in the language in force)."""
     today = local_day(now, settings.timezone)
-    partners = [Facts.from_doc(doc) async for doc in reader.scan(program.PARTNERS)]
+    partners = await figures.facts(reader)
     _check(quarter, today, first_signing(partners))
     before = {
         period: await figures.figures_of(reader, period)
