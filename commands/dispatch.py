@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,8 @@ class Outcome:
     status: str  # "done", "refused", "failed", "ignored" or "duplicate"
     replies: tuple[Outgoing, ...] = ()
     stored: bool = False  # True when its changes and replies were committed (the outbox)
+    # What the handler asked to be done once all this is stored (`Context.after`).
+    followups: tuple[Callable[[], Awaitable[None]], ...] = ()
 
 
 class Dispatcher:
@@ -234,7 +236,8 @@ class Dispatcher:
             log.exception("/%s failed on message %r", command.name, message.id)
             failed = _("Sorry, that failed on my side; it has been logged.")
             return await self._answer(message, "failed", [failed], answer_in)
-        return await self._commit(tx, now, message, "done", ctx.replies, answer_in)
+        outcome = await self._commit(tx, now, message, "done", ctx.replies, answer_in)
+        return replace(outcome, followups=tuple(ctx.followups))
 
     async def _answer(
         self, message: Incoming, status: str, texts: list[str], answer_in: str | None = None

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from storage import Store, Transaction
 from workflows.compliance import Review
 from workflows.reporting import Report
 from workflows.stats import (
+    Facts,
     Figures,
     MonthFigures,
     Quarter,
@@ -81,26 +83,58 @@ async def keep_fees(tx: Writer, partner_id: str, year: int, *, paid: bool) -> No
     tx.put(STANDINGS, Standing(now.partner, now.reviews, years).to_doc())
 
 
+T = TypeVar("T")
+# The parsed form of each stored document read for /stats, with the document it was parsed
+# from: a stored document is never changed, only replaced by another object, so the same
+# object means the same value and the parse is reused (the program's /stats would otherwise
+# parse every partner and every row on each request). At most one entry per document key.
+_PARSED: dict[tuple[str, str], tuple[Mapping[str, Any], Any]] = {}
+
+
+def parsed(collection: str, key: str, doc: Mapping[str, Any], parse: Callable[[Any], T]) -> T:
+    """`parse(doc)`, or what it gave for this very document object before."""
+    known = _PARSED.get((collection, key))
+    if known is not None and known[0] is doc:
+        value: T = known[1]
+        return value
+    value = parse(doc)
+    _PARSED[(collection, key)] = (doc, value)
+    return value
+
+
+async def facts(reader: Reader) -> list[Facts]:
+    """What the program's numbers need of every partner."""
+    return [
+        parsed("partners", doc["id"], doc, Facts.from_doc) async for doc in reader.view("partners")
+    ]
+
+
 async def months_of(reader: Reader, partner_id: str) -> list[MonthFigures]:
     """Every month the partner filed, summed."""
-    return [MonthFigures.from_doc(doc) async for doc in reader.scan(MONTHS, partner_id)]
+    return [MonthFigures.from_doc(doc) async for doc in reader.view(MONTHS, partner_id)]
 
 
 async def rows_of(reader: Reader, quarter: Quarter) -> list[QuarterRow]:
     """Every partner's row of the quarter (those that filed something in it)."""
-    return [QuarterRow.from_doc(doc) async for doc in reader.scan(QUARTERS, str(quarter))]
+    return [
+        parsed(QUARTERS, f"{quarter}/{doc['partner']}", doc, QuarterRow.from_doc)
+        async for doc in reader.view(QUARTERS, str(quarter))
+    ]
 
 
 async def figures_of(reader: Reader, quarter: Quarter) -> list[tuple[str, Figures]]:
     """Every partner's figures of the quarter, without the rest of its row."""
-    return [row_figures(doc) async for doc in reader.scan(QUARTERS, str(quarter))]
+    return [
+        parsed(f"{QUARTERS}:figures", f"{quarter}/{doc['partner']}", doc, row_figures)
+        async for doc in reader.view(QUARTERS, str(quarter))
+    ]
 
 
 async def standings(reader: Reader) -> dict[str, Standing]:
     found = {}
-    async for doc in reader.scan(STANDINGS):
+    async for doc in reader.view(STANDINGS):
         if doc["partner"] != BUILT:
-            found[doc["partner"]] = Standing.from_doc(doc)
+            found[doc["partner"]] = parsed(STANDINGS, doc["partner"], doc, Standing.from_doc)
     return found
 
 

@@ -226,6 +226,8 @@ class Context:
     bot: User
     conversation: Mapping[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
+    # Done after the command's changes and replies are stored (`after`).
+    followups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     answer_in: str | None = None
     languages: Languages = field(default_factory=OneLanguage)
 
@@ -276,6 +278,12 @@ class Context:
         """Answer in the room (and thread) the command came from, or in the caller's DM."""
         thread = self.message.thread if self.answer_in is None else None
         self.replies.append(Reply(self.reply_room, text, thread, tuple(attachments)))
+
+    def after(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Do `action` once the command's changes and replies are stored, beside their
+        delivery, so that the replies need not wait for it (a chart drawn and uploaded).
+        Not stored: a bot that dies first does not do it, and a failure is only logged."""
+        self.followups.append(action)
 
     def word(self, index: int, what: str) -> str:
         """The positional argument at `index`, or a `UsageError` naming what is missing:

@@ -310,6 +310,8 @@ class Runner:
         for out in outcome.replies:
             then = None if outcome.stored else one_delivered
             self.deliver(out, received, stored=outcome.stored, then=then)
+        for number, action in enumerate(outcome.followups):  # each in a lane of its own
+            self.handling.submit((message.id, "after", number), action)
 
     def _settle(self, message: Incoming) -> None:
         """Nothing of `message` is lost any more if the bot dies: its cursor may pass it and

@@ -10,6 +10,7 @@ number the chart shows.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -25,7 +26,6 @@ from workflows.charts import Chart, partner_chart, png, program_chart
 from workflows.onboarding import Partner, RuleError
 from workflows.reporting import local_day
 from workflows.stats import (
-    Facts,
     Quarter,
     check_quarter,
     first_signing,
@@ -37,6 +37,8 @@ from workflows.stats import (
     render_program,
 )
 from workflows.text import quote
+
+log = logging.getLogger(__name__)
 
 _QUARTERISH = re.compile(r"[0-9]{4}-.*|[Qq][0-9].*")  # a quarter, maybe written wrong
 
@@ -70,8 +72,22 @@ async def stats(ctx: Context) -> None:
 
 async def _program(ctx: Context, quarter: Quarter) -> None:
     text, chart = await program_summary(ctx.tx, quarter, ctx.now, ctx.settings)
-    await upload_chart(ctx.chat, ctx.reply_room, f"stats-{quarter}.png", chart)
     ctx.reply(text)
+    _chart_after(ctx, f"stats-{quarter}.png", chart)
+
+
+def _chart_after(ctx: Context, filename: str, chart: Chart) -> None:
+    """The chart follows the reply (which has every number it shows): drawn and uploaded
+    once the reply is on its way, so that the reply does not wait for the drawing."""
+    room = ctx.reply_room
+
+    async def upload() -> None:
+        try:
+            await upload_chart(ctx.chat, room, filename, chart)
+        except Refused as err:
+            log.warning("/stats: the chart %s was not uploaded: %s", filename, err)
+
+    ctx.after(upload)
 
 
 async def program_summary(
@@ -79,7 +95,7 @@ async def program_summary(
 ) -> tuple[str, Chart]:
     """The program's quarter: its message and its chart (in the language in force)."""
     today = local_day(now, settings.timezone)
-    partners = [Facts.from_doc(doc) async for doc in reader.scan(program.PARTNERS)]
+    partners = await figures.facts(reader)
     _check(quarter, today, first_signing(partners))
     before = {
         period: await figures.figures_of(reader, period)
@@ -105,8 +121,8 @@ async def program_summary(
 
 async def _partner(ctx: Context, partner: Partner, quarter: Quarter) -> None:
     text, chart = await partner_summary(ctx.tx, partner, quarter, ctx.today)
-    await upload_chart(ctx.chat, ctx.reply_room, f"stats-{partner.id}-{quarter}.png", chart)
     ctx.reply(text)
+    _chart_after(ctx, f"stats-{partner.id}-{quarter}.png", chart)
 
 
 async def partner_summary(

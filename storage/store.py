@@ -151,6 +151,15 @@ class Store:
         kind = self._collection(collection)
         return self._scan(kind, self._owner_shard(kind, owner), where, {})
 
+    def view(
+        self, collection: str, owner: str | None = None, where: Where | None = None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """As `scan`, but the stored documents themselves, not copies: for reading many
+        documents fast. Read-only: the store's own state, which nobody may change."""
+        self._check_open()
+        kind = self._collection(collection)
+        return self._scan(kind, self._owner_shard(kind, owner), where, {}, copy=False)
+
     async def count(self, collection: str, owner: str | None = None) -> int:
         """How many documents the collection (or one owner's part of it) holds.
 
@@ -298,8 +307,11 @@ class Store:
         shard: str | None,
         where: Where | None,
         overlay: Mapping[_Ident, Doc | None],
+        *,
+        copy: bool = True,
     ) -> AsyncIterator[Doc]:
-        """Matching documents, with `overlay` (a transaction's writes) over the stored ones."""
+        """Matching documents, with `overlay` (a transaction's writes) over the stored ones;
+        copies of them unless not `copy` (`view`)."""
         mine = {key: doc for (name, key), doc in overlay.items() if name == kind.name}
         for name in await self._shard_names(kind, shard, mine):
             if shard is None:
@@ -311,7 +323,7 @@ class Store:
                     _put_or_pop(docs, key, doc)
             for key in sorted(docs):
                 if where is None or where(docs[key]):
-                    yield copy_doc(docs[key])
+                    yield copy_doc(docs[key]) if copy else docs[key]
             await asyncio.sleep(0)  # one shard per step of the event loop
 
     async def _shard_names(
@@ -706,6 +718,17 @@ class Transaction:
         shard = self._store._owner_shard(kind, owner)
         self._ranges.add((kind.name, shard))
         return self._store._scan(kind, shard, where, dict(self._writes))
+
+    def view(
+        self, collection: str, owner: str | None = None, where: Where | None = None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """As `Store.view` (the documents themselves, read-only), with this transaction's
+        writes."""
+        self._check_active()
+        kind = self._store._collection(collection)
+        shard = self._store._owner_shard(kind, owner)
+        self._ranges.add((kind.name, shard))
+        return self._store._scan(kind, shard, where, dict(self._writes), copy=False)
 
     @property
     def empty(self) -> bool:

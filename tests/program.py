@@ -55,11 +55,10 @@ class Program:
         )
         self._ids = itertools.count(1)
 
-    async def say(
+    def message(
         self, sender: str, text: str, room: str | Room | None = None, thread: str | None = None
-    ) -> Said:
-        """`sender` writes `text` in `room` (default: their DM with the bot; a name is a
-        private group's)."""
+    ) -> Incoming:
+        """The message `sender` writes in `room` (as `say`), not yet handled."""
         where = (
             Room(f"dm-{sender}", RoomKind.DIRECT, sender)
             if room is None
@@ -67,8 +66,18 @@ class Program:
             if isinstance(room, str)
             else room
         )
-        message = Incoming(f"m{next(self._ids)}", where, user(sender), text, self.clock(), thread)
+        return Incoming(f"m{next(self._ids)}", where, user(sender), text, self.clock(), thread)
+
+    async def say(
+        self, sender: str, text: str, room: str | Room | None = None, thread: str | None = None
+    ) -> Said:
+        """`sender` writes `text` in `room` (default: their DM with the bot; a name is a
+        private group's)."""
+        message = self.message(sender, text, room, thread)
+        where = message.room
         outcome = await self.dispatcher.handle(message)
+        for action in outcome.followups:  # as the runner does, once the replies are out
+            await action()
         said = Said(outcome.status, [], sent=list(outcome.replies))
         for out in outcome.replies:
             if out.room_id == where.id:

@@ -6,7 +6,7 @@ The program in 2027-Q1 (the clock: 2027-04-20, every report of the quarter due):
   (owes 3,600) and a prospect of 5,000 closing 2027-06, on time; 2027-02 a premium deal of
   2,500 (owes 2,000), late; 2027-03 no sales, on time;
 - bravo-tech (bea), technology, signed 2026-11-02: 2027-01 a services deal of 4,000 (owes 0)
-  and a referred one of 1,000 (owes 300), on time; nothing for 2027-02 and 2027-03;
+  and a hosting one of 1,000 (owes 300), on time; nothing for 2027-02 and 2027-03;
 - carol-var (carl), value-added, signed 2026-12-01 with the fee unpaid: nothing;
 - delta-host (dan), hosting, applied and signed 2027-02-10: nothing.
 
@@ -111,7 +111,7 @@ async def example(store: Store) -> Program:
         "2027-01",
         date(2027, 2, 8),
         "deal client=Svc amount=4000 kind=services",
-        "deal client=Ref amount=1000 kind=referred",
+        "deal client=Ref amount=1000 kind=hosting",
     )
     await file(
         program, "alice", "2027-02", date(2027, 3, 15), "deal client=Baz amount=2500 kind=premium"

@@ -170,6 +170,28 @@ async def test_scan_by_owner_in_key_order(store: Store) -> None:
     assert months == ["2024-01", "2024-02", "2024-03"]
 
 
+async def test_view_reads_the_stored_documents_themselves(store: Store) -> None:
+    """`view` is `scan` without the copies: the same documents, the same object twice while
+    unchanged, a new one once replaced; in a transaction, its writes over them, and a read
+    that a concurrent write to the range makes conflict."""
+    await put(store, "partners", {"id": "p1", "status": "draft"})
+    first = [doc async for doc in store.view("partners")]
+    again = [doc async for doc in store.view("partners")]
+    assert first == [{"id": "p1", "status": "draft"}]
+    assert first[0] is again[0]
+    await put(store, "partners", {"id": "p1", "status": "active"})
+    after = [doc async for doc in store.view("partners")]
+    assert after[0] is not first[0] and after[0]["status"] == "active"
+    assert first[0]["status"] == "draft"  # what was read is not changed under the reader
+
+    reader = store.begin(actor="t", now=NOW)
+    reader.put("partners", {"id": "p2", "status": "draft"})
+    assert sorted([doc["id"] async for doc in reader.view("partners")]) == ["p1", "p2"]
+    await put(store, "partners", {"id": "p3", "status": "draft"})
+    with pytest.raises(Conflict):
+        await reader.commit()
+
+
 async def test_scan_with_a_tinydb_query(store: Store) -> None:
     for number in range(20):
         state = "submitted" if number % 3 == 0 else "draft"
