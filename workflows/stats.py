@@ -81,17 +81,23 @@ class Quarter:
 
     @property
     def first_day(self) -> date:
-        return self.months[0].first_day()
+        return _days_of(self)[0]
 
     @property
     def last_day(self) -> date:
-        return self.months[-1].last_day()
+        return _days_of(self)[1]
 
 
 @cache
 def _months_of(quarter: Quarter) -> tuple[Month, Month, Month]:
     first = Month(quarter.year, 3 * quarter.number - 2)
     return (first, first.plus(1), first.plus(2))
+
+
+@cache
+def _days_of(quarter: Quarter) -> tuple[date, date]:
+    months = _months_of(quarter)
+    return months[0].first_day(), months[-1].last_day()
 
 
 def parse_quarter(text: str) -> Quarter:
@@ -512,6 +518,7 @@ def program_stats(
     on_time = late = missing = not_due = 0
     months = quarter.months
     filed = {row.partner: row.filed for row in this}
+    overdue = {month: due_date(month, due_day) < today for month in months}
     for partner in partners:
         for month in _expected(partner, months):
             how = filed.get(partner.id, {}).get(month)
@@ -519,17 +526,18 @@ def program_stats(
                 on_time += 1
             elif how == LATE:
                 late += 1
-            elif due_date(month, due_day) < today:
+            elif overdue[month]:
                 missing += 1
             else:
                 not_due += 1
     upto = min(quarter.last_day, today)
+    first_day, last_day = quarter.first_day, quarter.last_day
     reviews = dict.fromkeys(Outcome, 0)
     fees_unpaid = training_late = 0
     for partner in partners:
         standing = standings.get(partner.id, Standing(partner.id))
         for when, outcome in standing.reviews.items():
-            if quarter.first_day <= when <= quarter.last_day:
+            if first_day <= when <= last_day:
                 reviews[outcome] += 1
         if partner.status not in IN_PROGRAM or partner.signed is None:
             continue
@@ -600,11 +608,10 @@ def funnel(partners: Iterable[Facts], quarter: Quarter, zone: tzinfo) -> Funnel:
     (contract approved) and applications rejected in it; the median days from application
     to active, and per step, of the partners made active in it."""
 
+    first, last = quarter.first_day, quarter.last_day
+
     def within(record_at: datetime | None) -> bool:
-        return (
-            record_at is not None
-            and quarter.first_day <= record_at.astimezone(zone).date() <= quarter.last_day
-        )
+        return record_at is not None and first <= record_at.astimezone(zone).date() <= last
 
     applications = approved = active = rejected = 0
     to_active: list[float] = []
