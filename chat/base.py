@@ -96,6 +96,14 @@ class ChatActions(Protocol):
         """
         ...
 
+    async def room_creator(self, room_id: str) -> str | None:
+        """The username of who created the channel or private group `room_id` (the room's
+        `u`), or None when the server records nobody; `ChatError` when it will not say.
+
+        A name can be taken by anyone first: this says whether the room is one to trust.
+        """
+        ...
+
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         """Make the private group `name` with these usernames and the bot; its room id.
 

@@ -159,6 +159,9 @@ class Console:
     async def room_named(self, name: str) -> str | None:
         return self._group(name).id  # in the console every room exists
 
+    async def room_creator(self, room_id: str) -> str | None:
+        return BOT.username  # in the console every room is the bot's
+
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         room = self._group(name)
         self._members.setdefault(room.id, set()).update(members)

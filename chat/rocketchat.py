@@ -122,6 +122,7 @@ class RocketChat:
         self._rooms_by_name: dict[str, str] = {}  # and "@user" for direct rooms
         self._user_ids: dict[str, str] = {}  # by username, for groups.invite and groups.kick
         self._kinds: dict[str, RoomKind] = {}  # the kind of each named room, by id
+        self._creators: dict[str, str | None] = {}  # who created each room asked about, by id
 
     @property
     def me(self) -> User:
@@ -215,6 +216,23 @@ class RocketChat:
             except RestError as err:
                 raise ChatError(f"I could not read my rooms: {_reason(err)}") from err
         return self._kinds.get(room_id, RoomKind.PRIVATE)
+
+    async def room_creator(self, room_id: str) -> str | None:
+        """`rooms.info?roomId=` (apps/meteor/app/api/server/v1/rooms.ts: `findRoomByIdOrName`,
+        then `canAccessRoomAsync`, so any channel or private group the bot is in, whatever
+        its kind, in one call; `isRoomsInfoProps` in packages/rest-typings/src/v1/rooms.ts
+        takes `roomId` alone). The room's `u` is who created it
+        (apps/meteor/app/lib/server/functions/createRoom.ts) and never changes: remembered
+        for as long as the bot runs."""
+        if room_id not in self._creators:
+            try:
+                answer = await self.rest.call("rooms_info", room_id=room_id)
+            except RestError as err:
+                raise ChatError(f"I could not read the room {room_id}: {_reason(err)}") from err
+            room = answer.get("room") or {}
+            creator = (room.get("u") or {}).get("username")
+            self._creators[room_id] = creator if isinstance(creator, str) and creator else None
+        return self._creators[room_id]
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         try:

@@ -12,8 +12,15 @@ say) is reported to the account managers once, not kicked: the managers decide.
 
 The channel is found by name with `room_named`, as the managers' room is: among the channels
 and private groups the bot is in, never a DM (a user named like the channel would otherwise
-be taken for it). The administrators make the channel and add the bot to it with the right
-to add and remove members (docs/administrators.md).
+be taken for it). A name is anyone's to take first, though: a stranger who made a room of
+that name and added the bot would get every partner's contacts in it. So the room is used
+only if the bot or an account manager (`PARTNERBOT_MANAGERS`) created it (`room_creator`,
+the room's `u`; the transport remembers it while it runs, so it is asked again after a
+restart). A room made by anyone else is left alone: nobody is added or removed, a warning
+is logged, and the account managers are told once (a "sent" mark under "#<channel name>",
+kind `untrusted-channel`, by room id). The administrators make the channel as an account
+manager and add the bot to it with the right to add and remove members
+(docs/administrators.md).
 
 Who the bot put in the channel is kept in the `channel` collection (one document a user,
 `"state": "added"`), so that a former contact is told from someone added by hand; someone
@@ -28,6 +35,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
@@ -44,6 +52,96 @@ CHANNEL = "channel"
 ADDED, REPORTED = "added", "reported"
 STATES = (ADDED, REPORTED)
 Post = Callable[[Transaction, Sequence[Outgoing], datetime], Awaitable[None]]
+# The reminders' marks (commands.reminding.SENT; not imported: it imports commands.program,
+# which imports this module). A channel not used is marked once, under "#<channel name>".
+SENT = "sent"
+UNTRUSTED = "untrusted-channel"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The room named `PARTNERBOT_PARTNERS_CHANNEL`, who created it, and whether it may be
+    used: only when the bot or an account manager created it."""
+
+    room: str
+    creator: str | None
+    trusted: bool
+
+
+async def find(chat: ChatActions, settings: Settings, bot: str) -> Found | None:
+    """The partners' channel among the bot's rooms (None: the bot is in none of that name),
+    with its creator; `ChatError` when the server cannot be asked now."""
+    name = settings.partners_channel
+    room = None if name is None else await chat.room_named(name)
+    if room is None:
+        return None
+    creator = await chat.room_creator(room)
+    trusted_users = {bot.casefold(), *(manager.casefold() for manager in settings.managers)}
+    trusted = creator is not None and creator.casefold() in trusted_users
+    return Found(room, creator, trusted)
+
+
+def _untrusted_mark(name: str, found: Found, now: datetime) -> dict[str, object]:
+    return {"partner": "#" + name, "kind": UNTRUSTED, "period": found.room, "at": now.isoformat()}
+
+
+async def _untrusted(
+    tx: Transaction,
+    chat: ChatActions,
+    settings: Settings,
+    languages: Languages,
+    name: str,
+    found: Found,
+    now: datetime,
+) -> list[Outgoing]:
+    """Log that the room named `name` is not used; the first time (no mark in `tx` yet), put
+    the mark and return the account managers' notice, for the caller to send with `tx`."""
+    log.warning(
+        "PARTNERBOT_PARTNERS_CHANNEL %s: the room %s was created by %s, not by the bot nor an "
+        "account manager; it is not used (nobody is added to it or removed from it)",
+        name,
+        found.room,
+        "@" + found.creator if found.creator else "nobody the server names",
+    )
+    if await tx.get(SENT, "#" + name, UNTRUSTED, found.room) is not None:
+        return []
+    tx.put(SENT, _untrusted_mark(name, found, now), what="channel: not used")
+    channel = quote(name, as_code=True)
+    messages = []
+    for room, language in await managers_rooms(chat, settings, languages):
+        with speaking(language):
+            if found.creator is None:
+                text = _(
+                    "The partners' channel {channel} was not created by an account manager "
+                    "(the server does not say who created it), so I do not use it: I add "
+                    "nobody to it and remove nobody from it. Create the channel as an account "
+                    "manager, add me to it, and restart me."
+                ).format(channel=channel)
+            else:
+                text = _(
+                    "The partners' channel {channel} was created by {creator}, who is not an "
+                    "account manager, so I do not use it: I add nobody to it and remove nobody "
+                    "from it. Delete or rename that room, create the channel as an account "
+                    "manager, add me to it, and restart me."
+                ).format(channel=channel, creator=mention(found.creator))
+        digest = hashlib.sha256(f"{UNTRUSTED}\x1f{found.room}\x1f{room}".encode()).hexdigest()
+        messages.append(Outgoing(f"cu{digest[:22]}", room, text))
+    return messages
+
+
+async def managers_rooms(
+    chat: ChatActions, settings: Settings, languages: Languages
+) -> list[tuple[str, str]]:
+    """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), else each manager's DM."""
+    room_name = settings.manager_room
+    if room_name is not None:
+        room = await chat.room_named(room_name)
+        if room is not None:
+            return [(room, languages.default)]
+    return [
+        (await chat.direct_room(user), await languages.of_user(user))
+        for user in sorted(settings.managers)
+    ]
 
 
 def belongs(partner: Partner | None) -> tuple[str, ...]:
@@ -66,12 +164,20 @@ async def follow(ctx: Context, before: Partner | None, after: Partner) -> list[s
     if not joining and not leaving:
         return []
     try:
-        room = await ctx.chat.room_named(name)
+        found = await find(ctx.chat, ctx.settings, ctx.bot.username)
+        if found is not None and not found.trusted:
+            notices = await _untrusted(
+                ctx.tx, ctx.chat, ctx.settings, ctx.languages, name, found, ctx.now
+            )
+            for out in notices:
+                ctx.send(out.room_id, out.text, id=out.id)
+            return []
     except ChatError as err:
         return [_("the partners' channel cannot be found now: {error}").format(error=err)]
-    if room is None:
+    if found is None:
         log.warning("PARTNERBOT_PARTNERS_CHANNEL %s: the bot is in no such room", name)
         return []  # the daily check says so in the log; the managers set it up
+    room = found.room
     failures = []
     for username in joining:
         try:
@@ -145,8 +251,8 @@ class ChannelCheck:
                 return False
 
     async def _check(self, name: str) -> bool:
-        room = await self.chat.room_named(name)
-        if room is None:
+        found = await find(self.chat, self.settings, self.bot())
+        if found is None:
             log.warning(
                 "PARTNERBOT_PARTNERS_CHANNEL %s: the bot is in no channel or private group of "
                 "that name; add the bot to it",
@@ -154,6 +260,15 @@ class ChannelCheck:
             )
             return True
         now = self.clock()
+        if not found.trusted:
+            tx = self.store.begin(actor="partnerbot", now=now)
+            notices = await _untrusted(
+                tx, self.chat, self.settings, self.languages, name, found, now
+            )
+            if not tx.empty:
+                await self.post(tx, notices, now)
+            return True
+        room = found.room
         wanted: dict[str, tuple[str, str]] = {}  # casefold -> (username, partner id)
         contacts: set[str] = set()  # every partner's contacts, whatever its status
         async for doc in self.store.scan("partners"):
@@ -211,7 +326,7 @@ class ChannelCheck:
         """One message to the account managers naming who is in the channel without being
         an active partner's contact (its id made from the names and the moment)."""
         users = ", ".join(mention(user) for user in strangers)
-        rooms = await self._managers_rooms()
+        rooms = await managers_rooms(self.chat, self.settings, self.languages)
         key = "\x1f".join(("channel", name, now.isoformat(), *strangers))
         messages = []
         for room, language in rooms:
@@ -223,15 +338,3 @@ class ChannelCheck:
             digest = hashlib.sha256(f"{key}\x1f{room}".encode()).hexdigest()
             messages.append(Outgoing(f"ch{digest[:22]}", room, text))
         return messages
-
-    async def _managers_rooms(self) -> list[tuple[str, str]]:
-        """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), else each manager's DM."""
-        room_name = self.settings.manager_room
-        if room_name is not None:
-            room = await self.chat.room_named(room_name)
-            if room is not None:
-                return [(room, self.languages.default)]
-        return [
-            (await self.chat.direct_room(user), await self.languages.of_user(user))
-            for user in sorted(self.settings.managers)
-        ]

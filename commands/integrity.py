@@ -24,6 +24,7 @@ from commands.announce import ANNOUNCEMENTS
 from commands.bulletin import KINDS as BULLETIN_KINDS
 from commands.channel import CHANNEL
 from commands.channel import STATES as CHANNEL_STATES
+from commands.channel import UNTRUSTED as UNTRUSTED_CHANNEL
 from commands.framework import CONVERSATIONS
 from commands.languages import KINDS as LANGUAGE_KINDS
 from commands.languages import LANGUAGES
@@ -120,7 +121,9 @@ def _fee(doc: Mapping[str, Any]) -> str:
     return FeeRecord.from_doc(doc).partner
 
 
-_REMINDER_KINDS = frozenset({*(kind.value for kind in Kind), DIGEST, *BULLETIN_KINDS})
+_REMINDER_KINDS = frozenset(
+    {*(kind.value for kind in Kind), DIGEST, *BULLETIN_KINDS, UNTRUSTED_CHANNEL}
+)
 
 
 def _sent(doc: Mapping[str, Any]) -> str | None:
@@ -130,7 +133,8 @@ def _sent(doc: Mapping[str, Any]) -> str | None:
         raise ValueError(f"{read.where}: kind must be one of {', '.join(sorted(_REMINDER_KINDS))}")
     read.get("period", str)
     read.time("at")
-    return None if partner.startswith("@") else partner  # "@<manager>": a digest's mark
+    # "@<manager>": a digest's mark; "#<channel>": a partners' channel not used
+    return None if partner.startswith(("@", "#")) else partner
 
 
 def _language(doc: Mapping[str, Any]) -> str | None:

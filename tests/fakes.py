@@ -54,11 +54,13 @@ def message(
 
 class FakeChat:
     """`ChatActions` in memory: rooms are named after what was asked. The names in `taken`
-    belong to rooms the bot did not make."""
+    belong to rooms the bot did not make; `creators` says who made a room, by name (the bot,
+    unless it says otherwise)."""
 
     def __init__(self) -> None:
         self.groups: dict[str, tuple[str, ...]] = {}
         self.taken: set[str] = set()
+        self.creators: dict[str, str | None] = {}
         self.uploads: dict[str, bytes] = {}  # by file name
         self.uploaded: list[tuple[str, str, str]] = []  # (room id, file name, description)
         self.languages: dict[str, str] = {}  # the users' chat languages, by username
@@ -70,6 +72,9 @@ class FakeChat:
 
     async def room_named(self, name: str) -> str | None:
         return f"room-{name}" if name in self.groups else None
+
+    async def room_creator(self, room_id: str) -> str | None:
+        return self.creators.get(room_id.removeprefix("room-"), BOT.username)
 
     async def create_group(self, name: str, members: Sequence[str]) -> str:
         if name in self.taken:

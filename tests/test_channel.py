@@ -144,3 +144,81 @@ async def test_a_channel_the_bot_is_not_in_is_left_alone(program: Program) -> No
     )
     assert await check.check()
     assert posted.messages == []
+
+
+async def test_a_channel_made_by_a_manager_is_used() -> None:
+    store = await Store.open(None, SCHEMA)
+    program = Program(store, SETTINGS_WITH_CHANNEL)
+    program.chat.groups["partners"] = ("maria", "partnerbot")
+    program.chat.creators["partners"] = "Maria"  # usernames compared case-insensitively
+    program.clock.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    await onboard(program, "alice", "Acme Hosting", "acme-hosting")
+    assert channel(program) == {"maria", "partnerbot", "alice"}
+    await store.close()
+
+
+async def test_a_channel_made_by_a_stranger_is_not_used() -> None:
+    """mallory made a room named like the channel and added the bot: nobody is added to it
+    or taken out of it, by the commands or by the daily check, and the managers are told
+    once, whichever notices first."""
+    store = await Store.open(None, SCHEMA)
+    program = Program(store, SETTINGS_WITH_CHANNEL)
+    program.chat.groups["partners"] = ("mallory", "partnerbot", "carol")
+    program.chat.creators["partners"] = "mallory"
+    program.chat.groups["ams"] = ("maria", "joao")
+    program.clock.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    await onboard(program, "alice", "Acme Hosting", "acme-hosting")  # approved to active
+    assert channel(program) == {"mallory", "partnerbot", "carol"}
+    marks = [doc async for doc in store.scan("sent", "#partners")]
+    assert [(m["kind"], m["period"]) for m in marks] == [("untrusted-channel", "room-partners")]
+    said = await done(program, "maria", "/suspend acme-hosting no report")
+    assert "room-ams" not in said.elsewhere  # told already, when alice was approved
+    assert channel(program) == {"mallory", "partnerbot", "carol"}
+    await done(program, "maria", "/reinstate acme-hosting")
+    posted = Posted()
+    check = ChannelCheck(
+        store,
+        SETTINGS_WITH_CHANNEL,
+        program.clock,
+        program.chat,
+        posted,
+        OneLanguage(),
+        lambda: "partnerbot",
+    )
+    assert await check.check()
+    assert posted.messages == []  # told once; carol is not reported: not the bot's to keep
+    assert channel(program) == {"mallory", "partnerbot", "carol"}
+    assert [doc async for doc in store.scan("channel")] == []
+    await store.close()
+
+
+async def test_the_managers_hear_of_a_strangers_channel_once() -> None:
+    store = await Store.open(None, SCHEMA)
+    program = Program(store, SETTINGS_WITH_CHANNEL)
+    program.chat.groups["partners"] = ("mallory", "partnerbot")
+    program.chat.creators["partners"] = "mallory"
+    program.chat.groups["ams"] = ("maria", "joao")
+    program.clock.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    posted = Posted()
+    check = ChannelCheck(
+        store,
+        SETTINGS_WITH_CHANNEL,
+        program.clock,
+        program.chat,
+        posted,
+        OneLanguage(),
+        lambda: "partnerbot",
+    )
+    assert await check.check()
+    [notice] = posted.messages
+    assert notice.room_id == "room-ams"
+    assert notice.text.startswith(
+        "The partners' channel `partners` was created by @mallory, who is not an account "
+        "manager, so I do not use it"
+    )
+    assert await check.check()
+    program.chat.creators["partners"] = None  # a server that names nobody: not trusted either
+    await onboard(program, "alice", "Acme Hosting", "acme-hosting")
+    assert posted.messages == [notice]
+    assert channel(program) == {"mallory", "partnerbot"}
+    await store.close()

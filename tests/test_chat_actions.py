@@ -73,6 +73,18 @@ async def test_room_named_is_never_a_direct_room(emu: RocketChatEmulator, chat: 
     assert await chat.room_named("ams") == group.id
 
 
+async def test_who_made_a_room(emu: RocketChatEmulator, chat: RocketChat) -> None:
+    """`rooms.info`'s `u`, for a channel or a group, asked once per room."""
+    emu.add_user("mallory", "pw")
+    partners = emu.add_room("partners", "c", ["mallory", "partnerbot"]).id
+    assert await chat.room_creator(partners) == "mallory"
+    assert await chat.room_creator(partners) == "mallory"
+    assert await chat.room_creator(emu.store.room("partner-ams").id) == "maria"
+    assert emu.rest_calls("rooms.info") == 2
+    with pytest.raises(ChatError, match="not-allowed"):
+        await chat.room_creator(emu.add_room("hidden", "p", ["mallory"]).id)
+
+
 async def test_create_group_is_idempotent(emu: RocketChatEmulator, chat: RocketChat) -> None:
     room_id = await chat.create_group("partner-acme", ["alice", "maria"])
     group = emu.store.room(room_id)

@@ -4,8 +4,9 @@ Rocket.Chat validates the query and body of many endpoints with ajv functions th
 publishes in the npm package `@rocket.chat/rest-typings` (`isGroupsInviteProps`, ...). Every
 emulator of the session records the requests it receives (tests/conftest.py); this test runs
 last, adds a scenario of its own in which the real bot makes every kind of call it makes
-(log in, rooms, replies, a workgroup made, a member added and removed, a file uploaded, a
-catch-up of a channel, a group and a DM after downtime, a reply found already sent), and
+(log in, rooms, replies, a workgroup made, a member added and removed, a file uploaded, the
+partners' channel kept in step as a public channel and then as a private group, a catch-up
+of a channel, a group and a DM after downtime, a reply found already sent), and
 then has Node check each of the bot's requests with the validators of each pinned version
 (tests/conformance/check.mjs). One refusal by one version fails it, and so does an endpoint
 that no version validates and that `UNVALIDATED` does not list.
@@ -53,6 +54,7 @@ UNVALIDATED = {
     "POST login": "the package's isLoginProps is not applied by the server (ApiClass.ts)",
     "GET me": "params typed inline, no validator",
     "GET rooms.get": "params typed inline, no validator",
+    "GET channels.members": "params typed inline (PaginatedRequest<{roomId} | {roomName}>)",
     "POST rooms.media/:rid": "multipart form, params typed inline",
     "POST rooms.mediaConfirm/:rid/:fileId": "params typed inline, no validator",
     "POST rooms.upload/:rid": "multipart form, not in 8.x (called only after a 404 of rooms.media)",
@@ -69,6 +71,11 @@ SCENARIO = {
     "POST groups.create",
     "POST groups.invite",
     "POST groups.kick",
+    "GET rooms.info",
+    "POST channels.invite",
+    "POST channels.kick",
+    "GET channels.members",
+    "GET groups.members",
     "POST rooms.media/:rid",
     "POST rooms.mediaConfirm/:rid/:fileId",
 }
@@ -127,6 +134,7 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
         emu.add_user(name, "pw")
     lobby = emu.add_room("lobby", "c", [BOT, "alice", "maria"])
     group = emu.add_room("partner-acme-hosting", "p", [BOT, "alice", "maria"])
+    channel = emu.add_room("partners", "c", ["maria", BOT])  # the partners' channel, maria's
     signed = date(2025, 1, 15)
     import_partners(
         data,
@@ -143,10 +151,12 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
             lambda m: m["_id"].startswith(command["_id"] + "r") and m["rid"] == room, timeout=WAIT
         )
 
-    bot = BotProcess(emu.url, data)
+    bot = BotProcess(emu.url, data, PARTNERBOT_PARTNERS_CHANNEL="partners")
     await bot.start("--start-time", START)
     try:
         await emu.wait_until(lambda: emu.active_subscriptions(BOT) == 1, timeout=WAIT)
+        # rooms.info and channels.members: the partners' channel checked at start
+        await emu.wait_until(lambda: emu.rest_calls("channels.members") > 0, timeout=WAIT)
         # groups.create, and dm.create for the managers' DM
         contract = f"signed={today} term=12 support=yes fee=paid"
         await say("maria", maria.id, f"/approve globex contract {contract}")
@@ -157,6 +167,8 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
         await emu.wait_until(lambda: emu.rest_calls("groups.invite") > 0, WAIT)
         await say("alice", group.id, "/contacts remove @bob")
         await emu.wait_until(lambda: emu.rest_calls("groups.kick") > 0, WAIT)
+        # channels.invite and channels.kick: bob joins the partners' channel and leaves it
+        await emu.wait_until(lambda: emu.rest_calls("channels.kick") > 0, WAIT)
         # rooms.media, rooms.mediaConfirm
         await say(
             "alice", group.id, f"/report {last_month} deal client=Foo amount=100 kind=hosting"
@@ -182,6 +194,9 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
         {"_id": missed[-1]["_id"] + "r1"},
     )
     store.insert(sent)
+    # The partners' channel made again, as a private group: groups.members at the next start
+    store.room(channel.id).name = "partners-old"
+    emu.add_room("partners", "p", ["maria", BOT])
     await bot.start("--start-time", clock().isoformat())
     try:
         wanted = {command["_id"] + "r1" for command in missed}
@@ -189,6 +204,7 @@ async def scenario(emu: RocketChatEmulator, clock: Clock, data: Path) -> None:
             lambda: (
                 wanted <= {m["_id"] for m in emu.sent_by(BOT)}
                 and emu.rest_calls("chat.getMessage") > 0
+                and emu.rest_calls("groups.members") > 0
             ),
             timeout=WAIT,
         )

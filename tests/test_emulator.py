@@ -648,6 +648,29 @@ async def test_groups_info_names_who_made_the_group(
     assert status == 400  # exactly one of the two
 
 
+async def test_rooms_info_names_who_made_any_room_the_bot_can_read(
+    emu: RocketChatEmulator, http: aiohttp.ClientSession
+) -> None:
+    """`rooms.info` (v1/rooms.ts): a channel or a group by `roomId`, its `u` the creator;
+    a group the caller is not in is not allowed, an unknown room not found."""
+    emu.add_user("mallory", "pw")
+    channel = emu.add_room("partners", "c", ["mallory", "bot"]).id
+    hidden = emu.add_room("elsewhere", "p", ["mallory"]).id
+    headers = await rest_login(http, emu)
+    status, info = await get(http, emu, "rooms.info", headers, roomId=channel)
+    assert status == 200 and info["room"]["_id"] == channel and info["room"]["t"] == "c"
+    assert info["room"]["u"]["username"] == "mallory"
+    status, refused = await get(http, emu, "rooms.info", headers, roomId=hidden)
+    assert (status, refused) == (
+        400,
+        {"success": False, "error": "not-allowed", "errorType": "Not Allowed"},
+    )
+    status, missing = await get(http, emu, "rooms.info", headers, roomId="nope")
+    assert status == 400 and missing["errorType"] == "error-room-not-found"
+    status, none = await get(http, emu, "rooms.info", headers)
+    assert status == 400 and none["errorType"] == "error-roomid-param-not-provided"
+
+
 async def test_a_permission_error_answered_401_as_from_8_0(
     emu: RocketChatEmulator, http: aiohttp.ClientSession
 ) -> None:

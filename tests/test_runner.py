@@ -54,6 +54,9 @@ class QueueTransport:
     async def room_named(self, name: str) -> str | None:
         return None
 
+    async def room_creator(self, room_id: str) -> str | None:
+        return BOT.username
+
     async def create_group(self, name: str, members: object) -> str:
         return f"room-{name}"
 

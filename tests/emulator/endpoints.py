@@ -43,6 +43,14 @@
   total}`, each member `{_id, username, name, status}`. Simplified as for groups: the caller
   must be in the room to invite or kick (the server asks for `add-user-to-joined-room` and
   `remove-user`, held by owners and moderators).
+* `rooms.info`: `v1/rooms.ts` (`findRoomByIdOrName`: neither `roomId` nor `roomName` is
+  `error-roomid-param-not-provided`, no such room `error-room-not-found`, an archived one
+  `error-room-archived` (not emulated: no room is archived here); then
+  `canAccessRoomAsync`, else `API.v1.failure('not-allowed', 'Not Allowed')`), answering
+  `{room}` whatever its kind, the whole document, `u` (its creator) included. The route
+  has no `validateParams` (6.x to 8.x); `isRoomsInfoProps` in
+  `packages/rest-typings/src/v1/rooms.ts` (`roomId` or `roomName`, nothing else) is what the
+  conformance test checks the bot's requests with.
 * files: `v1/rooms.ts` (`rooms.media`, `rooms.mediaConfirm`, `rooms.upload`),
   `app/file-upload/server/methods/sendFileMessage.ts`.
 """
@@ -672,6 +680,23 @@ DM_CREATE_SCHEMA: JsonDict = {
 }
 
 
+async def rooms_info(call: Call) -> JsonDict:
+    """`rooms.info`: any room the caller can read, by `roomId` or else `roomName`."""
+    if "roomId" in call.query:
+        room = call.store.rooms.get(call.query["roomId"])
+    elif "roomName" in call.query:
+        name = call.query["roomName"]
+        room = next((r for r in call.store.rooms.values() if r.name == name), None)
+    else:
+        reason = 'The parameter "roomId" or "roomName" is required'
+        raise thrown("error-roomid-param-not-provided", reason)
+    if room is None:
+        raise thrown("error-room-not-found", ROOM_NOT_A_CHANNEL)
+    if not Store.can_access(call.me, room):
+        raise failure("not-allowed", "Not Allowed")
+    return {"room": rest_doc(call.store.room_doc(room))}
+
+
 # -- files ---------------------------------------------------------------------------------
 
 
@@ -784,6 +809,7 @@ def routes() -> list[Route]:
         Route("dm.history", "GET", dm_history, typed_schema=DM_HISTORY),
         Route("subscriptions.get", "GET", subscriptions_get),
         Route("rooms.get", "GET", rooms_get),
+        Route("rooms.info", "GET", rooms_info),
         Route("groups.create", "POST", groups_create),
         Route("groups.info", "GET", groups_info, legacy_schema=GROUPS_INFO),
         Route("groups.invite", "POST", groups_invite, legacy_schema=GROUPS_WITH_USER_ID),
