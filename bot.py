@@ -38,6 +38,7 @@ from chat.health import serve_health
 from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
+from commands import figures
 from commands.channel import ChannelCheck
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
@@ -388,7 +389,11 @@ async def _runner(
         expiry.run, settings.timezone, clock, name="referral expiry", hour="*", minute="*/10"
     )
     schedule.followers.append(offers)  # the console's `:time` moves both
-    runner.services += [schedule.run, offers.run, reminders.announce_orphans]
+
+    async def warm_stats() -> None:
+        await figures.warm(store, clock().astimezone(settings.timezone).date())
+
+    runner.services += [schedule.run, offers.run, reminders.announce_orphans, warm_stats]
     return runner, reminders, schedule, languages
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from workflows.stats import (
     QuarterRow,
     Standing,
     is_filed,
+    last_closed,
     row_figures,
 )
 
@@ -105,7 +106,8 @@ def parsed(collection: str, key: str, doc: Mapping[str, Any], parse: Callable[[A
 async def facts(reader: Reader) -> list[Facts]:
     """What the program's numbers need of every partner."""
     return [
-        parsed("partners", doc["id"], doc, Facts.from_doc) async for doc in reader.view("partners")
+        parsed("partners", doc["id"], doc, Facts.from_doc)
+        async for doc in _paced(reader.view("partners"))
     ]
 
 
@@ -118,7 +120,7 @@ async def rows_of(reader: Reader, quarter: Quarter) -> list[QuarterRow]:
     """Every partner's row of the quarter (those that filed something in it)."""
     return [
         parsed(QUARTERS, f"{quarter}/{doc['partner']}", doc, QuarterRow.from_doc)
-        async for doc in reader.view(QUARTERS, str(quarter))
+        async for doc in _paced(reader.view(QUARTERS, str(quarter)))
     ]
 
 
@@ -126,16 +128,45 @@ async def figures_of(reader: Reader, quarter: Quarter) -> list[tuple[str, Figure
     """Every partner's figures of the quarter, without the rest of its row."""
     return [
         parsed(f"{QUARTERS}:figures", f"{quarter}/{doc['partner']}", doc, row_figures)
-        async for doc in reader.view(QUARTERS, str(quarter))
+        async for doc in _paced(reader.view(QUARTERS, str(quarter)))
     ]
 
 
 async def standings(reader: Reader) -> dict[str, Standing]:
     found = {}
-    async for doc in reader.view(STANDINGS):
+    async for doc in _paced(reader.view(STANDINGS)):
         if doc["partner"] != BUILT:
             found[doc["partner"]] = parsed(STANDINGS, doc["partner"], doc, Standing.from_doc)
     return found
+
+
+PACE = 500  # documents parsed between two turns of the event loop
+
+
+async def _paced(docs: AsyncIterator[T]) -> AsyncIterator[T]:
+    """`docs`, letting other commands run every `PACE` of them: parsing a shard of 10,000
+    documents for the first time takes a second, which no other command should wait for."""
+    count = 0
+    async for doc in docs:
+        yield doc
+        count += 1
+        if count % PACE == 0:
+            await asyncio.sleep(0)
+
+
+async def warm(store: Store, today: date) -> None:
+    """After start-up, beside the commands: parse what the program's `/stats` reads (every
+    partner, the standings, the last closed quarter and the two it is compared with), so
+    that the first `/stats` after a start is as quick as the next ones."""
+    quarter = last_closed(today)
+    try:
+        await facts(store)
+        await standings(store)
+        await rows_of(store, quarter)
+        for period in (quarter.previous(), quarter.year_before()):
+            await figures_of(store, period)
+    except Exception:  # a service's failure is not seen otherwise; /stats reads them anyway
+        log.exception("stats: warming the figures failed")
 
 
 def built_doc() -> dict[str, Any]:

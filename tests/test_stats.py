@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from chat.base import Outgoing
+from commands import figures
 from commands.quarterly import QuarterlySummary
 from i18n import speaking
 from storage import SCHEMA, Store, Transaction
@@ -43,6 +44,7 @@ from workflows.stats import (
     Figures,
     MonthFigures,
     Quarter,
+    last_closed,
     partner_stats,
     render_partner,
     summary_day,
@@ -292,3 +294,27 @@ def test_a_partners_numbers_in_portuguese_and_spanish_use_their_money_and_months
     with speaking("es"):
         assert "12.000,00\xa0US$" in render_partner(found)
     assert png(chart).startswith(PNG_SIGNATURE)
+
+
+async def test_warming_parses_what_the_programs_stats_reads(program: Program) -> None:
+    """After `figures.warm` (a start-up service), the program's /stats finds every partner
+    and row parsed already: the same objects come back, and a replaced document is parsed
+    afresh."""
+    today = program.clock().date()
+    await figures.warm(program.store, today)
+    partners = await figures.facts(program.store)
+    rows = await figures.rows_of(program.store, last_closed(today))
+    assert partners and rows
+    assert all(a is b for a, b in zip(partners, await figures.facts(program.store), strict=True))
+    assert all(
+        a is b
+        for a, b in zip(rows, await figures.rows_of(program.store, last_closed(today)), strict=True)
+    )
+    doc = await program.store.get("partners", "acme-hosting")
+    assert doc is not None
+    tx = program.store.begin(actor="maria", now=program.clock())
+    tx.put("partners", {**doc, "company": "Acme Renamed"})
+    await tx.commit()
+    again = {fact.id: fact for fact in await figures.facts(program.store)}
+    assert again["acme-hosting"].company == "Acme Renamed"
+    assert again["bravo-tech"] is next(fact for fact in partners if fact.id == "bravo-tech")
