@@ -44,6 +44,7 @@ from chat.base import (
 )
 from chat.ddp import DdpClosed, DdpConnection, DdpError
 from chat.rest import Credentials, Rest, RestError, Unauthorized, parse_ts
+from i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,11 @@ class RocketChat:
             try:
                 answer = await self.rest.call("dm_create", username)
             except RestError as err:
-                raise ChatError(f"I cannot write to @{username}: {_reason(err)}") from err
+                raise ChatError(
+                    _("I cannot write to {user}: {reason}").format(
+                        user=f"@{username}", reason=_reason(err)
+                    )
+                ) from err
             room = answer.get("room") or {}
             found = self._rooms_by_name["@" + username] = room.get("rid") or room["_id"]
         return found
@@ -214,7 +219,9 @@ class RocketChat:
             try:
                 await self._read_rooms()
             except RestError as err:
-                raise ChatError(f"I could not read my rooms: {_reason(err)}") from err
+                raise ChatError(
+                    _("I could not read my rooms: {reason}").format(reason=_reason(err))
+                ) from err
         return self._kinds.get(room_id, RoomKind.PRIVATE)
 
     async def room_creator(self, room_id: str) -> str | None:
@@ -228,7 +235,11 @@ class RocketChat:
             try:
                 answer = await self.rest.call("rooms_info", room_id=room_id)
             except RestError as err:
-                raise ChatError(f"I could not read the room {room_id}: {_reason(err)}") from err
+                raise ChatError(
+                    _("I could not read the room {room}: {reason}").format(
+                        room=room_id, reason=_reason(err)
+                    )
+                ) from err
             room = answer.get("room") or {}
             creator = (room.get("u") or {}).get("username")
             self._creators[room_id] = creator if isinstance(creator, str) and creator else None
@@ -239,7 +250,11 @@ class RocketChat:
             answer = await self.rest.call("groups_create", name, members=list(members))
         except RestError as err:
             if err.body.get("errorType") not in NAME_TAKEN:
-                raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+                raise ChatError(
+                    _("I could not create the group {name}: {reason}").format(
+                        name=name, reason=_reason(err)
+                    )
+                ) from err
             existing = await self._group_made_by_me(name)  # before a crash, say
             if existing is None:
                 raise NameTaken(f"{name} is taken by a room that I did not make") from err
@@ -258,7 +273,11 @@ class RocketChat:
         except RestError as err:
             if err.body.get("errorType") == "error-room-not-found":
                 return None
-            raise ChatError(f"I could not create the group {name}: {_reason(err)}") from err
+            raise ChatError(
+                _("I could not create the group {name}: {reason}").format(
+                    name=name, reason=_reason(err)
+                )
+            ) from err
         group = answer.get("group") or {}
         creator = (group.get("u") or {}).get("_id")
         if creator != self.me.id or group.get("archived"):
@@ -307,7 +326,9 @@ class RocketChat:
                 return
             await self.rest.call("rooms_media_confirm", room_id, media["file"]["_id"], **fields)
         except RestError as err:
-            raise ChatError(f"I could not upload {filename}: {_reason(err)}") from err
+            raise ChatError(
+                _("I could not upload {file}: {reason}").format(file=filename, reason=_reason(err))
+            ) from err
 
     async def add_members(self, room_id: str, usernames: Sequence[str]) -> None:
         """`groups.invite`, or `channels.invite` in a public channel (v1/channels.ts)."""
@@ -327,7 +348,11 @@ class RocketChat:
         try:
             return await self.rest.members(Room(room_id, kind))
         except RestError as err:
-            raise ChatError(f"I could not list the members of {room_id}: {_reason(err)}") from err
+            raise ChatError(
+                _("I could not list the members of {room}: {reason}").format(
+                    room=room_id, reason=_reason(err)
+                )
+            ) from err
 
     async def _each_member(
         self, method: str, room_id: str, usernames: Sequence[str], verb: str
@@ -342,7 +367,12 @@ class RocketChat:
                 if method.endswith("_kick") and err.body.get("errorType") == NOT_IN_ROOM:
                     continue  # left by themselves: out, as asked
                 self._user_ids.pop(username, None)  # looked up afresh next time
-                raise ChatError(f"I could not {verb} @{username}: {_reason(err)}") from err
+                text = (
+                    _("I could not add {user}: {reason}")
+                    if verb == "add"
+                    else _("I could not remove {user}: {reason}")
+                )
+                raise ChatError(text.format(user=f"@{username}", reason=_reason(err))) from err
 
     async def _user_id(self, username: str) -> str:
         """A user's id (`users.info`), remembered: ids do not change."""

@@ -109,13 +109,20 @@ class Dispatcher:
             return Outcome("ignored")
         if message.id in self._unsaved or await self.store.get("seen", message.id) is not None:
             return Outcome("duplicate")
-        with speaking(await self.languages.of_user(message.user.username)):
-            return await self._handle(message)
-
-    async def _handle(self, message: Incoming) -> Outcome:
         invocation = parse_invocation(message.text, self.me.username)
+        conversation = None if invocation is not None else await self._conversation(message)
+        if invocation is None and conversation is None and message.room.kind is not RoomKind.DIRECT:
+            return Outcome("ignored")  # people talking among themselves: no need of a language
+        with speaking(await self.languages.of_user(message.user.username)):
+            return await self._handle(message, invocation, conversation)
+
+    async def _handle(
+        self,
+        message: Incoming,
+        invocation: Invocation | None,
+        conversation: dict[str, Any] | None,
+    ) -> Outcome:
         if invocation is None:
-            conversation = await self._conversation(message)
             if conversation is not None and not self._idle(conversation):
                 return await self._carry_on(message, conversation)
             if conversation is not None:

@@ -305,3 +305,22 @@ async def test_the_consoles_own_lines_are_in_its_language(marked: None) -> None:
         "type :help for console commands"
     )
     assert second == "[pt-BR] (you are @alice in [pt-BR] DM of @alice)"
+
+
+async def test_people_talking_among_themselves_cost_no_look_up(store: Store) -> None:
+    """A plain message in a group room (no command, no open conversation) is ignored
+    before anyone's language is looked up: the chat is not asked about every user who
+    writes in a workgroup; a command there is."""
+    asked: list[str] = []
+
+    class Counting(FakeChat):
+        async def user_language(self, username: str) -> str | None:
+            asked.append(username)
+            return None
+
+    program = Program(store, SETTINGS)
+    program.dispatcher.languages = LanguageBook(store, Counting(), "en", program.clock)
+    said = await program.say("alice", "hello everyone, lunch at noon?", room="partner-acme")
+    assert said.status == "ignored" and asked == []
+    said = await program.say("alice", "/help", room="partner-acme")
+    assert said.status == "done" and asked == ["alice"]
