@@ -39,6 +39,7 @@ from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
 from commands import figures
+from commands.audience import managers_room
 from commands.channel import ChannelCheck
 from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
@@ -271,7 +272,7 @@ async def serve_rocketchat(settings: config.Settings, clock: Clock) -> int:
     )
     runner, reminders, _schedule, _languages = await _runner(settings, transport, clock)
     if settings.manager_room is not None:
-        runner.services.append(partial(_find_manager_room, transport, settings.manager_room))
+        runner.services.append(partial(_find_manager_room, transport, settings))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, transport.stop)
@@ -315,11 +316,14 @@ def health_problem(connected: Callable[[], bool], store: Store) -> str | None:
     return None
 
 
-async def _find_manager_room(chat: ChatActions, name: str) -> None:
+async def _find_manager_room(chat: ChatActions, settings: config.Settings) -> None:
     """Say at start-up which room `PARTNERBOT_MANAGER_ROOM` is, by its id, for the operator
-    to check: a channel or private group of that name that the bot is in."""
+    to check: a channel or private group of that name that the bot is in and that an
+    account manager created (`managers_room` logs why another is not used)."""
+    name = settings.manager_room
     try:
-        room_id = await chat.room_named(name)
+        room_id = await chat.room_named(name) if name is not None else None
+        trusted = await managers_room(chat, settings)
     except (ChatError, RestError) as err:
         log.warning("PARTNERBOT_MANAGER_ROOM %s: cannot look it up now (%s)", name, err)
         return
@@ -329,7 +333,7 @@ async def _find_manager_room(chat: ChatActions, name: str) -> None:
             "name; the account managers get direct messages instead",
             name,
         )
-    else:
+    elif trusted is not None:
         log.info("PARTNERBOT_MANAGER_ROOM %s is the room %s", name, room_id)
 
 

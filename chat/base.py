@@ -85,6 +85,11 @@ class ChatActions(Protocol):
     """What a command may ask of the chat beyond replying. Each action is idempotent, so a
     command handled again after a crash may ask again."""
 
+    @property
+    def me(self) -> User:
+        """The bot's own user (valid after `connect`)."""
+        ...
+
     async def direct_room(self, username: str) -> str:
         """The id of the bot's direct-message room with `username` (made if needed)."""
         ...
@@ -151,11 +156,6 @@ class ChatActions(Protocol):
 
 class Transport(ChatActions, Protocol):
     """What the core needs of a chat transport."""
-
-    @property
-    def me(self) -> User:
-        """The bot's own user (valid after `connect`)."""
-        ...
 
     async def connect(self) -> None:
         """Reach the server, trying again until it answers; `Stopped` if stopped first."""

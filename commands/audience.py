@@ -17,13 +17,18 @@ Not a command module (it has no SPEC): the dispatcher uses it, once, before the 
 
 from __future__ import annotations
 
+import logging
+
 from chat.base import ChatActions, ChatError, Room, RoomKind
 from commands.framework import Caller, Refused, Role
 from config import Settings
 from i18n import N_, _
 from storage import Transaction
 
+log = logging.getLogger(__name__)
+
 PARTNERS = "partners"
+_WARNED: set[tuple[str, str | None]] = set()  # managers' rooms not used (room, creator), logged
 SENT_DIRECTLY = N_("I sent it to you directly.")  # the note in the room; shown with `_()`
 
 
@@ -56,15 +61,14 @@ async def answer_room(
     the replies are stored with the room they go to). `Refused`, shown in `room`, when that
     DM cannot be opened: then nothing is shown at all."""
     own_dm = await _dm(caller, chat) if room.kind is RoomKind.DIRECT else None
-    managers_room = None
+    managers: str | None = None
     workgroup = None
     if room.kind is not RoomKind.DIRECT:
-        if settings.manager_room is not None:
-            managers_room = await chat.room_named(settings.manager_room)
+        managers = await managers_room(chat, settings)
         if caller.partner is not None:
             doc = await tx.get(PARTNERS, caller.partner)
             workgroup = None if doc is None else doc.get("workgroup")
-    if shown_here(room, caller, own_dm=own_dm, managers_room=managers_room, workgroup=workgroup):
+    if shown_here(room, caller, own_dm=own_dm, managers_room=managers, workgroup=workgroup):
         return None
     return own_dm if own_dm is not None else await _dm(caller, chat)
 
@@ -79,3 +83,30 @@ async def _dm(caller: Caller, chat: ChatActions) -> str:
                 "({error}). Write to me directly."
             ).format(error=err)
         ) from err
+
+
+async def managers_room(chat: ChatActions, settings: Settings) -> str | None:
+    """The id of `PARTNERBOT_MANAGER_ROOM`, when the bot is in a channel or private group
+    of that name that an account manager (or the bot) created; None otherwise (the managers are then
+    written to directly). A room of that name made by anyone else is never used: whoever
+    made it first would read what the bot tells the managers about every partner.
+    `ChatError` when the server cannot be asked now."""
+    name = settings.manager_room
+    room = None if name is None else await chat.room_named(name)
+    if room is None:
+        return None
+    creator = await chat.room_creator(room)  # the transport remembers it
+    trusted = {chat.me.username.casefold(), *settings.managers}
+    if creator is not None and creator.casefold() in trusted:
+        return room
+    if (room, creator) not in _WARNED:
+        _WARNED.add((room, creator))
+        log.warning(
+            "PARTNERBOT_MANAGER_ROOM %s (%s) was created by %s, who is not an account "
+            "manager: it is not used, the account managers get direct messages instead; "
+            "an account manager should create the room",
+            name,
+            room,
+            f"@{creator}" if creator else "nobody the server names",
+        )
+    return None

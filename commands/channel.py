@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
+from commands.audience import managers_room
 from commands.framework import Context, Languages
 from config import Settings
 from i18n import _, speaking
@@ -133,11 +134,9 @@ async def managers_rooms(
     chat: ChatActions, settings: Settings, languages: Languages
 ) -> list[tuple[str, str]]:
     """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), else each manager's DM."""
-    room_name = settings.manager_room
-    if room_name is not None:
-        room = await chat.room_named(room_name)
-        if room is not None:
-            return [(room, languages.default)]
+    room = await managers_room(chat, settings)
+    if room is not None:
+        return [(room, languages.default)]
     return [
         (await chat.direct_room(user), await languages.of_user(user))
         for user in sorted(settings.managers)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
 from commands import channel
+from commands.audience import managers_room
 from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
 from i18n import N_, _, day, speaking
 from workflows.onboarding import (
@@ -316,13 +317,11 @@ async def tell_managers(
     """In `PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else a DM to the
     partner's manager (or all AMs, when it has none or its manager is no longer one), each
     in their own language."""
-    room_name = ctx.settings.manager_room
-    if room_name is not None:
-        room_id = await ctx.chat.room_named(room_name)
-        if room_id is not None:
-            with speaking(ctx.languages.default):
-                ctx.send(room_id, render(text), _buttons(attachments))
-            return
+    room_id = await managers_room(ctx.chat, ctx.settings)
+    if room_id is not None:
+        with speaking(ctx.languages.default):
+            ctx.send(room_id, render(text), _buttons(attachments))
+        return
     manager = partner.manager_among(ctx.settings.managers)  # none: no longer a manager
     managers = [manager] if manager else sorted(ctx.settings.managers)
     for username in managers:

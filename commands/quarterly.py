@@ -27,6 +27,7 @@ from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
 from commands import figures
+from commands.audience import managers_room
 from commands.framework import Languages, OneLanguage, Refused
 from commands.stats import partner_summary, program_summary, upload_chart
 from config import Settings
@@ -156,10 +157,9 @@ class QuarterlySummary:
 
     async def _managers_rooms(self) -> list[str]:
         """`PARTNERBOT_MANAGER_ROOM`, or else each manager's DM."""
-        if self.settings.manager_room is not None:
-            room = await self.chat.room_named(self.settings.manager_room)
-            if room is not None:
-                return [room]
+        room = await managers_room(self.chat, self.settings)
+        if room is not None:
+            return [room]
         return [await self.chat.direct_room(name) for name in sorted(self.settings.managers)]
 
 

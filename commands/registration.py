@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from commands import program
+from commands.audience import managers_room
 from commands.framework import Command, Context, Refused, Role, Text, UsageError, render
 from i18n import N_, _, day, ngettext, speaking
 from workflows import registration as rules
@@ -289,8 +290,7 @@ async def _tell_managers_of(
 ) -> None:
     """As `program.tell_managers`, once for all of `partners`: in the managers' room, or a
     DM to each of their managers (every manager for one that has none), each told once."""
-    room_name = ctx.settings.manager_room
-    if room_name is not None and await ctx.chat.room_named(room_name) is not None:
+    if await managers_room(ctx.chat, ctx.settings) is not None:
         with speaking(ctx.languages.default):
             buttons = _award_buttons(ctx.bot.username, key, partners)
         await program.tell_managers(ctx, partners[0], text, buttons)

@@ -32,6 +32,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chat.base import ChatActions, ChatError, Outgoing
+from commands.audience import managers_room
 from commands.framework import Languages, OneLanguage
 from commands.report import filed_months
 from config import Settings
@@ -82,7 +83,7 @@ class Reminders:
         self._lock = asyncio.Lock()
         self.deferred = 0  # reminders the last evaluation could not send (no room found)
         self.sent_total = 0  # reminders and digests stored to go out, since start-up
-        self._rooms: dict[str, str] = {}  # "@user" -> DM room id, "#name" -> room id
+        self._rooms: dict[str, str] = {}  # "@user" -> DM room id
 
     async def send_due(self) -> bool:
         """Store and send the reminders and digests due now and not sent; False when some
@@ -209,12 +210,9 @@ class Reminders:
         """`PARTNERBOT_MANAGER_ROOM` (in `PARTNERBOT_LANGUAGE`), or else the DM of `manager`,
         or of every manager when there is none (the partner has none, or theirs is no longer
         a manager), each in its manager's language."""
-        room_name = self.settings.manager_room
-        if room_name is not None:
-            room = self._rooms.get(f"#{room_name}") or await self.chat.room_named(room_name)
-            if room is not None:
-                self._rooms[f"#{room_name}"] = room
-                return [(room, self.languages.default)]
+        room = await managers_room(self.chat, self.settings)
+        if room is not None:
+            return [(room, self.languages.default)]
         managers = [manager] if manager else sorted(self.settings.managers)
         return [await self._dm(name) for name in managers]
 

@@ -57,6 +57,8 @@ class FakeChat:
     belong to rooms the bot did not make; `creators` says who made a room, by name (the bot,
     unless it says otherwise)."""
 
+    me = BOT
+
     def __init__(self) -> None:
         self.groups: dict[str, tuple[str, ...]] = {}
         self.taken: set[str] = set()

@@ -397,6 +397,36 @@ async def test_requests_go_to_the_managers_room_when_there_is_one(program: Progr
     assert list(sent.elsewhere) == ["room-partner-ams"]
 
 
+@pytest.mark.parametrize("creator", ["mallory", None])
+async def test_a_managers_room_made_by_anyone_else_is_never_used(
+    program: Program, creator: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whoever makes a room of the managers' room's name first and adds the bot must not
+    read what the bot tells the managers: an application goes to the managers' DMs, a
+    manager's private command typed there answers in the manager's DM, and the log says
+    why, once."""
+    settings = replace(program.dispatcher.settings, manager_room="partner-ams")
+    program.dispatcher.settings = settings
+    program.chat.groups["partner-ams"] = ("mallory", "maria")
+    program.chat.creators["partner-ams"] = creator
+    sent = await program.say("alice", APPLY)
+    assert "room-partner-ams" not in sent.elsewhere
+    assert sorted(sent.elsewhere) == [f"dm-{name}" for name in sorted(SETTINGS.managers)]
+    shown = await program.say("maria", "/status acme-hosting", room="partner-ams")
+    assert shown.elsewhere and "Acme" not in shown.text
+    warnings = [r.message for r in caplog.records if "PARTNERBOT_MANAGER_ROOM" in r.message]
+    assert len(warnings) == 1 and "not used" in warnings[0]
+
+
+async def test_a_managers_room_an_account_manager_made_is_used(program: Program) -> None:
+    settings = replace(program.dispatcher.settings, manager_room="partner-ams")
+    program.dispatcher.settings = settings
+    program.chat.groups["partner-ams"] = ("maria", "joao")
+    program.chat.creators["partner-ams"] = "Maria"  # usernames match whatever their case
+    sent = await program.say("alice", APPLY)
+    assert list(sent.elsewhere) == ["room-partner-ams"]
+
+
 async def test_usernames_are_matched_whatever_their_case(program: Program) -> None:
     await program.say("Alice", APPLY)
     assert await program.store.get("members", "alice") is not None

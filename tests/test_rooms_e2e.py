@@ -125,3 +125,24 @@ async def test_the_managers_room_is_a_group_never_a_users_dm(
         assert f"PARTNERBOT_MANAGER_ROOM ams is the room {group}" in bot.output()
     finally:
         await bot.kill_if_running()
+
+
+async def test_a_managers_room_a_stranger_made_is_never_used(
+    emu: RocketChatEmulator, tmp_path: Path
+) -> None:
+    """mallory makes the group `ams` before the account managers do and adds the bot: the
+    applications go to the managers' DMs, never to mallory's room, and the log says why."""
+    squat = emu.add_room("ams", "p", ["mallory", "partnerbot"]).id  # mallory made it
+    bot = BotProcess(emu.url, tmp_path / "data", PARTNERBOT_MANAGER_ROOM="ams")
+    try:
+        await started(emu, bot)
+        alice = emu.dm("alice", "partnerbot").id
+        await emu.post("alice", alice, APPLY)
+        request = await emu.wait_for(lambda m: bool(m.get("attachments")), timeout=WAIT)
+        assert request["rid"] == emu.dm("maria", "partnerbot").id
+        assert "Acme Hosting" in request["msg"]
+        assert await bot.stop() == 0
+        assert by_bot(emu, squat) == []
+        assert "created by @mallory, who is not an account manager" in bot.output()
+    finally:
+        await bot.kill_if_running()
