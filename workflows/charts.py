@@ -19,9 +19,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from babel.numbers import format_compact_currency
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg: no display
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from i18n import _, language, locale, speaking
 from workflows.onboarding import PartnerType
@@ -30,7 +27,8 @@ from workflows.stats import TYPE_NAMES, PartnerStats, ProgramStats
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-# matplotlib is imported when the bot starts (about a second), not at the first /stats.
+# matplotlib is imported by the first drawing (about a second, in the worker thread, after
+# the reply went out), not when the bot starts: most starts never draw.
 
 WIDTH, HEIGHT, DPI = 12.0, 5.0, 100  # inches at DPI: 1200 x 500 pixels
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -164,6 +162,10 @@ def partner_chart(stats: PartnerStats) -> Chart:
 
 def png(chart: Chart) -> bytes:
     """The chart drawn as a PNG (slow: run it in a worker thread)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg: no display
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     with speaking(chart.language):
         figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
         figure.subplots_adjust(left=0.07, right=0.99, bottom=0.11, top=0.86, wspace=0.25)
