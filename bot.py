@@ -39,18 +39,18 @@ from chat.rest import Credentials, Rest, RestError, Unauthorized
 from chat.rocketchat import RocketChat
 from chat.web import PageFetcher
 from commands import figures
-from commands.audience import managers_room
 from commands.channel import ChannelCheck
-from commands.dispatch import Dispatcher
 from commands.integrity import ImportRefused, check_export
-from commands.languages import LanguageBook
-from commands.outbox import Outbox
 from commands.quarterly import QuarterlySummary, in_turn
 from commands.referring import Expiry, directory_of
-from commands.registry import Registry
 from commands.reminding import Reminders
-from commands.runner import Runner
-from commands.schedule import Schedule
+from engine.audience import managers_room
+from engine.dispatch import Dispatcher
+from engine.languages import LanguageBook
+from engine.outbox import Outbox
+from engine.registry import Registry
+from engine.runner import Runner
+from engine.schedule import Schedule
 from i18n import LANGUAGES, language_tag
 from storage import SCHEMA, StorageError, Store, backup
 

@@ -73,7 +73,7 @@ from bench.bench_storage import (  # noqa: E402
     partner_id,
     percentile,
 )
-from commands.runner import MAX_SENDING  # noqa: E402
+from engine.runner import MAX_SENDING  # noqa: E402
 from storage import SCHEMA, Store  # noqa: E402
 from tests.botprocess import BOT_PASSWORD, BotProcess  # noqa: E402
 from tests.emulator import RocketChatEmulator  # noqa: E402

@@ -1,6 +1,8 @@
-"""Chat commands, one module each (a `SPEC` and its handler), and the machinery around them.
+"""Chat commands, one module each (a `SPEC` and its handler), and what they share.
 
-The machinery: `parsing` (message text to an invocation), `framework` (the spec and the
-handler's context), `registry` (finds the command modules), `dispatch` (checks and runs one
-message in one storage transaction) and `runner` (joins a transport to the dispatcher).
+Shared by the commands: `program` (finding and storing partners, carrying out the rules'
+effects, telling partners and managers), `examples` (dated examples), `figures` (the
+/stats aggregates), `bulletin`, `channel`, `referring`, `reminding` and `quarterly` (the
+jobs that run on a schedule), `integrity` (what `bot.py import` accepts). The machinery
+that runs them is in `engine`.
 """

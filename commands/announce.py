@@ -4,8 +4,8 @@ training sessions, new features), each workgroup getting it exactly once."""
 from __future__ import annotations
 
 from commands import bulletin
-from commands.framework import Command, Context, Role, UsageError
-from commands.parsing import parse_invocation
+from engine.framework import Command, Context, Role, UsageError
+from engine.parsing import parse_invocation
 from i18n import N_, _, ngettext
 from workflows.text import quote
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _
 from workflows.onboarding import STEPS, Approve, State, Step, state_name, status_name, step_name
 from workflows.text import quote

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _, ngettext
 from workflows.audit import AuditError, concerns, line, parse_count
 from workflows.text import quote

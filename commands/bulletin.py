@@ -18,8 +18,8 @@ import hashlib
 from collections.abc import Callable
 
 from commands import program
-from commands.framework import Context
 from commands.reminding import SENT
+from engine.framework import Context
 from i18n import speaking
 from workflows.onboarding import Partner, Status
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.referring import EXPERTISE, expertise_of
+from engine.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _, day
 from workflows.onboarding import RuleError
 from workflows.referrals import certify as certified

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
-from commands.audience import managers_room
-from commands.framework import Context, Languages
 from config import Settings
+from engine.audience import managers_room
+from engine.framework import Context, Languages
 from i18n import _, speaking
 from storage import Store, Transaction
 from workflows.onboarding import Partner, Status

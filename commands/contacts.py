@@ -10,7 +10,7 @@ partner without saying yes.
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _
 from workflows.onboarding import InviteContact, Partner, RemoveContact
 from workflows.text import mention, quote

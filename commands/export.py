@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from chat.base import ChatError
 from commands.examples import last_quarter
-from commands.framework import Command, Context, Refused, Role, UsageError
+from engine.framework import Command, Context, Refused, Role, UsageError
 from i18n import N_, _, day, money, ngettext, number
 from workflows.reporting import (
     Month,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from commands import program
 from commands.figures import keep_fees
-from commands.framework import Command, Context, Role, UsageError, refusal
+from engine.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _, day, money
 from workflows.compliance import (
     FeeRecord,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role, UsageError, refusal
+from engine.framework import Command, Context, Refused, Role, UsageError, refusal
 from i18n import N_, _
 from workflows.compliance import (
     GoalProposal,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from datetime import date
 
-from commands.framework import Command, Context, Refused, Role, UsageError
+from engine.framework import Command, Context, Refused, Role, UsageError
 from i18n import N_, _
 from workflows.text import quote
 

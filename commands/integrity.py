@@ -25,18 +25,18 @@ from commands.bulletin import KINDS as BULLETIN_KINDS
 from commands.channel import CHANNEL
 from commands.channel import STATES as CHANNEL_STATES
 from commands.channel import UNTRUSTED as UNTRUSTED_CHANNEL
-from commands.framework import CONVERSATIONS
-from commands.languages import KINDS as LANGUAGE_KINDS
-from commands.languages import LANGUAGES
-from commands.languages import PARTNER as PARTNER_LANGUAGE
 from commands.materials import KINDS as MATERIAL_KINDS
 from commands.materials import MATERIALS, url_problem
-from commands.outbox import OUTBOX
 from commands.program import MEMBERS, PARTNERS
 from commands.quarterly import MANAGERS, POSTS
 from commands.registration import REGISTRATIONS
 from commands.reminding import SENT
 from commands.report import FILINGS, REPORTS, TERMS
+from engine.framework import CONVERSATIONS
+from engine.languages import KINDS as LANGUAGE_KINDS
+from engine.languages import LANGUAGES
+from engine.languages import PARTNER as PARTNER_LANGUAGE
+from engine.outbox import OUTBOX
 from i18n import LANGUAGES as OFFERED_LANGUAGES
 from storage import EXPORT_VERSION, SCHEMA, StorageError, TextSource
 from storage.transfer import read_export

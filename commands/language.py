@@ -1,10 +1,10 @@
 """/language: anyone chooses the language the bot writes to them in; a partner's contact
-chooses it for the partner's rooms too (`commands.languages` keeps the choices)."""
+chooses it for the partner's rooms too (`engine.languages` keeps the choices)."""
 
 from __future__ import annotations
 
-from commands.framework import Command, Context, Role, UsageError
-from commands.languages import LANGUAGES, PARTNER, USER, choice
+from engine.framework import Command, Context, Role, UsageError
+from engine.languages import LANGUAGES, PARTNER, USER, choice
 from i18n import LANGUAGES as OFFERED
 from i18n import N_, _, language, language_tag, speaking
 from workflows.text import quote

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from commands import bulletin, program
 from commands.announce import next_id
-from commands.framework import Command, Context, Refused, Role, UsageError
+from engine.framework import Command, Context, Refused, Role, UsageError
 from i18n import N_, _, day, ngettext
 from workflows.text import quote
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Refused, Role
+from engine.framework import Command, Context, Refused, Role
 from i18n import N_, _
 from workflows.onboarding import (
     APPLICATION_FIELDS,

@@ -4,8 +4,8 @@ first: reports, reviews, fees, training, and approvals waiting on a manager."""
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError
 from commands.partners import late_of
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _, day, ngettext
 from workflows.compliance import Overdue, overdue_items
 from workflows.onboarding import Partner

@@ -7,9 +7,9 @@ from typing import Any
 
 from commands import program
 from commands.fee import recorded_years
-from commands.framework import Command, Context, Role, UsageError
 from commands.report import filed_months
 from commands.review import REVIEWS
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _, ngettext
 from workflows.compliance import IN_PROGRAM, Late, late
 from workflows.onboarding import Partner, PartnerType, RuleError, Status, parse_type

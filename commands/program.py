@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from chat.base import ChatError, NameTaken, RoomKind
 from commands import channel
-from commands.audience import managers_room
-from commands.framework import Context, Refused, Role, Text, UsageError, refusal, render
+from engine.audience import managers_room
+from engine.framework import Context, Refused, Role, Text, UsageError, refusal, render
 from i18n import N_, _, day, speaking
 from workflows.onboarding import (
     STEPS,

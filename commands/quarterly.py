@@ -27,10 +27,10 @@ from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
 from commands import figures
-from commands.audience import managers_room
-from commands.framework import Languages, OneLanguage, Refused
 from commands.stats import partner_summary, program_summary, upload_chart
 from config import Settings
+from engine.audience import managers_room
+from engine.framework import Languages, OneLanguage, Refused
 from i18n import speaking
 from storage import Store, Transaction
 from workflows.charts import Chart

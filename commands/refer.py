@@ -5,7 +5,7 @@ button each, and the manager offers it to one (`/refer R-12 offer <partner-id>`)
 from __future__ import annotations
 
 from commands import program, referring
-from commands.framework import Command, Context, Refused, Role, UsageError, refusal
+from engine.framework import Command, Context, Refused, Role, UsageError, refusal
 from i18n import N_, _
 from workflows.onboarding import RuleError
 from workflows.referrals import (

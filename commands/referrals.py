@@ -5,7 +5,7 @@ accepts or declines one offered to it, an account manager marks one lost."""
 from __future__ import annotations
 
 from commands import program, referring
-from commands.framework import Command, Context, Refused, Role, UsageError, refusal
+from engine.framework import Command, Context, Refused, Role, UsageError, refusal
 from i18n import N_, _
 from workflows.onboarding import Partner, RuleError
 from workflows.referrals import (

@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chat.base import ChatError, Outgoing
-from commands.framework import Context
 from commands.report import filed_months
 from config import Settings
+from engine.framework import Context
 from i18n import _, money, speaking
 from storage import Conflict, Store, Transaction
 from workflows.compliance import overdue_reports

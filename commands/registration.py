@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from commands import program
-from commands.audience import managers_room
-from commands.framework import Command, Context, Refused, Role, Text, UsageError, render
+from engine.audience import managers_room
+from engine.framework import Command, Context, Refused, Role, Text, UsageError, render
 from i18n import N_, _, day, ngettext, speaking
 from workflows import registration as rules
 from workflows.onboarding import Partner, Status

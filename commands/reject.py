@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import program
 from commands.approve import parse_step
-from commands.framework import Command, Context, Refused, Role, UsageError, refusal
+from engine.framework import Command, Context, Refused, Role, UsageError, refusal
 from i18n import N_, _
 from workflows.onboarding import Partner, Reject, RuleError, Step, decide, step_name
 from workflows.text import quote

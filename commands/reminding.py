@@ -32,10 +32,10 @@ from datetime import date, datetime
 from typing import Any
 
 from chat.base import ChatActions, ChatError, Outgoing
-from commands.audience import managers_room
-from commands.framework import Languages, OneLanguage
 from commands.report import filed_months
 from config import Settings
+from engine.audience import managers_room
+from engine.framework import Languages, OneLanguage
 from i18n import speaking
 from storage import Store, Transaction
 from workflows.compliance import fee_paid

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role
+from engine.framework import Command, Context, Role
 from i18n import N_
 from workflows.onboarding import Remove
 

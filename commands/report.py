@@ -9,8 +9,8 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from commands import program, registration
 from commands.examples import last_month, month_ahead
 from commands.figures import keep_report
-from commands.framework import Command, Context, Refused, Role, UsageError, refusal
-from commands.parsing import ArgumentError, split_arguments
+from engine.framework import Command, Context, Refused, Role, UsageError, refusal
+from engine.parsing import ArgumentError, split_arguments
 from i18n import N_, _, ngettext
 from workflows.compliance import Filed, ReportMonths, report_months
 from workflows.onboarding import Partner

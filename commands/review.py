@@ -10,8 +10,8 @@ from commands import program
 from commands.examples import last_month
 from commands.fee import status_of
 from commands.figures import keep_review
-from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import shown_months
+from engine.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _, day
 from workflows.compliance import (
     Outcome,

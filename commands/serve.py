@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.referring import EXPERTISE, expertise_of
+from engine.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _, locale
 from workflows.onboarding import RuleError
 from workflows.referrals import expertise_lines, parse_country, parse_language, parse_list

@@ -18,8 +18,8 @@ from datetime import date, datetime
 from chat.base import ChatActions, ChatError
 from commands import figures, program
 from commands.examples import last_quarter
-from commands.framework import Command, Context, Refused, Role, UsageError
 from config import Settings
+from engine.framework import Command, Context, Refused, Role, UsageError
 from i18n import N_, _
 from storage import Store, Transaction
 from workflows.charts import Chart, partner_chart, png, program_chart

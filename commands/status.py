@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from commands import program
 from commands.fee import status_of
-from commands.framework import Command, Context, Role, UsageError
 from commands.program import checklist
 from commands.referring import expertise_of
 from commands.report import shown_months
+from engine.framework import Command, Context, Role, UsageError
 from i18n import N_, _, day, locale
 from workflows.compliance import fee_line, upcoming_review
 from workflows.referrals import expertise_lines

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from commands import program
-from commands.framework import Command, Context, Role, UsageError, refusal
 from commands.report import TERMS, rates
+from engine.framework import Command, Context, Role, UsageError, refusal
 from i18n import N_, _
 from workflows.reporting import (
     DEAL_KINDS,

@@ -29,7 +29,7 @@ from babel.messages.pofile import read_po, write_po
 from i18n import _LOCALE_NAMES, DOMAIN, LOCALES, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot.py", "config.py", "chat", "commands", "workflows")
+SOURCES = ("bot.py", "config.py", "chat", "commands", "engine", "workflows")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 LOCALE_DIRS = tuple(_LOCALE_NAMES[tag] for tag in _LOCALE_NAMES if tag != SOURCE)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat.base import Incoming, Outgoing, Room, RoomKind
-from commands.dispatch import Dispatcher
-from commands.framework import Languages
-from commands.registry import Registry
 from config import Settings
+from engine.dispatch import Dispatcher
+from engine.framework import Languages
+from engine.registry import Registry
 from storage import Store
 from tests.fakes import BOT, Clock, FakeChat, FakeWeb, user
 

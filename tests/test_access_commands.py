@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from commands.framework import Role
-from commands.registry import Registry
+from engine.framework import Role
+from engine.registry import Registry
 from storage import SCHEMA, Store
 from tests.program import SETTINGS, Program
 from tests.test_onboarding_commands import APPLY, onboard_fully, partner

@@ -1,6 +1,6 @@
 """/announce exactly once across a SIGKILL (issue 16, item 6): the real bot (`bot.py run`)
 against the emulator. Twenty active partners, each with its workgroup; maria announces a
-webinar. The bot sends at most 16 messages at once (`commands.runner.MAX_SENDING`) and the
+webinar. The bot sends at most 16 messages at once (`engine.runner.MAX_SENDING`) and the
 server is slow to take them, so the copies go out in two waves; the bot is killed (SIGKILL)
 once the first wave is in and the second is on its way. Started again, it sends the rest
 from its outbox, and each workgroup has the announcement once, as maria has her answer once

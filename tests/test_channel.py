@@ -14,7 +14,7 @@ import pytest
 
 from chat.base import ChatError, Outgoing
 from commands.channel import ChannelCheck
-from commands.framework import OneLanguage
+from engine.framework import OneLanguage
 from storage import SCHEMA, Store, Transaction
 from tests.program import SETTINGS, Program
 from tests.test_privacy import onboard

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chat.base import Incoming
-from commands.dispatch import DM_HINT, Dispatcher
-from commands.framework import Command, Context, Refused, Role, UsageError
 from commands.help import SPEC as HELP
-from commands.registry import Registry
 from config import Settings
+from engine.dispatch import DM_HINT, Dispatcher
+from engine.framework import Command, Context, Refused, Role, UsageError
+from engine.registry import Registry
 from storage import SCHEMA, Store
 from tests.fakes import BOT, DM, GROUP, Clock, FakeChat, FakeWeb, message
 

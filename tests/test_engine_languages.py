@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from commands import audit, help, overdue, partners, reinstate, remove, suspend
-from commands.framework import ROLE_NAMES, Command, OneLanguage, Role
-from commands.registry import Registry
+from engine.framework import ROLE_NAMES, Command, OneLanguage, Role
+from engine.registry import Registry
 from i18n import LANGUAGES, day, speaking
 from i18n.catalog import extract
 from storage import SCHEMA, Store

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from commands.examples import last_month, last_quarter, month_ahead
-from commands.registry import Registry
+from engine.registry import Registry
 from storage import SCHEMA, Store
 from tests.program import Program
 from workflows.reporting import Month

@@ -21,7 +21,7 @@ from chat.console import Console
 from chat.rest import Credentials, RestError
 from chat.rocketchat import RocketChat
 from commands.export import HEADER, Tally, csv_chunks, parse_period
-from commands.framework import UsageError
+from engine.framework import UsageError
 from storage import SCHEMA, Store
 from tests.emulator import RocketChatEmulator
 from tests.program import SETTINGS, Program

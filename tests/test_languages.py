@@ -1,4 +1,4 @@
-"""Whose language (issue 14, item 4): the book (`commands.languages`), `/language`, and the
+"""Whose language (issue 14, item 4): the book (`engine.languages`), `/language`, and the
 console's `:lang`.
 
 The Portuguese and Spanish wording comes with the merged catalogs; these tests check the
@@ -17,8 +17,8 @@ import pytest
 
 import i18n
 from chat.console import Console
-from commands.languages import LANGUAGES, PARTNER, USER, LanguageBook, choice
 from config import Settings
+from engine.languages import LANGUAGES, PARTNER, USER, LanguageBook, choice
 from storage import SCHEMA, Store
 from tests.fakes import Clock, FakeChat
 from tests.partners import acme

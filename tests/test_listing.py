@@ -32,10 +32,10 @@ from yarl import URL
 
 from chat.addresses import SPECIAL_IPV4, SPECIAL_IPV6, TRANSLATED_IPV6, SpecialRange, is_public
 from chat.web import USER_AGENT, PageFetcher, open_session
-from commands.dispatch import Dispatcher
 from commands.help import SPEC as HELP
-from commands.registry import Registry
 from config import Settings
+from engine.dispatch import Dispatcher
+from engine.registry import Registry
 from storage import SCHEMA, Store
 from tests.fakes import BOT, Clock, FakeChat, message
 from workflows.listing import ListingCheck, mentions_vendor

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commands.parsing import ArgumentError, Invocation, parse_invocation, split_arguments
+from engine.parsing import ArgumentError, Invocation, parse_invocation, split_arguments
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chat.base import ChatError, Room, RoomKind
-from commands.audience import SENT_DIRECTLY, shown_here
-from commands.framework import Caller, Role
+from engine.audience import SENT_DIRECTLY, shown_here
+from engine.framework import Caller, Role
 from storage import SCHEMA, Store
 from tests.fakes import user
 from tests.program import SETTINGS, Program

@@ -26,12 +26,12 @@ from chat.base import Incoming, Room, RoomKind
 from chat.clock import Clock as SystemClock
 from chat.health import serve_health
 from chat.web import PageFetcher
-from commands.dispatch import CONVERSATION_IDLE, DM_HINT, Dispatcher
-from commands.framework import Command, Context, Role
-from commands.outbox import Outbox
-from commands.registry import Registry
-from commands.runner import SWEEP_INTERVAL, Runner
 from config import Settings
+from engine.dispatch import CONVERSATION_IDLE, DM_HINT, Dispatcher
+from engine.framework import Command, Context, Role
+from engine.outbox import Outbox
+from engine.registry import Registry
+from engine.runner import SWEEP_INTERVAL, Runner
 from storage import SCHEMA, Store
 from tests.botprocess import BOT_PASSWORD, free_port
 from tests.emulator import RocketChatEmulator

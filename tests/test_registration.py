@@ -287,7 +287,7 @@ async def test_the_notice_has_award_buttons(program: Program) -> None:
 async def test_both_filing_in_one_burst_the_managers_hear_once(
     program: Program, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="commands.dispatch")
+    caplog.set_level(logging.INFO, logger="engine.dispatch")
     for who in ("alice", "bob"):
         said = await program.say(who, f"/report 2026-11 {PROSPECT}")
         assert said.status == "done"

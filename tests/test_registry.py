@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from commands.framework import Command, Context, Role
-from commands.registry import Registry, RegistryError
+from engine.framework import Command, Context, Role
+from engine.registry import Registry, RegistryError
 
 
 async def _noop(ctx: Context) -> None:

@@ -7,9 +7,9 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from commands.framework import Role
-from commands.registry import Registry
 from commands.report import VERBS as REPORT_VERBS
+from engine.framework import Role
+from engine.registry import Registry
 from tests.partners import acme
 from workflows.onboarding import State, Step, StepRecord, fresh_steps
 from workflows.reminders import Audience, Kind, digests, due

@@ -13,9 +13,9 @@ import pytest
 import commands.reminding
 import i18n
 from chat.base import ChatError, Outgoing
-from commands.outbox import Outbox
 from commands.reminding import Reminders
 from config import Settings
+from engine.outbox import Outbox
 from storage import SCHEMA, Store, Transaction
 from tests.fakes import Clock, FakeChat
 from tests.test_reminders import partner as make_partner

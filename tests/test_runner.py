@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 from chat.base import DeliveryError, Incoming, Outgoing, Room, RoomKind, User
-from commands.dispatch import Dispatcher
-from commands.framework import Command, Context, Role
-from commands.outbox import Outbox
-from commands.registry import Registry
-from commands.runner import Runner
 from config import Settings
+from engine.dispatch import Dispatcher
+from engine.framework import Command, Context, Role
+from engine.outbox import Outbox
+from engine.registry import Registry
+from engine.runner import Runner
 from storage import SCHEMA, Store
 from tests.fakes import BOT, Clock, FakeChat, FakeWeb, message
 

@@ -11,7 +11,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from chat.clock import Clock
-from commands.schedule import RETRY_AFTER, Schedule, ShiftedTrigger
+from engine.schedule import RETRY_AFTER, Schedule, ShiftedTrigger
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -28,11 +28,11 @@ import storage.journal
 from chat.base import Incoming, Room, RoomKind
 from chat.clock import Clock as SystemClock
 from chat.health import serve_health
-from commands.dispatch import Dispatcher
-from commands.outbox import Outbox
-from commands.registry import Registry
-from commands.runner import Runner
 from config import Settings
+from engine.dispatch import Dispatcher
+from engine.outbox import Outbox
+from engine.registry import Registry
+from engine.runner import Runner
 from storage import SCHEMA, StorageError, Store
 from tests.botprocess import BOT_PASSWORD, free_port
 from tests.emulator import RocketChatEmulator
@@ -146,7 +146,7 @@ async def test_the_runner_stops_with_an_error_and_loses_nothing_acknowledged(
     disk.room = 0  # the disk is full
     transport.incoming.put_nowait(bob)
     with (
-        caplog.at_level(logging.CRITICAL, logger="commands.runner"),
+        caplog.at_level(logging.CRITICAL, logger="engine.runner"),
         pytest.raises(StorageError, match="stopped after a failed write"),
     ):
         await asyncio.wait_for(running, 5)  # it stops by itself, it does not hang

@@ -152,7 +152,7 @@ Event = (
 # Effects ------------------------------------------------------------------------------
 
 # A message made in the language in force when it is called (`i18n.speaking`): what
-# `commands.framework.Text` takes, so each reader gets it in their own language.
+# `engine.framework.Text` takes, so each reader gets it in their own language.
 Message = Callable[[], str]
 
 

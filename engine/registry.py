@@ -1,4 +1,4 @@
-"""The registry of chat commands: every module of this package that defines `SPEC`."""
+"""The registry of chat commands: every module of the `commands` package that defines `SPEC`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from types import ModuleType
 
-from commands.framework import Command, Role
-from commands.parsing import NAME
+from engine.framework import Command, Role
+from engine.parsing import NAME
 
 SAMPLE_DAY = date(2024, 2, 29)  # a day to make the examples with dates on, to check them
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 
 from chat.base import ChatActions, ChatError, Room, RoomKind
-from commands.framework import Caller, Refused, Role
 from config import Settings
+from engine.framework import Caller, Refused, Role
 from i18n import N_, _
 from storage import Transaction
 

@@ -5,7 +5,7 @@ messages are ignored, and so are edited ones (an edit is never a command, whethe
 arrives live or is read back after downtime: whoever may edit a message, a moderator
 included, must not make its author run a command), a message id already handled is not
 handled again, the caller's roles are worked out, the command is looked up, its role and
-options are checked, and where its answers may be shown is decided (`commands.audience`:
+options are checked, and where its answers may be shown is decided (`engine.audience`:
 a command that shows a partner's data, typed where others read, answers in the caller's DM
 and leaves a one-line note in the room).
 The handler's changes, the record that the message was handled, and its replies (the
@@ -23,8 +23,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chat.base import ChatActions, Incoming, Outgoing, RoomKind, User
-from commands.audience import SENT_DIRECTLY, answer_room
-from commands.framework import (
+from commands.help import describe, forms, unknown
+from config import Settings
+from engine.audience import SENT_DIRECTLY, answer_room
+from engine.framework import (
     CONVERSATIONS,
     Caller,
     Command,
@@ -37,11 +39,9 @@ from commands.framework import (
     Role,
     UsageError,
 )
-from commands.help import describe, forms, unknown
-from commands.outbox import Outbox
-from commands.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
-from commands.registry import Registry
-from config import Settings
+from engine.outbox import Outbox
+from engine.parsing import Args, ArgumentError, Invocation, parse_invocation, split_arguments
+from engine.registry import Registry
 from i18n import N_, _, speaking
 from storage import Conflict, Store, Transaction
 

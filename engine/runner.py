@@ -28,10 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chat.base import DeliveryError, Incoming, Outgoing, Stopped, Transport, User
-from commands.dispatch import CONVERSATION_IDLE, Dispatcher
-from commands.framework import CONVERSATIONS
-from commands.metrics import Metrics
-from commands.outbox import Outbox, outgoing_from
+from engine.dispatch import CONVERSATION_IDLE, Dispatcher
+from engine.framework import CONVERSATIONS
+from engine.metrics import Metrics
+from engine.outbox import Outbox, outgoing_from
 from storage import Conflict, StorageError, Store, Transaction
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat.base import ChatActions, Incoming, Room, User
-from commands.parsing import Args
+from engine.parsing import Args
 from i18n import N_, _
 from workflows.onboarding import FieldError, RuleError
 
 if TYPE_CHECKING:
-    from commands.registry import Registry
     from config import Settings
+    from engine.registry import Registry
     from storage import Transaction
     from workflows.listing import ListingCheck
     from workflows.onboarding import Partner
@@ -66,7 +66,7 @@ def render(text: Text) -> str:
 
 
 class Languages(Protocol):
-    """Whose language a message is written in (`commands.languages` has the real book)."""
+    """Whose language a message is written in (`engine.languages` has the real book)."""
 
     @property
     def default(self) -> str:
@@ -126,7 +126,7 @@ class Command:
     # nothing was stored); one whose answers are stored as they come says what it kept.
     cancelled: Callable[[Mapping[str, Any]], str] | None = None
     # Its answers show a partner's data: typed in a room whose readers may not all see
-    # them, it answers in the caller's DM (`commands.audience`). Only a command that shows
+    # them, it answers in the caller's DM (`engine.audience`). Only a command that shows
     # nothing of anyone (`/help`) says False.
     private: bool = True
     # The forms only account managers may use (`<partner-id> YYYY-MM reopen`) and their
@@ -209,7 +209,7 @@ class Context:
     `conversation` holds what an open conversation stored (for an `answer` handler);
     `chat` does the few things beyond replying (a DM room, a room by name, a new group);
     `answer_in` is the caller's DM when the command's answers must not be shown in the
-    room it was typed in (the dispatcher decides, `commands.audience`): replies and the
+    room it was typed in (the dispatcher decides, `engine.audience`): replies and the
     conversation go there.
     """
 
