@@ -442,6 +442,21 @@ def _step_line(partner: Partner, step: Step, zone: ZoneInfo) -> str:
         line = _("{step}: {state} by @{user}").format(**values)
     else:
         line = _("{step}: {state}").format(**values)
+    dated = _DATED.get(step)
+    if dated is not None and record.state is State.DONE:
+        field, text = dated
+        when = getattr(partner, field)
+        if when is not None:
+            line += "; " + _(text).format(day=day(when))
     if record.reason:
         line += f" ({quote(record.reason)})"
     return line
+
+
+# The steps whose approval records a date of its own (`on=`, `signed=`), shown beside when
+# the approval was recorded: the partner field and how the checklist says it.
+_DATED = {
+    Step.MEETING: ("meeting_on", N_("the meeting was held on {day}")),
+    Step.CONTRACT: ("signed", N_("signed on {day}")),
+    Step.TRAINING: ("training_on", N_("the training was held on {day}")),
+}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace as dataclass_replace
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from commands.program import checklist
 from i18n import day, money, speaking
 from storage import SCHEMA, Store
+from tests.partners import onboarded
 from tests.program import Program
 from workflows.onboarding import (
     Apply,
@@ -170,3 +172,21 @@ def test_the_checklist_is_written_in_the_language_in_force() -> None:
         assert when in text and "2026-11-26" not in text, text
         assert all(name in text for name in names) and status in text
         assert "hosting" in text  # the partner type is a keyword: never translated
+
+
+@pytest.mark.parametrize("tag", ["en", "pt-BR", "es"])
+def test_the_checklist_shows_the_dates_the_steps_took_place(tag: str) -> None:
+    """A meeting held on the 1st, a contract signed on the 2nd, both recorded on the 9th:
+    the checklist says when each was recorded and when it took place (`on=`, `signed=`)."""
+    held, signed, recorded = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 9)
+    partner = onboarded("acme-hosting", "Acme Hosting", "alice", recorded, None)
+    partner = dataclass_replace(partner, meeting_on=held, signed=signed)
+    with speaking(tag):
+        lines = checklist(partner, datetime(2026, 12, 10, 9, tzinfo=UTC), ZoneInfo("UTC"))
+        meeting = next(line for line in lines.splitlines() if " 2. " in line)
+        contract = next(line for line in lines.splitlines() if " 4. " in line)
+        assert day(recorded) in meeting and meeting.endswith(day(held))
+        assert day(recorded) in contract and contract.endswith(day(signed))
+    if tag == "en":
+        assert meeting.endswith("; the meeting was held on 2026-12-01")
+        assert contract.endswith("; signed on 2026-12-02")
