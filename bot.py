@@ -381,9 +381,7 @@ async def _runner(
     runner = Runner(transport, store, make_dispatcher, clock, seen_kept)
     reminders = Reminders(store, settings, clock, transport, runner.post, languages)
     quarterly = QuarterlySummary(store, settings, clock, transport, runner.post, languages)
-    channel = ChannelCheck(
-        store, settings, clock, transport, runner.post, languages, lambda: transport.me.username
-    )
+    channel = ChannelCheck(store, settings, clock, transport, runner.post, languages)
 
     # daily at the reminders' hour, each even if one before it failed
     jobs = in_turn(reminders.send_due, quarterly.send_due, channel.check)

@@ -40,7 +40,7 @@ from datetime import datetime
 
 from chat.base import ChatActions, ChatError, Outgoing
 from config import Settings
-from engine.audience import managers_room
+from engine.audience import made_by_us, managers_room
 from engine.framework import Context, Languages
 from i18n import _, speaking
 from storage import Store, Transaction
@@ -69,7 +69,7 @@ class Found:
     trusted: bool
 
 
-async def find(chat: ChatActions, settings: Settings, bot: str) -> Found | None:
+async def find(chat: ChatActions, settings: Settings) -> Found | None:
     """The partners' channel among the bot's rooms (None: the bot is in none of that name),
     with its creator; `ChatError` when the server cannot be asked now."""
     name = settings.partners_channel
@@ -77,9 +77,7 @@ async def find(chat: ChatActions, settings: Settings, bot: str) -> Found | None:
     if room is None:
         return None
     creator = await chat.room_creator(room)
-    trusted_users = {bot.casefold(), *(manager.casefold() for manager in settings.managers)}
-    trusted = creator is not None and creator.casefold() in trusted_users
-    return Found(room, creator, trusted)
+    return Found(room, creator, made_by_us(creator, chat, settings))
 
 
 def _untrusted_mark(name: str, found: Found, now: datetime) -> dict[str, object]:
@@ -163,7 +161,7 @@ async def follow(ctx: Context, before: Partner | None, after: Partner) -> list[s
     if not joining and not leaving:
         return []
     try:
-        found = await find(ctx.chat, ctx.settings, ctx.bot.username)
+        found = await find(ctx.chat, ctx.settings)
         if found is not None and not found.trusted:
             notices = await _untrusted(
                 ctx.tx, ctx.chat, ctx.settings, ctx.languages, name, found, ctx.now
@@ -224,16 +222,13 @@ class ChannelCheck:
         chat: ChatActions,
         post: Post,
         languages: Languages,
-        bot: Callable[[], str],
     ) -> None:
-        """`bot`: the bot's username (known once the transport is connected)."""
         self.store = store
         self.settings = settings
         self.clock = clock
         self.chat = chat
         self.post = post
         self.languages = languages
-        self.bot = bot
         self._lock = asyncio.Lock()
 
     async def check(self) -> bool:
@@ -250,7 +245,7 @@ class ChannelCheck:
                 return False
 
     async def _check(self, name: str) -> bool:
-        found = await find(self.chat, self.settings, self.bot())
+        found = await find(self.chat, self.settings)
         if found is None:
             log.warning(
                 "PARTNERBOT_PARTNERS_CHANNEL %s: the bot is in no channel or private group of "
@@ -281,7 +276,7 @@ class ChannelCheck:
                 wanted[user.casefold()] = (user, partner.id)
         records = {doc["username"]: doc async for doc in self.store.scan(CHANNEL)}
         present = {user.casefold(): user for user in await self.chat.room_members(room)}
-        exempt = {self.bot().casefold(), *(m.casefold() for m in self.settings.managers)}
+        exempt = {self.chat.me.username.casefold(), *self.settings.managers}
         tx = self.store.begin(actor="partnerbot", now=now)
         done = True
         for key in sorted(wanted.keys() - present.keys()):

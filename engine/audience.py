@@ -85,10 +85,17 @@ async def _dm(caller: Caller, chat: ChatActions) -> str:
         ) from err
 
 
+def made_by_us(creator: str | None, chat: ChatActions, settings: Settings) -> bool:
+    """Whether a room `creator` made may be trusted with what the bot says in it: the bot
+    or an account manager made it (a name can be taken by anyone first)."""
+    trusted = {chat.me.username.casefold(), *settings.managers}
+    return creator is not None and creator.casefold() in trusted
+
+
 async def managers_room(chat: ChatActions, settings: Settings) -> str | None:
     """The id of `PARTNERBOT_MANAGER_ROOM`, when the bot is in a channel or private group
-    of that name that an account manager (or the bot) created; None otherwise (the managers are then
-    written to directly). A room of that name made by anyone else is never used: whoever
+    of that name that an account manager (or the bot) created; None otherwise (the managers
+    are then written to directly). A room of that name made by anyone else is never used: whoever
     made it first would read what the bot tells the managers about every partner.
     `ChatError` when the server cannot be asked now."""
     name = settings.manager_room
@@ -96,8 +103,7 @@ async def managers_room(chat: ChatActions, settings: Settings) -> str | None:
     if room is None:
         return None
     creator = await chat.room_creator(room)  # the transport remembers it
-    trusted = {chat.me.username.casefold(), *settings.managers}
-    if creator is not None and creator.casefold() in trusted:
+    if made_by_us(creator, chat, settings):
         return room
     if (room, creator) not in _WARNED:
         _WARNED.add((room, creator))

@@ -104,7 +104,6 @@ async def test_the_daily_check_puts_the_channel_back_in_step(program: Program) -
         program.chat,
         posted,
         OneLanguage(),
-        lambda: "partnerbot",
     )
     await done(program, "alice", "/contacts add @bob", "partner-acme-hosting")
     await done(program, "bob", "/join acme-hosting")
@@ -140,7 +139,6 @@ async def test_a_channel_the_bot_is_not_in_is_left_alone(program: Program) -> No
         program.chat,
         posted,
         OneLanguage(),
-        lambda: "partnerbot",
     )
     assert await check.check()
     assert posted.messages == []
@@ -183,7 +181,6 @@ async def test_a_channel_made_by_a_stranger_is_not_used() -> None:
         program.chat,
         posted,
         OneLanguage(),
-        lambda: "partnerbot",
     )
     assert await check.check()
     assert posted.messages == []  # told once; carol is not reported: not the bot's to keep
@@ -207,7 +204,6 @@ async def test_the_managers_hear_of_a_strangers_channel_once() -> None:
         program.chat,
         posted,
         OneLanguage(),
-        lambda: "partnerbot",
     )
     assert await check.check()
     [notice] = posted.messages
